@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+// Pixelwise: U-Net family training and pixelwise segmentation on the CPU, on oneDNN.
+//
+// Targets are layered; each depends only on targets above it:
+//   C libraries (CDNNL, CHDF5, CPNG, CTIFF, CJPEG)
+//   PixelwiseCore        tensors, shapes, errors
+//   PixelwiseAlgorithms  distance transforms, connected components, segmentation metrics (no deps)
+//   PixelwiseKernels     oneDNN primitives behind a small CPU backend
+//   PixelwiseNN          layers, graph + reverse-mode autodiff, losses, optimisers, initialisers
+//   PixelwiseModels      the model zoo (U-Net family, SW/SK/USK-Nets, Algorithm 1)
+//   PixelwiseIO          images, HDF5 model files, data sets, augmentation
+//   PixelwiseCLI         the `pixelwise` command
+import PackageDescription
+
+let optimise: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Pixelwise",
+    products: [
+        .library(name: "Pixelwise", targets: ["PixelwiseCore", "PixelwiseNN", "PixelwiseIO"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16"),
+        .systemLibrary(name: "CTIFF", path: "Sources/CTIFF", pkgConfig: "libtiff-4"),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
+
+        .target(name: "PixelwiseCore", swiftSettings: optimise),
+        .target(name: "PixelwiseAlgorithms", swiftSettings: optimise),
+        .target(name: "PixelwiseKernels", dependencies: ["PixelwiseCore", "CDNNL"], swiftSettings: optimise),
+        .target(name: "PixelwiseNN", dependencies: ["PixelwiseCore", "PixelwiseKernels", "PixelwiseAlgorithms"], swiftSettings: optimise),
+        .target(name: "PixelwiseIO", dependencies: ["PixelwiseCore", "CHDF5", "CPNG", "CTIFF", "CJPEG"], swiftSettings: optimise),
+
+        .testTarget(name: "PixelwiseNNTests", dependencies: ["PixelwiseNN"]),
+    ]
+)

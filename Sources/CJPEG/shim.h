@@ -1,0 +1,3 @@
+// libjpeg-turbo's classic API.
+#include <stdio.h>
+#include <jpeglib.h>

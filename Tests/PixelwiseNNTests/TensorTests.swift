@@ -1,0 +1,35 @@
+import Testing
+@testable import PixelwiseNN
+
+@Suite struct TensorTests {
+    @Test func layoutRoundTrip() {
+        let t = Tensor.random([2, 3, 4, 5], seed: 7)
+        let cl = t.inLayout(.channelsLast)
+        #expect(cl.layout == .channelsLast)
+        // element (n=1, c=2, h=3, w=4) sits at ((1*4+3)*5+4)*3+2 in NHWC memory
+        #expect(cl.storageScalars[((1 * 4 + 3) * 5 + 4) * 3 + 2] == t.scalars[((1 * 3 + 2) * 4 + 3) * 5 + 4])
+        #expect(cl.scalars == t.scalars)
+        #expect(cl.inLayout(.rowMajor).storageScalars == t.storageScalars)
+    }
+
+    @Test func copyOnWrite() {
+        let a = Tensor(repeating: 1, shape: [4])
+        var b = a
+        b.withUnsafeMutableBufferPointer { $0[0] = 5 }
+        #expect(a.scalars == [1, 1, 1, 1])
+        #expect(b.scalars == [5, 1, 1, 1])
+    }
+
+    @Test func seededGeneratorIsReproducible() {
+        var g1 = SeededGenerator(seed: 42), g2 = SeededGenerator(seed: 42), g3 = SeededGenerator(seed: 43)
+        let a = (0..<5).map { _ in g1.next() }, b = (0..<5).map { _ in g2.next() }
+        #expect(a == b)
+        #expect(a != (0..<5).map { _ in g3.next() })
+        var g = SeededGenerator(seed: 1)
+        let normals = (0..<20000).map { _ in g.nextNormal() }
+        let mean = normals.reduce(0, +) / Float(normals.count)
+        let variance = normals.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(normals.count)
+        #expect(abs(mean) < 0.03)
+        #expect(abs(variance - 1) < 0.05)
+    }
+}
