@@ -7,7 +7,9 @@ import Testing
         let cl = t.inLayout(.channelsLast)
         #expect(cl.layout == .channelsLast)
         // element (n=1, c=2, h=3, w=4) sits at ((1*4+3)*5+4)*3+2 in NHWC memory
-        #expect(cl.storageScalars[((1 * 4 + 3) * 5 + 4) * 3 + 2] == t.scalars[((1 * 3 + 2) * 4 + 3) * 5 + 4])
+        let nhwcIndex = ((1 * 4 + 3) * 5 + 4) * 3 + 2
+        let nchwIndex = ((1 * 3 + 2) * 4 + 3) * 5 + 4
+        #expect(cl.storageScalars[nhwcIndex] == t.scalars[nchwIndex])
         #expect(cl.scalars == t.scalars)
         #expect(cl.inLayout(.rowMajor).storageScalars == t.storageScalars)
     }
