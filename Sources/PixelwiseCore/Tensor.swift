@@ -111,6 +111,7 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
     /// The same values in `target` layout (no copy if already there).
     public func inLayout(_ target: Layout) -> Tensor {
         if target == layout || rank < 3 { return self }
+        if shape[1] == 1 { return Tensor(storage: storage, shape: shape, layout: target) }  // same memory order
         let out = Tensor(uninitialized: shape, layout: target)
         let n = shape[0], c = shape[1], inner = shape.dims.dropFirst(2).reduce(1, *)
         let src = storage.pointer, dst = out.storage.pointer

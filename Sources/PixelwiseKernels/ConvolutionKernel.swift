@@ -1,0 +1,170 @@
+import CDNNL
+import PixelwiseCore
+
+/// Where a convolution's kernel visits the input: per spatial axis (H, W) or (D, H, W).
+/// `dilation` is Tschopp's kernel stride d (1 = dense kernel), unlike oneDNN's d − 1.
+public struct ConvolutionGeometry: Hashable, Sendable, CustomStringConvertible {
+    public var stride: [Int]
+    public var dilation: [Int]
+    public var paddingLow: [Int]
+    public var paddingHigh: [Int]
+
+    public init(stride: [Int], dilation: [Int], paddingLow: [Int], paddingHigh: [Int]) {
+        self.stride = stride
+        self.dilation = dilation
+        self.paddingLow = paddingLow
+        self.paddingHigh = paddingHigh
+    }
+
+    public var description: String { "s\(stride)d\(dilation)p\(paddingLow)\(paddingHigh)" }
+    var oneDNNDilation: [Int64] { dilation.map { Int64($0 - 1) } }
+}
+
+/// Convolution and transposed convolution on oneDNN, forward and both backward passes.
+///
+/// Activations are passed in their own layout (channels-last keeps oneDNN on its fast `brgconv`
+/// kernels; plain NCHW makes it fall back to GEMM). Weights are stored as PyTorch stores them —
+/// OIHW for convolution, IOHW for transposed convolution — and reordered into the blocked format
+/// oneDNN picks on each call (weights are small next to activations).
+public enum ConvolutionKernel {
+    static func weightDescriptor(_ shape: Shape, transposed: Bool) -> dnnl_memory_desc_t {
+        guard transposed else { return Descriptor.of(shape, .rowMajor) }
+        // `shape` is PyTorch's (in, out, k…); oneDNN wants dims (out, in, k…) in IOHW order.
+        var dims = Descriptor.dims(shape)
+        dims.swapAt(0, 1)
+        var md = dnnl_memory_desc_t()
+        let tag = shape.rank == 4 ? dnnl_iohw : dnnl_iodhw
+        check(dnnl_memory_desc_init_by_tag(&md, Int32(dims.count), dims, dnnl_f32, tag), "iohw desc")
+        return md
+    }
+
+    /// Weight dims in oneDNN's (out, in, k…) order.
+    static func oneDNNWeightDims(_ shape: Shape, transposed: Bool) -> Shape {
+        var d = shape.dims
+        if transposed { d.swapAt(0, 1) }
+        return Shape(d)
+    }
+
+    static func forwardDescriptor(input: Shape, weight: Shape, hasBias: Bool, output: Shape, geometry g: ConvolutionGeometry,
+                                  transposed: Bool, layout: Layout, training: Bool) throws -> dnnl_primitive_desc_t {
+        var src = Descriptor.of(input, layout), dst = Descriptor.of(output, layout)
+        var w = Descriptor.any(oneDNNWeightDims(weight, transposed: transposed))
+        var b = Descriptor.of([output[1]], .rowMajor)
+        let strides = g.stride.map(Int64.init), dil = g.oneDNNDilation
+        let pl = g.paddingLow.map(Int64.init), ph = g.paddingHigh.map(Int64.init)
+        let prop = training ? dnnl_forward_training : dnnl_forward_inference
+        if transposed {
+            var desc = dnnl_deconvolution_desc_t()
+            try attempt(hasBias
+                ? dnnl_dilated_deconvolution_forward_desc_init(&desc, prop, dnnl_deconvolution_direct, &src, &w, &b, &dst, strides, dil, pl, ph)
+                : dnnl_dilated_deconvolution_forward_desc_init(&desc, prop, dnnl_deconvolution_direct, &src, &w, nil, &dst, strides, dil, pl, ph),
+                "transposed convolution \(input)→\(output) \(g)")
+            return try makePrimitiveDescriptor(&desc, what: "transposed convolution \(input)→\(output)")
+        }
+        var desc = dnnl_convolution_desc_t()
+        try attempt(hasBias
+            ? dnnl_dilated_convolution_forward_desc_init(&desc, prop, dnnl_convolution_direct, &src, &w, &b, &dst, strides, dil, pl, ph)
+            : dnnl_dilated_convolution_forward_desc_init(&desc, prop, dnnl_convolution_direct, &src, &w, nil, &dst, strides, dil, pl, ph),
+            "convolution \(input)→\(output) \(g)")
+        return try makePrimitiveDescriptor(&desc, what: "convolution \(input)→\(output)")
+    }
+
+    static func key(_ kind: String, _ input: Shape, _ weight: Shape, _ bias: Bool, _ output: Shape, _ g: ConvolutionGeometry,
+                    _ transposed: Bool, _ layout: Layout) -> String {
+        "\(kind) \(transposed ? "T" : "C") \(input) \(weight) \(bias) \(output) \(g) \(layout)"
+    }
+
+    /// y = conv(x, w) + b, optionally followed by ReLU (fused as a oneDNN post-op).
+    public static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, outputShape: Shape, geometry: ConvolutionGeometry,
+                               transposed: Bool, training: Bool) throws -> Tensor {
+        let k = key("fwd\(training)", x.shape, weight.shape, bias != nil, outputShape, geometry, transposed, x.layout)
+        let p = try PrimitiveCache.shared.primitive(k) {
+            try forwardDescriptor(input: x.shape, weight: weight.shape, hasBias: bias != nil, output: outputShape,
+                                  geometry: geometry, transposed: transposed, layout: x.layout, training: training)
+        }
+        let y = Tensor(uninitialized: outputShape, layout: x.layout)
+        let userWeight = Memory(weightDescriptor(weight.shape, transposed: transposed),
+                                pointer: UnsafeMutableRawPointer(weight.storage.pointer))
+        let w = reordered(userWeight, to: p.memoryDescriptor(dnnl_query_weights_md))
+        var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, Memory(x)), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DST, Memory(y))]
+        if let bias { args.append((DNNL_ARG_BIAS, Memory(bias))) }
+        p.execute(args)
+        return y
+    }
+
+    /// dL/dx from dL/dy.
+    public static func backwardData(_ dy: Tensor, weight: Tensor, inputShape: Shape, geometry g: ConvolutionGeometry,
+                                    transposed: Bool) throws -> Tensor {
+        let layout = dy.layout
+        let hint = try PrimitiveCache.shared.primitive(key("fwdtrue", inputShape, weight.shape, false, dy.shape, g, transposed, layout)) {
+            try forwardDescriptor(input: inputShape, weight: weight.shape, hasBias: false, output: dy.shape,
+                                  geometry: g, transposed: transposed, layout: layout, training: true)
+        }
+        let p = try PrimitiveCache.shared.primitive(key("bwdd", inputShape, weight.shape, false, dy.shape, g, transposed, layout)) {
+            var dsrc = Descriptor.of(inputShape, layout), ddst = Descriptor.of(dy.shape, layout)
+            var w = Descriptor.any(oneDNNWeightDims(weight.shape, transposed: transposed))
+            let strides = g.stride.map(Int64.init), dil = g.oneDNNDilation
+            let pl = g.paddingLow.map(Int64.init), ph = g.paddingHigh.map(Int64.init)
+            if transposed {
+                var desc = dnnl_deconvolution_desc_t()
+                try attempt(dnnl_dilated_deconvolution_backward_data_desc_init(&desc, dnnl_deconvolution_direct, &dsrc, &w, &ddst,
+                                                                                strides, dil, pl, ph), "transposed convolution backward data")
+                return try makePrimitiveDescriptor(&desc, hint: hint, what: "transposed convolution backward data")
+            }
+            var desc = dnnl_convolution_desc_t()
+            try attempt(dnnl_dilated_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &dsrc, &w, &ddst,
+                                                                          strides, dil, pl, ph), "convolution backward data")
+            return try makePrimitiveDescriptor(&desc, hint: hint, what: "convolution backward data")
+        }
+        let dx = Tensor(uninitialized: inputShape, layout: layout)
+        let userWeight = Memory(weightDescriptor(weight.shape, transposed: transposed),
+                                pointer: UnsafeMutableRawPointer(weight.storage.pointer))
+        let w = reordered(userWeight, to: p.memoryDescriptor(dnnl_query_weights_md))
+        p.execute([(DNNL_ARG_DIFF_DST, Memory(dy)), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DIFF_SRC, Memory(dx))])
+        return dx
+    }
+
+    /// dL/dw (in the stored layout) and dL/db from dL/dy and the forward input x.
+    public static func backwardWeights(_ dy: Tensor, input x: Tensor, weightShape: Shape, hasBias: Bool,
+                                       geometry g: ConvolutionGeometry, transposed: Bool) throws -> (weight: Tensor, bias: Tensor?) {
+        precondition(dy.layout == x.layout, "backwardWeights: layouts of dy and x differ")
+        let layout = x.layout
+        let hint = try PrimitiveCache.shared.primitive(key("fwdtrue", x.shape, weightShape, hasBias, dy.shape, g, transposed, layout)) {
+            try forwardDescriptor(input: x.shape, weight: weightShape, hasBias: hasBias, output: dy.shape,
+                                  geometry: g, transposed: transposed, layout: layout, training: true)
+        }
+        let p = try PrimitiveCache.shared.primitive(key("bwdw", x.shape, weightShape, hasBias, dy.shape, g, transposed, layout)) {
+            var src = Descriptor.of(x.shape, layout), ddst = Descriptor.of(dy.shape, layout)
+            var dw = Descriptor.any(oneDNNWeightDims(weightShape, transposed: transposed))
+            var db = Descriptor.of([dy.shape[1]], .rowMajor)
+            let strides = g.stride.map(Int64.init), dil = g.oneDNNDilation
+            let pl = g.paddingLow.map(Int64.init), ph = g.paddingHigh.map(Int64.init)
+            if transposed {
+                var desc = dnnl_deconvolution_desc_t()
+                try attempt(hasBias
+                    ? dnnl_dilated_deconvolution_backward_weights_desc_init(&desc, dnnl_deconvolution_direct, &src, &dw, &db, &ddst, strides, dil, pl, ph)
+                    : dnnl_dilated_deconvolution_backward_weights_desc_init(&desc, dnnl_deconvolution_direct, &src, &dw, nil, &ddst, strides, dil, pl, ph),
+                    "transposed convolution backward weights")
+                return try makePrimitiveDescriptor(&desc, hint: hint, what: "transposed convolution backward weights")
+            }
+            var desc = dnnl_convolution_desc_t()
+            try attempt(hasBias
+                ? dnnl_dilated_convolution_backward_weights_desc_init(&desc, dnnl_convolution_direct, &src, &dw, &db, &ddst, strides, dil, pl, ph)
+                : dnnl_dilated_convolution_backward_weights_desc_init(&desc, dnnl_convolution_direct, &src, &dw, nil, &ddst, strides, dil, pl, ph),
+                "convolution backward weights")
+            return try makePrimitiveDescriptor(&desc, hint: hint, what: "convolution backward weights")
+        }
+        let dwChosen = Memory(allocating: p.memoryDescriptor(dnnl_query_diff_weights_md))
+        var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, Memory(x)), (DNNL_ARG_DIFF_DST, Memory(dy)), (DNNL_ARG_DIFF_WEIGHTS, dwChosen)]
+        var db: Tensor?
+        if hasBias {
+            let b = Tensor(uninitialized: [dy.shape[1]])
+            args.append((DNNL_ARG_DIFF_BIAS, Memory(b)))
+            db = b
+        }
+        p.execute(args)
+        let dw = Tensor(uninitialized: weightShape)
+        reorder(dwChosen, into: Memory(weightDescriptor(weightShape, transposed: transposed), pointer: UnsafeMutableRawPointer(dw.storage.pointer)))
+        return (dw, db)
+    }
+}

@@ -1,0 +1,2 @@
+@_exported import PixelwiseCore
+@_exported import PixelwiseKernels

@@ -1,0 +1,188 @@
+/// A network: a directed acyclic graph of layers with one input and one output, plus
+/// reverse-mode automatic differentiation over it.
+///
+/// Nodes are kept in the order they were added, which is a topological order (a node can only
+/// take earlier nodes as inputs). `forward` in training mode keeps every activation for
+/// `backward`; in inference mode it drops each activation after its last reader has run, so
+/// memory holds only the live feature maps.
+public final class Graph {
+    public struct Node {
+        /// Dotted, stable name: the prefix of the node's parameter paths (`enc1.conv1`).
+        public let name: String
+        public let layer: any Layer
+        /// Indices of the input nodes; `Graph.inputIndex` (-1) is the network input.
+        public let inputs: [Int]
+    }
+
+    public static let inputIndex = -1
+    public private(set) var nodes: [Node] = []
+    /// Channels of the network input.
+    public let inputChannels: Int
+    /// Spatial rank: 2 for images, 3 for volumes.
+    public let spatialRank: Int
+    /// Free-form description of how the network was made (preset name and options), stored in model files.
+    public var metadata: [String: String] = [:]
+
+    private var activations: [Tensor?] = []
+    private var lastInput: Tensor?
+
+    public init(inputChannels: Int, spatialRank: Int = 2) {
+        self.inputChannels = inputChannels
+        self.spatialRank = spatialRank
+    }
+
+    /// A handle to a node's output while building a graph.
+    public struct Value: Hashable, Sendable { public let index: Int }
+    public var input: Value { Value(index: Graph.inputIndex) }
+    public var output: Value { Value(index: nodes.count - 1) }
+
+    /// Appends `layer` reading `inputs`; names must be unique.
+    @discardableResult
+    public func add(_ name: String, _ layer: any Layer, _ inputs: Value...) throws -> Value {
+        try add(name, layer, inputs: inputs)
+    }
+
+    @discardableResult
+    public func add(_ name: String, _ layer: any Layer, inputs: [Value]) throws -> Value {
+        guard !nodes.contains(where: { $0.name == name }) else {
+            throw PixelwiseError.invalidArgument("graph: two layers are named \(name)")
+        }
+        for v in inputs where v.index >= nodes.count || v.index < Graph.inputIndex {
+            throw PixelwiseError.invalidArgument("graph: \(name) reads a node that does not exist yet")
+        }
+        nodes.append(Node(name: name, layer: layer, inputs: inputs.map(\.index)))
+        return Value(index: nodes.count - 1)
+    }
+
+    public func node(named name: String) -> Node? { nodes.first { $0.name == name } }
+
+    // MARK: Shapes
+
+    /// Output shape of every node for an input of `inputShape`, or the first layer's error,
+    /// prefixed with its name.
+    public func shapes(for inputShape: Shape) throws -> [Shape] {
+        guard inputShape.rank == spatialRank + 2 else {
+            throw PixelwiseError.shapeMismatch("input \(inputShape) must have rank \(spatialRank + 2) (N, C, \(spatialRank == 2 ? "H, W" : "D, H, W"))")
+        }
+        guard inputShape[1] == inputChannels else {
+            throw PixelwiseError.shapeMismatch("input \(inputShape) has \(inputShape[1]) channels, the network takes \(inputChannels)")
+        }
+        var shapes: [Shape] = []
+        for node in nodes {
+            let ins = node.inputs.map { $0 == Graph.inputIndex ? inputShape : shapes[$0] }
+            do { shapes.append(try node.layer.outputShape(for: ins)) } catch let error as PixelwiseError {
+                throw PixelwiseError.shapeMismatch("\(node.name): \(error.description)")
+            }
+        }
+        return shapes
+    }
+
+    public func outputShape(for inputShape: Shape) throws -> Shape {
+        try shapes(for: inputShape).last ?? inputShape
+    }
+
+    // MARK: Parameters
+
+    /// Every trainable parameter with its dotted path, in graph order.
+    public var parameters: [(name: String, parameter: Parameter)] {
+        nodes.flatMap { node in node.layer.parameters.map { ("\(node.name).\($0.name)", $0.parameter) } }
+    }
+
+    /// Non-trained state (batch-norm running averages) with dotted paths.
+    public var buffers: [(name: String, parameter: Parameter)] {
+        nodes.flatMap { node in node.layer.buffers.map { ("\(node.name).\($0.name)", $0.parameter) } }
+    }
+
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.parameter.value.count } }
+
+    public func zeroGradients() { for (_, p) in parameters { p.zeroGradient() } }
+
+    /// Initialises every layer's parameters from one seed (reproducible).
+    public func resetParameters(seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        for node in nodes { node.layer.resetParameters(using: &generator) }
+    }
+
+    // MARK: Forward and backward
+
+    /// Runs the network. In `.training` mode the activations are kept for `backward`.
+    public func forward(_ input: Tensor, mode: Mode = .inference) throws -> Tensor {
+        guard input.rank == spatialRank + 2, input.shape[1] == inputChannels else {
+            _ = try shapes(for: input.shape)  // throws the readable error
+            throw PixelwiseError.shapeMismatch("input \(input.shape) does not fit the network")
+        }
+        var values = [Tensor?](repeating: nil, count: nodes.count)
+        // Liveness: in inference an activation is dropped once its last reader has run.
+        var lastUse = [Int](repeating: nodes.count - 1, count: nodes.count)
+        if mode == .inference {
+            lastUse = (0..<nodes.count).map { $0 }
+            for (i, node) in nodes.enumerated() { for j in node.inputs where j >= 0 { lastUse[j] = max(lastUse[j], i) } }
+        }
+        for (i, node) in nodes.enumerated() {
+            let ins = node.inputs.map { $0 == Graph.inputIndex ? input : values[$0]! }
+            do { values[i] = try node.layer.forward(ins, mode: mode) } catch let error as PixelwiseError {
+                throw PixelwiseError.shapeMismatch("\(node.name): \(error.description)")
+            }
+            if mode == .inference {
+                for j in node.inputs where j >= 0 && lastUse[j] == i && j != nodes.count - 1 { values[j] = nil }
+            }
+        }
+        if mode == .training {
+            activations = values
+            lastInput = input
+        } else {
+            activations = []
+            lastInput = nil
+        }
+        return values.last!!
+    }
+
+    /// Back-propagates `outputGradient` (dL/d output) through the graph recorded by the last
+    /// training forward, accumulating every parameter's gradient. Returns dL/d input.
+    @discardableResult
+    public func backward(_ outputGradient: Tensor, needInputGradient: Bool = false) throws -> Tensor? {
+        guard let input = lastInput, activations.count == nodes.count else {
+            throw PixelwiseError.invalidArgument("backward needs a forward pass in training mode first")
+        }
+        // Which nodes lead to something with parameters (or to the input, if asked)?
+        var needs = [Bool](repeating: false, count: nodes.count)
+        for (i, node) in nodes.enumerated() {
+            needs[i] = !node.layer.parameters.isEmpty || node.inputs.contains { $0 >= 0 ? needs[$0] : needInputGradient }
+        }
+        var gradients = [Tensor?](repeating: nil, count: nodes.count)
+        var inputGradient: Tensor?
+        gradients[nodes.count - 1] = outputGradient
+        for i in stride(from: nodes.count - 1, through: 0, by: -1) {
+            guard needs[i], let g = gradients[i] else { continue }
+            gradients[i] = nil
+            let node = nodes[i]
+            let output = activations[i]!
+            guard g.shape == output.shape else {
+                throw PixelwiseError.shapeMismatch("\(node.name): gradient \(g.shape) for output \(output.shape)")
+            }
+            let ins = node.inputs.map { $0 == Graph.inputIndex ? input : activations[$0]! }
+            let want = node.inputs.map { $0 >= 0 ? needs[$0] : needInputGradient }
+            let inputGradients = try node.layer.backward(g.inLayout(output.layout), inputs: ins, output: output, needsInputGradient: want)
+            for (k, j) in node.inputs.enumerated() where want[k] {
+                guard let gi = inputGradients[k] else {
+                    throw PixelwiseError.invalidArgument("\(node.name) (\(node.layer.kind)) returned no gradient for input \(k)")
+                }
+                let layout = j >= 0 ? activations[j]!.layout : input.layout
+                if j == Graph.inputIndex {
+                    if inputGradient == nil { inputGradient = gi.inLayout(layout) } else { inputGradient!.add(gi) }
+                } else if gradients[j] == nil {
+                    gradients[j] = gi.inLayout(layout)
+                } else {
+                    gradients[j]!.add(gi)  // a value read twice (U-Net skips) gets the sum
+                }
+            }
+        }
+        return inputGradient
+    }
+
+    /// Drops the activations kept by the last training forward.
+    public func releaseActivations() {
+        activations = []
+        lastInput = nil
+    }
+}

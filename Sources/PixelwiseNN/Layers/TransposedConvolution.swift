@@ -1,0 +1,114 @@
+/// Transposed convolution ("up-convolution"): the forward pass is a convolution's backward-data
+/// pass, so each input pixel scatters a weighted copy of the kernel into the output.
+///
+/// y[n, o, s·p + d·k − pad_low] += w[i, o, k] · x[n, i, p]   (+ b[o])
+///
+/// Shapes: (N, C_in, H, W) → (N, C_out, H', W') with
+/// H' = (H − 1)·s − pad_low − pad_high + d·(k − 1) + 1 + outputPadding. Weight (C_in, C_out, k_H, k_W)
+/// as in PyTorch's ConvTranspose. `outputPadding` adds rows/columns at the high end (MagmaDNN's
+/// 2×2 → 4×4 check uses 1).
+public final class TransposedConvolution: Layer {
+    public struct Configuration: Codable, Equatable, Sendable {
+        public var inputChannels: Int
+        public var outputChannels: Int
+        public var kernelSize: [Int]
+        public var stride: [Int]
+        public var dilation: [Int]
+        public var padding: [Int]
+        public var outputPadding: [Int]
+        public var bias: Bool
+        public var initializer: Initializer
+
+        public init(inputChannels: Int, outputChannels: Int, kernelSize: [Int], stride: [Int], dilation: [Int]? = nil,
+                    padding: [Int]? = nil, outputPadding: [Int]? = nil, bias: Bool = true, initializer: Initializer = .he) {
+            self.inputChannels = inputChannels
+            self.outputChannels = outputChannels
+            self.kernelSize = kernelSize
+            self.stride = stride
+            self.dilation = dilation ?? kernelSize.map { _ in 1 }
+            self.padding = padding ?? kernelSize.map { _ in 0 }
+            self.outputPadding = outputPadding ?? kernelSize.map { _ in 0 }
+            self.bias = bias
+            self.initializer = initializer
+        }
+    }
+
+    public static let kind = "TransposedConvolution"
+    public let configuration: Configuration
+    public let weight: Parameter
+    public let bias: Parameter?
+
+    public init(_ configuration: Configuration) throws {
+        let c = configuration
+        let n = c.kernelSize.count
+        guard n == 2 || n == 3, [c.stride, c.dilation, c.padding, c.outputPadding].allSatisfy({ $0.count == n }) else {
+            throw PixelwiseError.invalidArgument("TransposedConvolution: kernelSize, stride, dilation, padding need 2 or 3 entries each")
+        }
+        guard (c.kernelSize + c.stride + c.dilation).allSatisfy({ $0 > 0 }), c.inputChannels > 0, c.outputChannels > 0 else {
+            throw PixelwiseError.invalidArgument("TransposedConvolution: channels, kernel size, stride and dilation must be positive")
+        }
+        self.configuration = c
+        weight = Parameter(Tensor(zeros: Shape([c.inputChannels, c.outputChannels] + c.kernelSize)))
+        bias = c.bias ? Parameter(Tensor(zeros: [c.outputChannels])) : nil
+    }
+
+    public convenience init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int, padding: Int = 0,
+                            outputPadding: Int = 0, bias: Bool = true) throws {
+        try self.init(Configuration(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: [kernelSize, kernelSize],
+                                    stride: [stride, stride], padding: [padding, padding], outputPadding: [outputPadding, outputPadding],
+                                    bias: bias))
+    }
+
+    public var parameters: [(name: String, parameter: Parameter)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+
+    public func resetParameters(using g: inout SeededGenerator) {
+        let c = configuration
+        let taps = c.kernelSize.reduce(1, *)
+        weight.value = Tensor(shape: weight.shape, scalars: c.initializer.sample(
+            count: weight.shape.count, fanIn: c.inputChannels * taps, fanOut: c.outputChannels * taps, using: &g))
+        bias?.value = Tensor(zeros: [c.outputChannels])
+    }
+
+    /// oneDNN takes output padding as negative high padding.
+    var geometry: ConvolutionGeometry {
+        let c = configuration
+        return ConvolutionGeometry(stride: c.stride, dilation: c.dilation, paddingLow: c.padding,
+                                   paddingHigh: zip(c.padding, c.outputPadding).map { $0 - $1 })
+    }
+
+    public func outputShape(for inputs: [Shape]) throws -> Shape {
+        try expectInputs(inputs, 1)
+        let x = inputs[0], c = configuration
+        guard x.rank == c.kernelSize.count + 2, x[1] == c.inputChannels else {
+            throw PixelwiseError.shapeMismatch("input \(x) does not fit a transposed convolution from \(c.inputChannels) channels")
+        }
+        var out = [x[0], c.outputChannels]
+        for a in 0..<c.kernelSize.count {
+            out.append((x[2 + a] - 1) * c.stride[a] - 2 * c.padding[a] + c.dilation[a] * (c.kernelSize[a] - 1) + 1 + c.outputPadding[a])
+        }
+        guard out.allSatisfy({ $0 > 0 }) else { throw PixelwiseError.shapeMismatch("input \(x) gives an empty output") }
+        return Shape(out)
+    }
+
+    public func forward(_ inputs: [Tensor], mode: Mode) throws -> Tensor {
+        let x = inputs[0].inLayout(.channelsLast)
+        return try ConvolutionKernel.forward(x, weight: weight.value, bias: bias?.value, outputShape: try outputShape(for: [x.shape]),
+                                             geometry: geometry, transposed: true, training: mode == .training)
+    }
+
+    public func backward(_ gradient: Tensor, inputs: [Tensor], output: Tensor, needsInputGradient: [Bool]) throws -> [Tensor?] {
+        let x = inputs[0].inLayout(.channelsLast)
+        let (dw, db) = try ConvolutionKernel.backwardWeights(gradient, input: x, weightShape: weight.shape, hasBias: bias != nil,
+                                                             geometry: geometry, transposed: true)
+        weight.accumulate(dw)
+        if let db { bias?.accumulate(db) }
+        guard needsInputGradient[0] else { return [nil] }
+        return [try ConvolutionKernel.backwardData(gradient, weight: weight.value, inputShape: x.shape, geometry: geometry, transposed: true)]
+    }
+
+    public func multiplyAccumulates(inputs: [Shape], output: Shape) -> Int {
+        inputs[0].count * configuration.outputChannels * configuration.kernelSize.reduce(1, *)
+    }
+}

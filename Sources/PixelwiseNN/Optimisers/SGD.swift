@@ -1,0 +1,43 @@
+/// Stochastic gradient descent with momentum (PyTorch's formulation):
+/// v ← μ·v + g;  w ← w − η·v   (Nesterov: w ← w − η·(g + μ·v)),
+/// with g = ∇L + λ·w for L2 weight decay λ.
+public struct SGD: Optimizer {
+    public var learningRate: Float
+    public var momentum: Float
+    public var nesterov: Bool
+    public var weightDecay: Float
+    public private(set) var step = 0
+    private var slots = OptimizerSlots()
+
+    public init(learningRate: Float, momentum: Float = 0.9, nesterov: Bool = false, weightDecay: Float = 0) {
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+    }
+
+    public mutating func update(_ parameters: [(name: String, parameter: Parameter)]) {
+        step += 1
+        for (name, p) in parameters {
+            guard let g = SGD.regularised(p, weightDecay: weightDecay) else { continue }
+            var direction = g
+            if momentum != 0 {
+                var v = slots.slot(name + ".momentum", like: p)
+                v.scale(by: momentum)
+                v.add(g)
+                slots.tensors[name + ".momentum"] = v
+                if nesterov { direction.add(v, scale: momentum) } else { direction = v }
+            }
+            var w = p.value.inLayout(.rowMajor)
+            w.add(direction, scale: -learningRate)
+            p.value = w
+        }
+    }
+
+    public var state: [(name: String, value: Tensor)] { slots.sorted }
+
+    public mutating func restore(state: [(name: String, value: Tensor)], step: Int) throws {
+        slots = OptimizerSlots(state)
+        self.step = step
+    }
+}
