@@ -17,7 +17,7 @@ let optimise: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuratio
 let package = Package(
     name: "Pixelwise",
     products: [
-        .library(name: "Pixelwise", targets: ["PixelwiseCore", "PixelwiseNN", "PixelwiseIO"]),
+        .library(name: "Pixelwise", targets: ["PixelwiseCore", "PixelwiseNN", "PixelwiseModels", "PixelwiseIO"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,9 +34,11 @@ let package = Package(
         .target(name: "PixelwiseAlgorithms", swiftSettings: optimise),
         .target(name: "PixelwiseKernels", dependencies: ["PixelwiseCore", "CDNNL"], swiftSettings: optimise),
         .target(name: "PixelwiseNN", dependencies: ["PixelwiseCore", "PixelwiseKernels", "PixelwiseAlgorithms"], swiftSettings: optimise),
+        .target(name: "PixelwiseModels", dependencies: ["PixelwiseNN"], swiftSettings: optimise),
         .target(name: "PixelwiseIO", dependencies: ["PixelwiseCore", "CHDF5", "CPNG", "CTIFF", "CJPEG"], swiftSettings: optimise),
 
         .testTarget(name: "PixelwiseNNTests", dependencies: ["PixelwiseNN"]),
+        .testTarget(name: "PixelwiseModelsTests", dependencies: ["PixelwiseModels"]),
     ],
     // Swift 5 language mode: the kernels share raw buffers across threads by design (disjoint
     // ranges), which Swift 6's strict checking cannot express without noise at every call.

@@ -34,8 +34,9 @@ public enum BatchNormKernel {
         return (y, m, v)
     }
 
-    /// dL/dx, dL/dγ, dL/dβ from the training forward's batch statistics.
-    public static func backward(_ dy: Tensor, input x: Tensor, scale: Tensor, mean: Tensor, variance: Tensor,
+    /// dL/dx, dL/dγ, dL/dβ from the training forward's batch statistics. (oneDNN 2.6 wants the
+    /// shift memory here too, although the gradient does not depend on it.)
+    public static func backward(_ dy: Tensor, input x: Tensor, scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor,
                                 epsilon: Float) throws -> (input: Tensor, scale: Tensor, shift: Tensor) {
         precondition(dy.layout == x.layout)
         let hint = try forwardPrimitive(x.shape, layout: x.layout, epsilon: epsilon, training: true)
@@ -50,7 +51,7 @@ public enum BatchNormKernel {
         let dx = Tensor(uninitialized: x.shape, layout: x.layout)
         let dScale = Tensor(uninitialized: [c]), dShift = Tensor(uninitialized: [c])
         p.execute([(DNNL_ARG_SRC, Memory(x)), (DNNL_ARG_DIFF_DST, Memory(dy)), (DNNL_ARG_SCALE, Memory(scale)),
-                   (DNNL_ARG_MEAN, Memory(mean)), (DNNL_ARG_VARIANCE, Memory(variance)),
+                   (DNNL_ARG_SHIFT, Memory(shift)), (DNNL_ARG_MEAN, Memory(mean)), (DNNL_ARG_VARIANCE, Memory(variance)),
                    (DNNL_ARG_DIFF_SRC, Memory(dx)), (DNNL_ARG_DIFF_SCALE, Memory(dScale)), (DNNL_ARG_DIFF_SHIFT, Memory(dShift))])
         return (dx, dScale, dShift)
     }

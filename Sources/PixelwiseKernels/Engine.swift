@@ -1,4 +1,5 @@
 import CDNNL
+import Foundation
 import PixelwiseCore
 
 /// The oneDNN CPU engine and stream every primitive runs on. One per process: oneDNN threads
@@ -8,6 +9,8 @@ public final class Engine: @unchecked Sendable {
 
     let engine: dnnl_engine_t
     let stream: dnnl_stream_t
+    /// The stream is not thread-safe: primitives run one at a time (each uses every core).
+    let lock = NSLock()
 
     private init() {
         var e: dnnl_engine_t?

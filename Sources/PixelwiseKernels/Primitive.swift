@@ -28,6 +28,8 @@ final class Primitive: @unchecked Sendable {
 
     /// Runs the primitive on the given arguments and waits for it.
     func execute(_ arguments: [(Int32, Memory)]) {
+        Engine.shared.lock.lock()
+        defer { Engine.shared.lock.unlock() }
         var args = arguments.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.handle) }
         check(dnnl_primitive_execute(primitive, Engine.shared.stream, Int32(args.count), &args), "primitive_execute")
         Engine.shared.wait()

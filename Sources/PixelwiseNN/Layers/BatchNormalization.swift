@@ -79,7 +79,7 @@ public final class BatchNormalization: ShapePreservingLayer {
         guard let mean = batchMean, let variance = batchVariance else {
             throw PixelwiseError.invalidArgument("BatchNormalization backward without a training forward")
         }
-        let (dx, dScale, dShift) = try BatchNormKernel.backward(gradient, input: inputs[0].inLayout(gradient.layout), scale: scale.value,
+        let (dx, dScale, dShift) = try BatchNormKernel.backward(gradient, input: inputs[0].inLayout(gradient.layout), scale: scale.value, shift: shift.value,
                                                                mean: mean, variance: variance, epsilon: configuration.epsilon)
         scale.accumulate(dScale)
         shift.accumulate(dShift)
