@@ -23,6 +23,9 @@ public final class Graph {
     /// Free-form description of how the network was made (preset name and options), stored in model files.
     public var metadata: [String: String] = [:]
 
+    /// When set, forward and backward record each node's time here (for `pixelwise bench`).
+    public var timer: LayerTimer?
+
     private var activations: [Tensor?] = []
     private var lastInput: Tensor?
 
@@ -120,6 +123,8 @@ public final class Graph {
         }
         for (i, node) in nodes.enumerated() {
             let ins = node.inputs.map { $0 == Graph.inputIndex ? input : values[$0]! }
+            let start = timer?.now()
+            defer { if let start { timer?.record(node: i, forward: true, since: start) } }
             do { values[i] = try node.layer.forward(ins, mode: mode) } catch let error as PixelwiseError {
                 throw PixelwiseError.shapeMismatch("\(node.name): \(error.description)")
             }
@@ -162,7 +167,9 @@ public final class Graph {
             }
             let ins = node.inputs.map { $0 == Graph.inputIndex ? input : activations[$0]! }
             let want = node.inputs.map { $0 >= 0 ? needs[$0] : needInputGradient }
+            let start = timer?.now()
             let inputGradients = try node.layer.backward(g.inLayout(output.layout), inputs: ins, output: output, needsInputGradient: want)
+            if let start { timer?.record(node: i, forward: false, since: start) }
             for (k, j) in node.inputs.enumerated() where want[k] {
                 guard let gi = inputGradients[k] else {
                     throw PixelwiseError.invalidArgument("\(node.name) (\(node.layer.kind)) returned no gradient for input \(k)")

@@ -1,0 +1,36 @@
+import ArgumentParser
+import PixelwiseModels
+
+/// `pixelwise models list|show`: the model zoo and its layer tables.
+struct Models: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the model presets or show one network's layers.",
+        subcommands: [List.self, Show.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the model presets.")
+        func run() throws {
+            for preset in ModelZoo.presets {
+                print(preset.name.padding(toLength: 20, withPad: " ", startingAt: 0) + preset.summary)
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print one row per layer: name, type, output shape, parameters (Tschopp's Table 3.4 style).")
+        @Argument(help: "A preset name (see `pixelwise models list`).")
+        var name: String
+        @Option(help: "Square input size in pixels.")
+        var input: Int = 256
+        @Option(help: "Base filter count, for presets that allow it.")
+        var baseFilters: Int?
+
+        func run() throws {
+            var options = PresetOptions()
+            options.baseFilters = baseFilters
+            let graph = try ModelZoo.preset(named: name).build(options)
+            print(try LayerTable(graph: graph, inputSize: input).text)
+        }
+    }
+}
