@@ -47,15 +47,7 @@ extension HDF5File {
         try HDF5Library.locked {
             try requireWritable()
             switch kind(of: path) {
-            case .missing:
-                let lcpl = intermediateGroupsList()
-                defer { H5Pclose(lcpl) }
-                let group = H5Gcreate2(id, path, lcpl, pw_h5p_default(), pw_h5p_default())
-                guard group >= 0 else {
-                    let reason = blockingAncestor(of: path).map { ": \($0) is a dataset" } ?? ""
-                    throw fileError("cannot create group \(path)\(reason)")
-                }
-                H5Gclose(group)
+            case .missing: try createGroupLocked(path)
             case .group, .dataset, .other: break
             }
             let object = H5Oopen(id, path, pw_h5p_default())

@@ -80,7 +80,32 @@ public final class HDF5File {
         HDF5Library.locked { id >= 0 && kind(of: HDF5File.normalised(path)) != .missing }
     }
 
+    /// Creates the group at `groupPath` and any missing groups above it; does nothing if it exists.
+    public func createGroup(_ groupPath: String) throws {
+        let path = HDF5File.normalised(groupPath)
+        try HDF5Library.locked {
+            try requireWritable()
+            switch kind(of: path) {
+            case .group: return
+            case .missing: try createGroupLocked(path)
+            case .dataset, .other: throw fileError("cannot create group \(path): a dataset is there")
+            }
+        }
+    }
+
     // MARK: - Helpers shared by the extensions (call them with the lock held)
+
+    /// Creates a missing group (normalised path) with its intermediate groups.
+    func createGroupLocked(_ path: String) throws {
+        let lcpl = intermediateGroupsList()
+        defer { H5Pclose(lcpl) }
+        let group = H5Gcreate2(id, path, lcpl, pw_h5p_default(), pw_h5p_default())
+        guard group >= 0 else {
+            let reason = blockingAncestor(of: path).map { ": \($0) is a dataset, not a group" } ?? ""
+            throw fileError("cannot create group \(path)\(reason)")
+        }
+        H5Gclose(group)
+    }
 
     enum ObjectKind { case missing, group, dataset, other }
 
