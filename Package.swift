@@ -17,6 +17,7 @@ let optimise: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuratio
 let package = Package(
     name: "Pixelwise",
     products: [
+        .executable(name: "pixelwise", targets: ["PixelwiseCLI"]),
         .library(name: "Pixelwise", targets: ["PixelwiseCore", "PixelwiseNN", "PixelwiseModels", "PixelwiseIO"]),
     ],
     dependencies: [
@@ -37,8 +38,18 @@ let package = Package(
         .target(name: "PixelwiseModels", dependencies: ["PixelwiseNN"], swiftSettings: optimise),
         .target(name: "PixelwiseIO", dependencies: ["PixelwiseCore", "CHDF5", "CPNG", "CTIFF", "CJPEG"], swiftSettings: optimise),
 
+        .executableTarget(
+            name: "PixelwiseCLI",
+            dependencies: [
+                "PixelwiseIO", "PixelwiseModels", "PixelwiseAlgorithms",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: optimise),
+
         .testTarget(name: "PixelwiseNNTests", dependencies: ["PixelwiseNN"]),
         .testTarget(name: "PixelwiseModelsTests", dependencies: ["PixelwiseModels"]),
+        .testTarget(name: "PixelwiseIOTests", dependencies: ["PixelwiseIO"]),
     ],
     // Swift 5 language mode: the kernels share raw buffers across threads by design (disjoint
     // ranges), which Swift 6's strict checking cannot express without noise at every call.

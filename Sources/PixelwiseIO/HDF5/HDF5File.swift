@@ -1,0 +1,189 @@
+import CHDF5
+import Foundation
+import PixelwiseCore
+
+/// A thin, safe wrapper over an HDF5 file.
+///
+/// Object paths are absolute and slash-separated, `"/a/b/c"` (a missing leading slash is added);
+/// writing a dataset or attribute creates the intermediate groups. Every call takes the global
+/// HDF5 lock (see `HDF5Library`), so files may be used from any thread, one call at a time.
+/// Every failure throws `PixelwiseError.file(path:problem:)` naming this file and the problem.
+///
+/// The file is opened with HDF5's "strong" close degree: `close()` also closes any object that a
+/// failed call left open, so a file never stays half-open on disk.
+public final class HDF5File {
+    /// The path the file was opened with; every error message names it.
+    public let path: String
+    /// True for files opened with `init(creating:)`.
+    public let isWritable: Bool
+    /// The HDF5 file identifier, or -1 once closed.
+    var id: hid_t
+
+    /// Creates (or truncates) the file at `path` for writing.
+    public init(creating path: String) throws {
+        self.path = path
+        isWritable = true
+        id = HDF5Library.locked {
+            let fapl = HDF5File.strongCloseAccessList()
+            defer { H5Pclose(fapl) }
+            return H5Fcreate(path, pw_h5f_acc_trunc(), pw_h5p_default(), fapl)
+        }
+        if id < 0 { throw HDF5File.creationError(path) }
+    }
+
+    /// Opens an existing HDF5 file read-only.
+    public init(reading path: String) throws {
+        self.path = path
+        isWritable = false
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw PixelwiseError.file(path: path, problem: "no such file")
+        }
+        if isFolder.boolValue { throw PixelwiseError.file(path: path, problem: "is a folder, not an HDF5 file") }
+        let (isHDF5, opened): (Bool, hid_t) = HDF5Library.locked {
+            guard H5Fis_hdf5(path) > 0 else { return (false, -1) }
+            let fapl = HDF5File.strongCloseAccessList()
+            defer { H5Pclose(fapl) }
+            return (true, H5Fopen(path, pw_h5f_acc_rdonly(), fapl))
+        }
+        guard isHDF5 else { throw PixelwiseError.file(path: path, problem: "not an HDF5 file") }
+        guard opened >= 0 else {
+            throw PixelwiseError.file(path: path, problem: "cannot open: damaged or truncated HDF5 file (or locked by another writer)")
+        }
+        id = opened
+    }
+
+    /// Closes the file (and anything left open in it). Safe to call more than once.
+    public func close() {
+        HDF5Library.locked {
+            if id >= 0 { H5Fclose(id) }
+            id = -1
+        }
+    }
+
+    deinit { close() }
+
+    /// Writes every buffered change to disk, then closes the file; throws if either fails, so a
+    /// caller that must know the file is complete (the atomic model writer) can rely on it.
+    func flushAndClose() throws {
+        try HDF5Library.locked {
+            try requireOpen()
+            let flushed = H5Fflush(id, H5F_SCOPE_GLOBAL)
+            let closed = H5Fclose(id)
+            id = -1
+            if flushed < 0 || closed < 0 { throw fileError("cannot flush the file to disk") }
+        }
+    }
+
+    /// Whether a group or dataset exists at `path` (links that lead nowhere do not count).
+    public func exists(_ path: String) -> Bool {
+        HDF5Library.locked { id >= 0 && kind(of: HDF5File.normalised(path)) != .missing }
+    }
+
+    /// Creates the group at `groupPath` and any missing groups above it; does nothing if it exists.
+    public func createGroup(_ groupPath: String) throws {
+        let path = HDF5File.normalised(groupPath)
+        try HDF5Library.locked {
+            try requireWritable()
+            switch kind(of: path) {
+            case .group: return
+            case .missing: try createGroupLocked(path)
+            case .dataset, .other: throw fileError("cannot create group \(path): a dataset is there")
+            }
+        }
+    }
+
+    // MARK: - Helpers shared by the extensions (call them with the lock held)
+
+    /// Creates a missing group (normalised path) with its intermediate groups.
+    func createGroupLocked(_ path: String) throws {
+        let lcpl = intermediateGroupsList()
+        defer { H5Pclose(lcpl) }
+        let group = H5Gcreate2(id, path, lcpl, pw_h5p_default(), pw_h5p_default())
+        guard group >= 0 else {
+            let reason = blockingAncestor(of: path).map { ": \($0) is a dataset, not a group" } ?? ""
+            throw fileError("cannot create group \(path)\(reason)")
+        }
+        H5Gclose(group)
+    }
+
+    enum ObjectKind { case missing, group, dataset, other }
+
+    /// What `path` (normalised) names: checks each ancestor link first, because HDF5 fails
+    /// (rather than answering "no") when asked about "/a/b" while "/a" is missing.
+    func kind(of path: String) -> ObjectKind {
+        if path == "/" { return .group }
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            guard H5Lexists(id, prefix, pw_h5p_default()) > 0,
+                  H5Oexists_by_name(id, prefix, pw_h5p_default()) > 0 else { return .missing }
+        }
+        let object = H5Oopen(id, path, pw_h5p_default())
+        guard object >= 0 else { return .missing }
+        defer { H5Oclose(object) }
+        switch H5Iget_type(object) {
+        case H5I_GROUP: return .group
+        case H5I_DATASET: return .dataset
+        default: return .other
+        }
+    }
+
+    /// The nearest proper ancestor of `path` that exists but is not a group, if any: the reason
+    /// a dataset cannot be created there (e.g. "/params/enc" is a dataset, so "/params/enc/w" fails).
+    func blockingAncestor(of path: String) -> String? {
+        var prefix = ""
+        for component in path.split(separator: "/").dropLast() {
+            prefix += "/" + component
+            switch kind(of: prefix) {
+            case .missing: return nil
+            case .group: continue
+            case .dataset, .other: return prefix
+            }
+        }
+        return nil
+    }
+
+    /// A link-creation property list that creates missing intermediate groups. Close it after use.
+    func intermediateGroupsList() -> hid_t {
+        let lcpl = H5Pcreate(pw_h5p_link_create())
+        H5Pset_create_intermediate_group(lcpl, 1)
+        return lcpl
+    }
+
+    func requireOpen() throws {
+        if id < 0 { throw fileError("file is closed") }
+    }
+
+    func requireWritable() throws {
+        try requireOpen()
+        if !isWritable { throw fileError("opened for reading, cannot write") }
+    }
+
+    func fileError(_ problem: String) -> PixelwiseError { .file(path: path, problem: problem) }
+
+    /// "/a/b/c" from "a/b/c", "/a//b/c/" or "/a/b/c"; "/" for the root.
+    static func normalised(_ path: String) -> String {
+        "/" + path.split(separator: "/").joined(separator: "/")
+    }
+
+    private static func strongCloseAccessList() -> hid_t {
+        let fapl = H5Pcreate(pw_h5p_file_access())
+        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG)
+        return fapl
+    }
+
+    /// Why `H5Fcreate` failed, in words: HDF5's own stack says only "unable to open file".
+    private static func creationError(_ path: String) -> PixelwiseError {
+        let folder = (path as NSString).deletingLastPathComponent
+        let dir = folder.isEmpty ? "." : folder
+        var isFolder: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: dir, isDirectory: &isFolder) || !isFolder.boolValue {
+            return .file(path: path, problem: "cannot create: folder \(dir) does not exist")
+        }
+        if !FileManager.default.isWritableFile(atPath: dir) {
+            return .file(path: path, problem: "cannot create: folder \(dir) is not writable")
+        }
+        return .file(path: path, problem: "cannot create HDF5 file (is it a folder, or open elsewhere?)")
+    }
+}
