@@ -17,7 +17,6 @@ let optimise: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuratio
 let package = Package(
     name: "Pixelwise",
     products: [
-        .executable(name: "pixelwise", targets: ["PixelwiseCLI"]),
         .library(name: "Pixelwise", targets: ["PixelwiseCore", "PixelwiseNN", "PixelwiseModels", "PixelwiseIO"]),
     ],
     dependencies: [
@@ -36,16 +35,7 @@ let package = Package(
         .target(name: "PixelwiseKernels", dependencies: ["PixelwiseCore", "CDNNL"], swiftSettings: optimise),
         .target(name: "PixelwiseNN", dependencies: ["PixelwiseCore", "PixelwiseKernels", "PixelwiseAlgorithms"], swiftSettings: optimise),
         .target(name: "PixelwiseModels", dependencies: ["PixelwiseNN"], swiftSettings: optimise),
-        .target(name: "PixelwiseIO", dependencies: ["PixelwiseCore", "CHDF5", "CPNG", "CTIFF", "CJPEG"], swiftSettings: optimise),
-
-        .executableTarget(
-            name: "PixelwiseCLI",
-            dependencies: [
-                "PixelwiseIO", "PixelwiseModels", "PixelwiseAlgorithms",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Yams", package: "Yams"),
-            ],
-            swiftSettings: optimise),
+        .target(name: "PixelwiseIO", dependencies: ["PixelwiseNN", "CHDF5", "CPNG", "CTIFF", "CJPEG"], swiftSettings: optimise),
 
         .testTarget(name: "PixelwiseNNTests", dependencies: ["PixelwiseNN"]),
         .testTarget(name: "PixelwiseModelsTests", dependencies: ["PixelwiseModels"]),

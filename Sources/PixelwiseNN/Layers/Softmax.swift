@@ -9,7 +9,7 @@ public final class Softmax: ShapePreservingLayer {
     public init(_ configuration: Configuration = .init()) { self.configuration = configuration }
 
     /// Softmax of channels-last memory (`channels` consecutive values per pixel), in place.
-    static func softmaxInPlace(_ p: UnsafeMutableBufferPointer<Float>, channels c: Int) {
+    public static func softmaxInPlace(_ p: UnsafeMutableBufferPointer<Float>, channels c: Int) {
         let base = p.baseAddress!
         parallelFor(p.count / c) { pixel in
             let v = base + pixel * c

@@ -1,0 +1,190 @@
+import Foundation
+
+/// Segments images of any size with a network that takes fixed-size tiles.
+///
+/// The image is covered by output tiles placed on a grid whose step is a multiple of the
+/// network's alignment (the product of its pooling strides), so every tile sees the image at
+/// the same phase of the pooling grid as an untiled run would. Each tile's input window extends
+/// by the network's context beyond the output tile and is filled by mirroring at the image
+/// borders (Tschopp §1.3). Overlapping tiles are blended with a weight that ramps smoothly to
+/// the tile edges; for a valid-padding network this leaves interior values unchanged, because
+/// every overlapping tile computes the same value there.
+public struct TiledSegmenter {
+    public let graph: Graph
+    /// Input tile side in pixels (a size the network accepts).
+    public let inputTile: Int
+    /// Output tile side for `inputTile`.
+    public let outputTile: Int
+    /// Pixels the network needs on each side of its output (0 for same padding).
+    public let context: Int
+    /// Fraction of an output tile shared with its neighbour, in [0, 0.5].
+    public let overlap: Double
+    /// The output grid step is a multiple of this (product of pooling strides).
+    public let alignment: Int
+
+    /// - Parameters:
+    ///   - tile: preferred input tile side; the nearest size the network accepts at or below it is used.
+    public init(graph: Graph, tile: Int, overlap: Double = 0) throws {
+        guard (0...0.5).contains(overlap) else { throw PixelwiseError.invalidArgument("overlap \(overlap) must be in [0, 0.5]") }
+        self.graph = graph
+        self.overlap = overlap
+        alignment = TiledSegmenter.alignment(of: graph)
+        var size = tile
+        var out: Int?
+        while size >= 1 {
+            if let shape = try? graph.outputShape(for: [1, graph.inputChannels, size, size]), shape[2] > 0,
+               (size - shape[2]) % 2 == 0 {
+                out = shape[2]
+                break
+            }
+            size -= 1
+        }
+        guard let out else { throw PixelwiseError.invalidArgument("the network accepts no input tile of \(tile) pixels or less") }
+        inputTile = size
+        outputTile = out
+        context = (size - out) / 2
+    }
+
+    /// Product of the pooling strides along the network's deepest path (a safe alignment).
+    static func alignment(of graph: Graph) -> Int {
+        var factor = [Int](repeating: 1, count: graph.nodes.count)
+        for (i, node) in graph.nodes.enumerated() {
+            let inputFactor = node.inputs.map { $0 >= 0 ? factor[$0] : 1 }.max() ?? 1
+            var f = inputFactor
+            if let pool = node.layer as? MaxPooling { f *= pool.configuration.stride[0] }
+            if let pool = node.layer as? AveragePooling { f *= pool.configuration.stride[0] }
+            if let conv = node.layer as? Convolution { f *= conv.configuration.stride[0] }
+            factor[i] = f
+        }
+        return factor.max() ?? 1
+    }
+
+    /// The largest input tile whose activations (all kept, an upper bound) fit in `bytes`.
+    public static func tileSize(for graph: Graph, memoryBudget bytes: Int, maximum: Int = 1024) -> Int {
+        var best = 0
+        var size = 16
+        while size <= maximum {
+            if let shapes = try? graph.shapes(for: [1, graph.inputChannels, size, size]) {
+                let floats = shapes.reduce(0) { $0 + $1.count }
+                if floats * 4 * 2 <= bytes { best = size } else { break }
+            }
+            size += 4
+        }
+        return max(best, 16)
+    }
+
+    /// Class probabilities (1, classes, H, W) for an image (1, C, H, W) of any size.
+    /// `progress` is called with (tiles done, tiles total).
+    public func segment(_ image: Tensor, progress: ((Int, Int) -> Void)? = nil) throws -> Tensor {
+        let channels = image.shape[1], height = image.shape[2], width = image.shape[3]
+        guard channels == graph.inputChannels else {
+            throw PixelwiseError.shapeMismatch("the image has \(channels) channels, the network takes \(graph.inputChannels)")
+        }
+        var step = Int(Double(outputTile) * (1 - overlap))
+        step = max(alignment, step / alignment * alignment)
+        if step > outputTile { step = outputTile }
+        let ys = TiledSegmenter.origins(extent: height, tile: outputTile, step: step)
+        let xs = TiledSegmenter.origins(extent: width, tile: outputTile, step: step)
+        let weight = blendWeights()
+        let source = image.inLayout(.rowMajor).scalars
+        var accumulator: [Float]?
+        var weightSum = [Float](repeating: 0, count: height * width)
+        var classes = 0
+        var done = 0
+        for oy in ys {
+            for ox in xs {
+                let tile = TiledSegmenter.mirroredWindow(source, channels: channels, width: width, height: height,
+                                                         x0: ox - context, y0: oy - context, size: inputTile)
+                let out = try graph.forward(tile, mode: .inference)
+                classes = out.shape[1]
+                let probs = TiledSegmenter.probabilities(out)
+                if accumulator == nil { accumulator = [Float](repeating: 0, count: classes * height * width) }
+                for ty in 0..<outputTile where oy + ty < height {
+                    for tx in 0..<outputTile where ox + tx < width {
+                        let w = weight[ty * outputTile + tx]
+                        let p = (oy + ty) * width + ox + tx
+                        weightSum[p] += w
+                        for c in 0..<classes {
+                            accumulator![c * height * width + p] += w * probs[(c * outputTile + ty) * outputTile + tx]
+                        }
+                    }
+                }
+                done += 1
+                progress?(done, xs.count * ys.count)
+            }
+        }
+        var result = accumulator ?? []
+        for c in 0..<classes { for p in 0..<(height * width) { result[c * height * width + p] /= weightSum[p] } }
+        return Tensor(shape: [1, classes, height, width], scalars: result)
+    }
+
+    /// Averages the segmentations of the 8 rotations and flips of the image (test-time augmentation).
+    public func segmentWithAugmentation(_ image: Tensor, progress: ((Int, Int) -> Void)? = nil) throws -> Tensor {
+        var sum: Tensor?
+        for t in 0..<8 {
+            let transformed = Dihedral(index: t).apply(image)
+            let p = Dihedral(index: t).invert(try segment(transformed))
+            progress?(t + 1, 8)
+            if sum == nil { sum = p } else { sum!.add(p) }
+        }
+        sum!.scale(by: 1.0 / 8)
+        return sum!
+    }
+
+    static func origins(extent: Int, tile: Int, step: Int) -> [Int] {
+        var o: [Int] = [0]
+        while o.last! + tile < extent { o.append(o.last! + step) }
+        return o
+    }
+
+    /// Weights that fall smoothly (raised cosine) to a small positive value at the tile edges
+    /// over the overlap width; 1 everywhere without overlap.
+    func blendWeights() -> [Float] {
+        let ramp = Int(Double(outputTile) * overlap)
+        func w(_ i: Int) -> Float {
+            guard ramp > 0 else { return 1 }
+            let d = min(i, outputTile - 1 - i)
+            if d >= ramp { return 1 }
+            return Float(0.5 - 0.5 * cos(Double.pi * (Double(d) + 0.5) / Double(ramp + 1))) + 1e-3
+        }
+        let line = (0..<outputTile).map(w)
+        return (0..<(outputTile * outputTile)).map { line[$0 / outputTile] * line[$0 % outputTile] }
+    }
+
+    /// Reflects index i into 0..<n without repeating the edge pixel (…, 2, 1, 0, 1, 2, …).
+    static func reflect(_ i: Int, _ n: Int) -> Int {
+        if n == 1 { return 0 }
+        let period = 2 * (n - 1)
+        var j = i % period
+        if j < 0 { j += period }
+        return j < n ? j : period - j
+    }
+
+    /// A window of a row-major (C, H, W) image with mirrored borders, as (1, C, windowHeight, windowWidth).
+    public static func mirroredWindow(_ src: [Float], channels: Int, width: Int, height: Int, x0: Int, y0: Int,
+                                      windowWidth: Int, windowHeight: Int) -> Tensor {
+        var out = [Float](repeating: 0, count: channels * windowWidth * windowHeight)
+        let xs = (0..<windowWidth).map { reflect(x0 + $0, width) }
+        for c in 0..<channels {
+            for y in 0..<windowHeight {
+                let row = c * width * height + reflect(y0 + y, height) * width
+                let o = (c * windowHeight + y) * windowWidth
+                for x in 0..<windowWidth { out[o + x] = src[row + xs[x]] }
+            }
+        }
+        return Tensor(shape: [1, channels, windowHeight, windowWidth], scalars: out)
+    }
+
+    static func mirroredWindow(_ src: [Float], channels: Int, width: Int, height: Int, x0: Int, y0: Int, size: Int) -> Tensor {
+        mirroredWindow(src, channels: channels, width: width, height: height, x0: x0, y0: y0, windowWidth: size, windowHeight: size)
+    }
+
+    /// Row-major probabilities from logits: the sigmoid for one output channel, else the channel softmax.
+    public static func probabilities(_ logits: Tensor) -> [Float] {
+        let c = logits.shape[1]
+        if c == 1 { return logits.scalars.map { 1 / (1 + exp(-$0)) } }
+        var cl = logits.inLayout(.channelsLast)
+        cl.withUnsafeMutableBufferPointer { Softmax.softmaxInPlace($0, channels: c) }
+        return cl.scalars
+    }
+}
