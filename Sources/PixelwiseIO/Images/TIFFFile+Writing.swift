@@ -35,7 +35,14 @@ extension TIFFFile {
             try set(TIFFTAG_COMPRESSION, uint16: UInt16(COMPRESSION_NONE))
         case .lzw, .deflate:
             try set(TIFFTAG_COMPRESSION, uint16: UInt16(options.compression == .lzw ? COMPRESSION_LZW : COMPRESSION_ADOBE_DEFLATE))
-            try set(TIFFTAG_PREDICTOR, uint16: UInt16(image.sampleType == .float32 ? PREDICTOR_FLOATINGPOINT : PREDICTOR_HORIZONTAL))
+            // libtiff 4.5 byte-swaps float samples twice when it writes the floating-point
+            // predictor into a big-endian file (the values read back swapped), so big-endian
+            // float pages are compressed without a predictor.
+            if image.sampleType != .float32 {
+                try set(TIFFTAG_PREDICTOR, uint16: UInt16(PREDICTOR_HORIZONTAL))
+            } else if options.byteOrder == .littleEndian {
+                try set(TIFFTAG_PREDICTOR, uint16: UInt16(PREDICTOR_FLOATINGPOINT))
+            }
         }
         _ = pw_tiff_set_string(handle, UInt32(TIFFTAG_SOFTWARE), "Pixelwise")
 

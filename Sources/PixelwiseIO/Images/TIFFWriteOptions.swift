@@ -11,7 +11,7 @@ public struct TIFFWriteOptions: Sendable, Equatable {
     }
 
     /// Lossless compressions; integer samples get the horizontal-difference predictor, float
-    /// samples the floating-point predictor.
+    /// samples the floating-point predictor (little-endian files only: see `appendPage`).
     public enum Compression: Sendable, Equatable {
         case none, lzw, deflate
     }
