@@ -29,17 +29,21 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16"),
         .systemLibrary(name: "CTIFF", path: "Sources/CTIFF", pkgConfig: "libtiff-4"),
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
+        // C code that owns the setjmp libjpeg/libpng need for errors (Swift cannot call setjmp).
+        .target(name: "CJPEGShim", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
+        .target(name: "CPNGShim", dependencies: ["CPNG"], linkerSettings: [.linkedLibrary("png16")]),
 
         .target(name: "PixelwiseCore", swiftSettings: optimise),
         .target(name: "PixelwiseAlgorithms", swiftSettings: optimise),
         .target(name: "PixelwiseKernels", dependencies: ["PixelwiseCore", "CDNNL"], swiftSettings: optimise),
         .target(name: "PixelwiseNN", dependencies: ["PixelwiseCore", "PixelwiseKernels", "PixelwiseAlgorithms"], swiftSettings: optimise),
         .target(name: "PixelwiseModels", dependencies: ["PixelwiseNN"], swiftSettings: optimise),
-        .target(name: "PixelwiseIO", dependencies: ["PixelwiseNN", "CHDF5", "CPNG", "CTIFF", "CJPEG"], swiftSettings: optimise),
+        .target(name: "PixelwiseIO", dependencies: ["PixelwiseNN", "CHDF5", "CPNG", "CTIFF", "CJPEG", "CJPEGShim", "CPNGShim"],
+                swiftSettings: optimise),
 
         .testTarget(name: "PixelwiseNNTests", dependencies: ["PixelwiseNN"]),
         .testTarget(name: "PixelwiseModelsTests", dependencies: ["PixelwiseModels"]),
-        .testTarget(name: "PixelwiseIOTests", dependencies: ["PixelwiseIO"]),
+        .testTarget(name: "PixelwiseIOTests", dependencies: ["PixelwiseIO"], resources: [.copy("Fixtures")]),
     ],
     // Swift 5 language mode: the kernels share raw buffers across threads by design (disjoint
     // ranges), which Swift 6's strict checking cannot express without noise at every call.

@@ -1,0 +1,47 @@
+import PixelwiseCore
+
+/// Reading and writing single images; the format codecs are `PNGCodec`, `JPEGCodec`,
+/// `TIFFFile` and `BMPCodec`.
+extension Image {
+    /// Reads the first page of a PNG/JPEG/TIFF/BMP file. The format comes from the file's
+    /// first bytes, not its extension. Pixels keep the file's own range (see `SampleType`).
+    /// Throws `PixelwiseError.file` for a missing, empty, truncated, corrupt or unsupported file.
+    public init(contentsOf path: String) throws {
+        self = try Image.decode(path: path, format: ImageFormat.detect(path: path))
+    }
+
+    /// Writes in the format the extension names (.png .jpg/.jpeg .tif/.tiff .bmp).
+    ///
+    /// What each format takes: PNG 1–4 channels of uint8/uint16; JPEG 1 or 3 channels of uint8
+    /// (quality 95, lossy); TIFF any channel count of uint8/uint16/float32 (uncompressed strips;
+    /// for tiles or compression use `ImageStack.write(_:to:options:)`); BMP 1 or 3 channels of
+    /// uint8. Anything else throws rather than being silently rescaled: use `converted(to:)`.
+    ///
+    /// Atomic: the data go to a temporary file in the same folder, renamed over `path` only when
+    /// complete, so `path` never holds a partial file.
+    public func write(to path: String) throws {
+        let format = try ImageFormat.forWriting(path: path)
+        if format == .tiff { return try ImageStack.write([self], to: path) }
+        try checkConsistent(writingTo: path)
+        try AtomicFile.write(to: path) { temporary in
+            switch format {
+            case .png: try PNGCodec.write(self, to: temporary, reportingAs: path)
+            case .jpeg: try JPEGCodec.write(self, to: temporary, reportingAs: path)
+            case .bmp: try BMPCodec.write(self, to: temporary, reportingAs: path)
+            case .tiff: break  // handled above
+            }
+        }
+    }
+
+    /// Decodes the first page of a file whose format is known.
+    static func decode(path: String, format: ImageFormat) throws -> Image {
+        switch format {
+        case .png: return try PNGCodec.read(path: path)
+        case .jpeg: return try JPEGCodec.read(path: path)
+        case .bmp: return try BMPCodec.read(path: path)
+        case .tiff:
+            let file = try TIFFFile(opening: path, mode: "r", reportingAs: path)
+            return try file.readPage()
+        }
+    }
+}

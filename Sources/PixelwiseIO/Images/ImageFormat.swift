@@ -1,0 +1,51 @@
+import PixelwiseCore
+
+/// The image file formats Pixelwise reads and writes.
+///
+/// Reading goes by the file's first bytes ("magic"), never by its name: data sets contain PNGs
+/// called `.jpg` (Oxford-IIIT Pet has some). Writing goes by the extension the caller chose.
+public enum ImageFormat: String, Sendable, CaseIterable {
+    case png, jpeg, tiff, bmp
+
+    /// The name `inspect` prints: "PNG", "JPEG", "TIFF", "BMP".
+    public var displayName: String { rawValue.uppercased() }
+
+    /// The format of the file at `path`, from its first bytes:
+    /// PNG `89 50 4E 47 0D 0A 1A 0A`, JPEG `FF D8 FF`, TIFF `II*␀` / `MM␀*` (BigTIFF `+`), BMP `BM`.
+    /// Throws `PixelwiseError.file` for a missing, unreadable, empty or unrecognised file.
+    public static func detect(path: String) throws -> ImageFormat {
+        let head = try FileBytes.read(path, upTo: 8)
+        guard !head.isEmpty else { throw PixelwiseError.file(path: path, problem: "empty file (0 bytes)") }
+        if let format = ImageFormat(magic: head) { return format }
+        let shown = head.prefix(4).map { String($0, radix: 16, uppercase: true) }.joined(separator: " ")
+        throw PixelwiseError.file(
+            path: path, problem: "not a PNG, JPEG, TIFF or BMP file (starts with bytes \(shown))")
+    }
+
+    /// Recognises a format from (at least) the first 8 bytes of a file.
+    init?(magic: [UInt8]) {
+        func starts(_ prefix: [UInt8]) -> Bool { magic.count >= prefix.count && Array(magic.prefix(prefix.count)) == prefix }
+        if starts([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { self = .png }
+        else if starts([0xFF, 0xD8, 0xFF]) { self = .jpeg }
+        else if starts([0x49, 0x49, 0x2A, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2A])
+            || starts([0x49, 0x49, 0x2B, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2B]) { self = .tiff }
+        else if starts([0x42, 0x4D]) && magic.count >= 6 { self = .bmp }
+        else { return nil }
+    }
+
+    /// The format to write `path` in, from its extension (case-insensitive):
+    /// `.png`, `.jpg`/`.jpeg`, `.tif`/`.tiff`, `.bmp`.
+    public static func forWriting(path: String) throws -> ImageFormat {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let ext = name.contains(".") ? String(name.split(separator: ".").last!).lowercased() : ""
+        switch ext {
+        case "png": return .png
+        case "jpg", "jpeg": return .jpeg
+        case "tif", "tiff": return .tiff
+        case "bmp": return .bmp
+        default:
+            throw PixelwiseError.file(
+                path: path, problem: "cannot tell the image format from the extension \"\(ext)\" (use .png, .jpg, .jpeg, .tif, .tiff or .bmp)")
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import CTIFF
+import PixelwiseCore
+
+/// libtiff still routes messages raised before a handle exists to the process-wide handlers;
+/// silence them once (a global `let` is initialised exactly once, thread-safely).
+private let globalTIFFHandlersSilenced: Void = pw_tiff_silence_global_handlers()
+
+/// One open libtiff handle. Its error messages go to a buffer owned by this object (never to
+/// stderr), and every failure is reported as `PixelwiseError.file` naming `path` and quoting
+/// libtiff's first message.
+///
+/// Reading is in `TIFFFile+Reading.swift`, writing in `TIFFFile+Writing.swift`.
+final class TIFFFile {
+    /// The path errors name (for writes, the final path rather than the temporary one).
+    let path: String
+    let handle: OpaquePointer
+    private let message: UnsafeMutablePointer<PWTIFFMessage>
+    private var isOpen = true
+
+    /// Opens `filePath` with a TIFFOpen `mode`: "r", or "w" plus "l"/"b" for the byte order and
+    /// "8" for BigTIFF.
+    init(opening filePath: String, mode: String, reportingAs path: String) throws {
+        _ = globalTIFFHandlersSilenced
+        let message = UnsafeMutablePointer<PWTIFFMessage>.allocate(capacity: 1)
+        message.initialize(to: PWTIFFMessage())
+        guard let handle = pw_tiff_open(filePath, mode, message) else {
+            let text = Self.text(of: message)
+            message.deallocate()
+            throw PixelwiseError.file(path: path, problem: text.isEmpty ? "cannot open as TIFF" : "unreadable TIFF: \(text)")
+        }
+        self.path = path
+        self.handle = handle
+        self.message = message
+    }
+
+    deinit {
+        close()
+        message.deallocate()
+    }
+
+    /// Closes the handle (flushing a file being written); later calls do nothing.
+    func close() {
+        if isOpen { TIFFClose(handle) }
+        isOpen = false
+    }
+
+    /// `PixelwiseError.file` with `problem`, followed by libtiff's message if it gave one.
+    func failure(_ problem: String) -> PixelwiseError {
+        let text = Self.text(of: message)
+        message.pointee = PWTIFFMessage()
+        return PixelwiseError.file(path: path, problem: text.isEmpty ? problem : "\(problem): \(text)")
+    }
+
+    private static func text(of message: UnsafeMutablePointer<PWTIFFMessage>) -> String {
+        withUnsafeBytes(of: &message.pointee.text) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+    }
+
+    // MARK: Typed tag access (TIFFGetField/TIFFSetField are variadic; see Sources/CTIFF/shim.h).
+
+    /// A 16-bit tag, or libtiff's default for it, or nil if it has neither.
+    func uint16(_ tag: Int32) -> UInt16? {
+        var value: UInt16 = 0
+        return pw_tiff_get_u16(handle, UInt32(tag), &value) == 1 ? value : nil
+    }
+
+    /// A 32-bit tag, or libtiff's default for it, or nil if it has neither.
+    func uint32(_ tag: Int32) -> UInt32? {
+        var value: UInt32 = 0
+        return pw_tiff_get_u32(handle, UInt32(tag), &value) == 1 ? value : nil
+    }
+
+    func set(_ tag: Int32, uint16 value: UInt16) throws {
+        guard pw_tiff_set_u16(handle, UInt32(tag), value) == 1 else { throw failure("cannot set TIFF tag \(tag)") }
+    }
+
+    func set(_ tag: Int32, uint32 value: UInt32) throws {
+        guard pw_tiff_set_u32(handle, UInt32(tag), value) == 1 else { throw failure("cannot set TIFF tag \(tag)") }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import PixelwiseCore
+
+/// A self-contained HTML report of a training run: loss and validation curves as inline SVG,
+/// a metric table, and images (raw, ground truth, prediction, overlay) as inline PNG data —
+/// one file that opens in any browser without a network.
+public struct HTMLReport {
+    public struct Series: Sendable {
+        public var name: String
+        public var points: [(x: Double, y: Double)]
+        public var color: String
+        public init(name: String, points: [(x: Double, y: Double)], color: String) {
+            self.name = name
+            self.points = points
+            self.color = color
+        }
+    }
+
+    public struct Figure: Sendable {
+        public var title: String
+        /// PNG images with captions, shown side by side.
+        public var panels: [(caption: String, png: Data)]
+        public init(title: String, panels: [(caption: String, png: Data)]) {
+            self.title = title
+            self.panels = panels
+        }
+    }
+
+    public var title: String
+    /// Key–value lines shown under the title (model, data, duration…).
+    public var summary: [(String, String)] = []
+    public var charts: [(title: String, xLabel: String, series: [Series])] = []
+    /// A table: header row and rows.
+    public var tables: [(title: String, header: [String], rows: [[String]])] = []
+    public var figures: [Figure] = []
+
+    public init(title: String) { self.title = title }
+
+    public var html: String {
+        var out = """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+        <style>
+        body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+        h1 { font-size: 1.6em; } h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+        table { border-collapse: collapse; margin: 0.5em 0; } td, th { padding: 0.25em 0.8em; border-bottom: 1px solid #eee; text-align: right; }
+        th { background: #f5f5f5; } td:first-child, th:first-child { text-align: left; }
+        .panels { display: flex; gap: 12px; flex-wrap: wrap; } figure { margin: 0; } figcaption { text-align: center; font-size: 0.9em; color: #555; }
+        figure img { width: 250px; image-rendering: pixelated; border: 1px solid #ccc; }
+        .legend span { margin-right: 1.2em; font-size: 0.9em; }
+        </style></head><body>
+        <h1>\(escape(title))</h1>
+
+        """
+        if !summary.isEmpty {
+            out += "<table>" + summary.map { "<tr><td>\(escape($0.0))</td><td style=\"text-align:left\">\(escape($0.1))</td></tr>" }.joined() + "</table>\n"
+        }
+        for chart in charts {
+            out += "<h2>\(escape(chart.title))</h2>\n" + svgChart(chart.series, xLabel: chart.xLabel) + "\n"
+            out += "<div class=\"legend\">" + chart.series.map { "<span style=\"color:\($0.color)\">■ \(escape($0.name))</span>" }.joined() + "</div>\n"
+        }
+        for table in tables {
+            out += "<h2>\(escape(table.title))</h2>\n<table><tr>" + table.header.map { "<th>\(escape($0))</th>" }.joined() + "</tr>"
+            out += table.rows.map { "<tr>" + $0.map { "<td>\(escape($0))</td>" }.joined() + "</tr>" }.joined() + "</table>\n"
+        }
+        for figure in figures {
+            out += "<h2>\(escape(figure.title))</h2>\n<div class=\"panels\">"
+            for panel in figure.panels {
+                out += "<figure><img alt=\"\(escape(panel.caption))\" src=\"data:image/png;base64,\(panel.png.base64EncodedString())\">"
+                out += "<figcaption>\(escape(panel.caption))</figcaption></figure>"
+            }
+            out += "</div>\n"
+        }
+        out += "<p style=\"color:#888;font-size:0.8em\">Made by Pixelwise.</p></body></html>\n"
+        return out
+    }
+
+    /// Writes the report atomically.
+    public func write(to path: String) throws {
+        do { try html.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            throw PixelwiseError.file(path: path, problem: "cannot write the report: \(error.localizedDescription)")
+        }
+    }
+
+    func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    /// A line chart with axes and tick labels; y on a linear scale from the data's range.
+    func svgChart(_ series: [Series], xLabel: String) -> String {
+        let (w, h, left, bottom, top, right) = (760.0, 300.0, 60.0, 40.0, 10.0, 10.0)
+        let all = series.flatMap(\.points).filter { $0.y.isFinite }
+        guard let minX = all.map(\.x).min(), let maxX = all.map(\.x).max(),
+              let minY0 = all.map(\.y).min(), let maxY0 = all.map(\.y).max() else { return "<p>(no data yet)</p>" }
+        let minY = min(minY0, 0), maxY = maxY0 > minY ? maxY0 : minY + 1
+        let spanX = maxX > minX ? maxX - minX : 1
+        func px(_ x: Double) -> Double { left + (x - minX) / spanX * (w - left - right) }
+        func py(_ y: Double) -> Double { h - bottom - (y - minY) / (maxY - minY) * (h - bottom - top) }
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" viewBox=\"0 0 \(Int(w)) \(Int(h))\">"
+        svg += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(w - left - right)\" height=\"\(h - top - bottom)\" fill=\"#fafafa\" stroke=\"#ccc\"/>"
+        for i in 0...4 {
+            let y = minY + (maxY - minY) * Double(i) / 4, yy = py(y)
+            svg += "<line x1=\"\(left)\" x2=\"\(w - right)\" y1=\"\(yy)\" y2=\"\(yy)\" stroke=\"#e4e4e4\"/>"
+            svg += "<text x=\"\(left - 6)\" y=\"\(yy + 4)\" font-size=\"11\" text-anchor=\"end\">\(String(format: "%.3g", y))</text>"
+            let x = minX + spanX * Double(i) / 4, xx = px(x)
+            svg += "<text x=\"\(xx)\" y=\"\(h - bottom + 16)\" font-size=\"11\" text-anchor=\"middle\">\(String(format: "%.0f", x))</text>"
+        }
+        svg += "<text x=\"\((left + w - right) / 2)\" y=\"\(h - 6)\" font-size=\"12\" text-anchor=\"middle\">\(escape(xLabel))</text>"
+        for s in series where !s.points.isEmpty {
+            let pts = s.points.filter { $0.y.isFinite }.map { String(format: "%.1f,%.1f", px($0.x), py($0.y)) }.joined(separator: " ")
+            svg += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"1.5\" points=\"\(pts)\"/>"
+            if s.points.count <= 40 {
+                for p in s.points where p.y.isFinite { svg += "<circle cx=\"\(px(p.x))\" cy=\"\(py(p.y))\" r=\"2.5\" fill=\"\(s.color)\"/>" }
+            }
+        }
+        return svg + "</svg>"
+    }
+}
