@@ -38,23 +38,36 @@ public struct InMemoryDataset: SegmentationDataset {
 
 /// How file intensities become network inputs.
 public struct RawNormalisation: Sendable, Equatable {
-    /// Map x ∈ [0, max] to x / max · 2 − 1 ∈ [−1, 1], `max` = the sample type's maximum
-    /// (255 for 8-bit, 65535 for 16-bit, 1 for float files). Otherwise x / max ∈ [0, 1].
-    public var symmetric: Bool = true
-    /// Average RGB(A) to one grey channel (alpha is dropped). Otherwise all colour channels
-    /// are kept (alpha still dropped).
-    public var greyscale: Bool = true
-
-    public init(symmetric: Bool = true, greyscale: Bool = true) {
-        self.symmetric = symmetric
-        self.greyscale = greyscale
+    /// Which channels the network gets.
+    public enum Channels: String, Sendable, Equatable, CaseIterable {
+        /// One grey channel: the mean of R, G, B (alpha dropped).
+        case grey
+        /// Three channels: RGB kept, grey replicated (alpha dropped), so a colour data set with
+        /// a few grey files still gives one channel count.
+        case rgb
+        /// The stored colour channels (1 or 3; alpha dropped).
+        case asStored
     }
 
-    /// The normalised image: `.float32`, 1 channel (grey) or the colour channels without alpha.
+    /// Map x ∈ [0, max] to x / max · 2 − 1 ∈ [−1, 1], `max` = the sample type's maximum
+    /// (255 for 8-bit, 65535 for 16-bit, 1 for float files). Otherwise x / max ∈ [0, 1].
+    public var symmetric: Bool
+    public var channels: Channels
+
+    public init(symmetric: Bool = true, channels: Channels = .grey) {
+        self.symmetric = symmetric
+        self.channels = channels
+    }
+
+    /// The normalised image: `.float32`, interleaved channels as `channels` says.
     public func apply(to image: Image) -> Image {
         let scale = 1 / image.sampleType.maximum
         let colour = image.channels >= 3 ? 3 : 1          // grey+alpha → grey; RGBA → RGB
-        let outChannels = greyscale ? 1 : colour
+        let outChannels = switch channels {
+        case .grey: 1
+        case .rgb: 3
+        case .asStored: colour
+        }
         let n = image.width * image.height
         var out = [Float](repeating: 0, count: n * outChannels)
         image.pixels.withUnsafeBufferPointer { src in
@@ -65,7 +78,7 @@ public struct RawNormalisation: Sendable, Equatable {
                     for c in 0..<colour { s += src[base + c] }
                     out[p] = normalised(s / Float(colour) * scale)
                 } else {
-                    for c in 0..<outChannels { out[p * outChannels + c] = normalised(src[base + c] * scale) }
+                    for c in 0..<outChannels { out[p * outChannels + c] = normalised(src[base + (colour == 1 ? 0 : c)] * scale) }
                 }
             }
         }

@@ -47,8 +47,10 @@ import PixelwiseCore
         let rgba = Image(width: 1, height: 1, channels: 4, sampleType: .uint16, pixels: [65535, 0, 65535, 7])
         let g = RawNormalisation(symmetric: false).apply(to: rgba)
         #expect(g.channels == 1 && abs(g.pixels[0] - 2.0 / 3) < 1e-6)
-        let kept = RawNormalisation(greyscale: false).apply(to: rgba)
+        let kept = RawNormalisation(channels: .asStored).apply(to: rgba)
         #expect(kept.channels == 3 && zip(kept.pixels, [1, -1, 1]).allSatisfy { abs($0 - $1) < 1e-6 })
+        let replicated = RawNormalisation(symmetric: false, channels: .rgb).apply(to: grey)
+        #expect(replicated.channels == 3 && abs(replicated.pixels[4] - 0.2) < 1e-6 && replicated.pixels[3] == replicated.pixels[5])
         #expect(throws: PixelwiseError.self) {
             try RawNormalisation().sample(raw: grey, rawName: "a.tif", labels: Image(width: 2, height: 1), labelName: "a.png",
                                           labelMap: .foreground([255]))
