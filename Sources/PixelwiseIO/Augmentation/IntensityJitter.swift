@@ -3,6 +3,7 @@ import PixelwiseCore
 import Glibc
 #else
 import Foundation
+@inline(__always) private func powf(_ x: Float, _ y: Float) -> Float { pow(x, y) }
 #endif
 
 /// Random brightness, contrast and gamma changes of a raw plane whose values lie in `range`.
@@ -40,7 +41,7 @@ public struct IntensityJitter: Sendable, Equatable {
         for i in out.values.indices {
             var y = mean + factor * (out.values[i] - mean) + b
             y = min(range.upperBound, max(lo, y))
-            if gamma != 1 { y = lo + span * Float(pow(Double((y - lo) / span), Double(gamma))) }
+            if gamma != 1 { y = lo + span * powf((y - lo) / span, gamma) }
             out.values[i] = y
         }
         return out
