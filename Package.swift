@@ -37,5 +37,6 @@ let package = Package(
         .target(name: "PixelwiseIO", dependencies: ["PixelwiseCore", "CHDF5", "CPNG", "CTIFF", "CJPEG"], swiftSettings: optimise),
 
         .testTarget(name: "PixelwiseNNTests", dependencies: ["PixelwiseNN"]),
+        .testTarget(name: "PixelwiseAlgorithmsTests", dependencies: ["PixelwiseAlgorithms"]),
     ]
 )
