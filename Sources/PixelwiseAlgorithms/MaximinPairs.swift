@@ -11,9 +11,10 @@
 ///     positive pairs(e) = Σ_l h₁(l)·h₂(l)                     (same ground-truth component)
 ///     negative pairs(e) = |S₁|_labelled·|S₂|_labelled − positive pairs(e)
 ///
-/// Ties in affinity are broken by edge index (smaller first). Histograms are merged small into
+/// Ties in affinity are broken by edge index (smaller first); edges are ordered by a radix
+/// sort. Histograms are merged small into
 /// large, and a set whose labelled pixels share one label keeps it inline (no allocation), so the
-/// cost is O(E log E) for the sort plus near-linear bookkeeping.
+/// cost is near-linear in the number of edges E.
 public struct MaximinPairs: Sendable {
     /// Per edge (same layout as `AffinityGraph.values`): the pairs counted there; 0 off the tree.
     public var pairs: [Int64]
@@ -34,25 +35,16 @@ public func maximinPairs(affinities: [Float], components: [Int32], width: Int, h
     shape.check(components, "components")
     let n = shape.count, axes = shape.axisCount
     precondition(affinities.count == axes * n, "affinities have \(affinities.count) values, expected \(axes) × \(n)")
+    precondition(!components.contains { $0 < 0 }, "component labels must be ≥ 0 (0 = unlabelled)")
 
-    // Sort keys: descending affinity (order-preserving bits, complemented), then ascending edge index.
-    var keys: [UInt64] = []
-    keys.reserveCapacity(axes * n)
-    for axis in 0..<axes {
-        let extent = shape.extent(axis)
-        for i in 0..<n where shape.coordinate(of: i, axis: axis) + 1 < extent {
-            let e = axis * n + i
-            keys.append(UInt64(~orderedBits(affinities[e])) << 32 | UInt64(e))
-        }
-    }
-    keys.sort()
+    let order = edgesByDescendingAffinity(affinities, shape: shape)
 
     var histograms = LabelHistograms(components: components)
     var sets = UnionFind(count: n)
     var pairs = [Int64](repeating: 0, count: axes * n)
     var total: Int64 = 0, misclassified: Int64 = 0
-    for key in keys {
-        let e = Int(key & 0xFFFF_FFFF), axis = e / n, i = e % n
+    for edge in order {
+        let e = Int(edge), axis = e / n, i = e % n
         let a = sets.find(i), b = sets.find(i + shape.stride(axis))
         if a == b { continue }
         let same = histograms.sameLabelPairs(a, b)
@@ -65,6 +57,53 @@ public func maximinPairs(affinities: [Float], components: [Int32], width: Int, h
         if positive ? affinities[e] <= 0.5 : affinities[e] > 0.5 { misclassified += count }
     }
     return MaximinPairs(pairs: pairs, totalPairs: total, misclassifiedPairs: misclassified)
+}
+
+/// The edges that exist (both endpoints inside the grid) by decreasing affinity, ties by
+/// increasing edge index: a stable least-significant-digit radix sort on the order-preserving
+/// bits of the affinity, two passes of 16 bits, O(E).
+func edgesByDescendingAffinity(_ affinities: [Float], shape: GridShape) -> [Int32] {
+    let n = shape.count, w = shape.width, h = shape.height, d = shape.depth
+    if n == 0 { return [] }
+    var keys: [UInt32] = [], edges: [Int32] = []
+    keys.reserveCapacity(shape.axisCount * n)
+    edges.reserveCapacity(shape.axisCount * n)
+    for axis in 0..<shape.axisCount {
+        // Elements with a successor along `axis`: x < w−1, y < h−1 or z < d−1.
+        for z in 0..<(axis == 2 ? d - 1 : d) {
+            for y in 0..<(axis == 1 ? h - 1 : h) {
+                let row = (z * h + y) * w
+                for x in 0..<(axis == 0 ? w - 1 : w) {
+                    let e = axis * n + row + x
+                    keys.append(~orderedBits(affinities[e]))    // ascending key = descending value
+                    edges.append(Int32(e))
+                }
+            }
+        }
+    }
+    var otherKeys = keys, otherEdges = edges
+    var counts = [Int](repeating: 0, count: 1 << 16)
+    for shift in [UInt32(0), 16] {
+        keys.withUnsafeBufferPointer { keys in
+        edges.withUnsafeBufferPointer { edges in
+        otherKeys.withUnsafeMutableBufferPointer { outKeys in
+        otherEdges.withUnsafeMutableBufferPointer { outEdges in
+        counts.withUnsafeMutableBufferPointer { counts in
+            for i in counts.indices { counts[i] = 0 }
+            for k in keys { counts[Int((k >> shift) & 0xFFFF)] += 1 }
+            var start = 0
+            for i in counts.indices { let c = counts[i]; counts[i] = start; start += c }
+            for j in keys.indices {
+                let digit = Int((keys[j] >> shift) & 0xFFFF)
+                outKeys[counts[digit]] = keys[j]
+                outEdges[counts[digit]] = edges[j]
+                counts[digit] += 1
+            }
+        }}}}}
+        swap(&keys, &otherKeys)
+        swap(&edges, &otherEdges)
+    }
+    return edges
 }
 
 /// Float bits mapped so that unsigned order equals numeric order.
