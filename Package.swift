@@ -42,6 +42,7 @@ let package = Package(
                 swiftSettings: optimise),
 
         .testTarget(name: "PixelwiseNNTests", dependencies: ["PixelwiseNN"]),
+        .testTarget(name: "PixelwiseAlgorithmsTests", dependencies: ["PixelwiseAlgorithms"]),
         .testTarget(name: "PixelwiseModelsTests", dependencies: ["PixelwiseModels"]),
         .testTarget(name: "PixelwiseIOTests", dependencies: ["PixelwiseIO"], resources: [.copy("Fixtures")]),
     ],
