@@ -17,6 +17,7 @@ let optimise: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuratio
 let package = Package(
     name: "Pixelwise",
     products: [
+        .executable(name: "pixelwise", targets: ["PixelwiseCLI"]),
         .library(name: "Pixelwise", targets: ["PixelwiseCore", "PixelwiseNN", "PixelwiseModels", "PixelwiseIO"]),
     ],
     dependencies: [
@@ -40,6 +41,15 @@ let package = Package(
         .target(name: "PixelwiseModels", dependencies: ["PixelwiseNN"], swiftSettings: optimise),
         .target(name: "PixelwiseIO", dependencies: ["PixelwiseNN", "CHDF5", "CPNG", "CTIFF", "CJPEG", "CJPEGShim", "CPNGShim"],
                 swiftSettings: optimise),
+
+        .executableTarget(
+            name: "PixelwiseCLI",
+            dependencies: [
+                "PixelwiseIO", "PixelwiseModels", "PixelwiseAlgorithms",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: optimise),
 
         .testTarget(name: "PixelwiseNNTests", dependencies: ["PixelwiseNN"]),
         .testTarget(name: "PixelwiseAlgorithmsTests", dependencies: ["PixelwiseAlgorithms"]),

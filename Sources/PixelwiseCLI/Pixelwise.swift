@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import PixelwiseCore
+import PixelwiseModels
 
 /// The `pixelwise` command: train, segment, evaluate and benchmark pixelwise classifiers.
 @main
@@ -9,7 +9,7 @@ struct Pixelwise: ParsableCommand {
         commandName: "pixelwise",
         abstract: "Train U-Nets and their relatives and segment images of any size, pixel by pixel.",
         version: "0.1.0",
-        subcommands: [Models.self, Bench.self])
+        subcommands: [Train.self, Segment.self, Evaluate.self, Bench.self, Models.self, Inspect.self])
 
     /// Runs the command; library errors become one line on stderr and exit code 1.
     static func main() {

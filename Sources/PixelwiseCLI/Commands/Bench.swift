@@ -91,15 +91,20 @@ struct Bench: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print(String(format: "%-28@ %-22@ %-20@ %10@ %10@ %9@ %7@", "layer", "type", "output", "fwd ms", "bwd ms", "GFLOP/s", "eff"))
+        print(pad("layer", 28) + pad("type", 22) + pad("output", 20) + "    fwd ms    bwd ms   GFLOP/s    eff")
         for r in rows {
-            print(String(format: "%-28@ %-22@ %-20@ %10.2f %10.2f %9.1f %6.0f%%", r["name"] as! String, r["type"] as! String,
-                         r["output"] as! String, r["forward_ms"] as! Double, r["backward_ms"] as! Double,
-                         r["gflops_per_second"] as! Double, 100 * (r["efficiency"] as! Double)))
+            print(pad(r["name"] as! String, 28) + pad(r["type"] as! String, 22) + pad(r["output"] as! String, 20)
+                  + String(format: "%10.2f%10.2f%10.1f%6.0f%%", r["forward_ms"] as! Double, r["backward_ms"] as! Double,
+                           r["gflops_per_second"] as! Double, 100 * (r["efficiency"] as! Double)))
         }
-        print(String(format: "\n%@ %@ %d² → %d², batch %d, %d threads: %.3f s per iteration (median of %d), %.1f kpx/s, %.0f GFLOP/s (%.0f%% of the measured %.0f GFLOP/s peak), peak RSS %.0f MB",
-                     model, train ? "training" : "inference", input, outputShape[2], batch, Threads.count, median, repetitions,
+        print("\n\(model) \(train ? "training" : "inference") " + String(format: "%d² → %d², batch %d, %d threads: %.3f s per iteration (median of %d), %.1f kpx/s, %.0f GFLOP/s (%.0f%% of the measured %.0f GFLOP/s peak), peak RSS %.0f MB",
+                     input, outputShape[2], batch, Threads.count, median, repetitions,
                      pixelsPerSecond / 1000, 2 * Double(totalMACs) / median / 1e9,
                      100 * 2 * Double(totalMACs) / median / 1e9 / peak, peak, Double(peakResidentBytes()) / 1e6))
     }
+}
+
+/// Left-aligns `s` in a column of `width` characters (one space at least between columns).
+func pad(_ s: String, _ width: Int) -> String {
+    s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
 }

@@ -108,8 +108,20 @@ public final class Graph {
 
     // MARK: Forward and backward
 
+    /// Runs the network in inference mode and returns every node's output, in node order
+    /// (for `segment --dump-blobs`, Tschopp's "filter output").
+    public func forwardKeepingActivations(_ input: Tensor) throws -> [Tensor] {
+        _ = try forward(input, mode: .inference, keepActivations: true)
+        defer { releaseActivations() }
+        return activations.map { $0! }
+    }
+
     /// Runs the network. In `.training` mode the activations are kept for `backward`.
     public func forward(_ input: Tensor, mode: Mode = .inference) throws -> Tensor {
+        try forward(input, mode: mode, keepActivations: mode == .training)
+    }
+
+    private func forward(_ input: Tensor, mode: Mode, keepActivations: Bool) throws -> Tensor {
         guard input.rank == spatialRank + 2, input.shape[1] == inputChannels else {
             _ = try shapes(for: input.shape)  // throws the readable error
             throw PixelwiseError.shapeMismatch("input \(input.shape) does not fit the network")
@@ -117,7 +129,7 @@ public final class Graph {
         var values = [Tensor?](repeating: nil, count: nodes.count)
         // Liveness: in inference an activation is dropped once its last reader has run.
         var lastUse = [Int](repeating: nodes.count - 1, count: nodes.count)
-        if mode == .inference {
+        if !keepActivations {
             lastUse = (0..<nodes.count).map { $0 }
             for (i, node) in nodes.enumerated() { for j in node.inputs where j >= 0 { lastUse[j] = max(lastUse[j], i) } }
         }
@@ -128,11 +140,11 @@ public final class Graph {
             do { values[i] = try node.layer.forward(ins, mode: mode) } catch let error as PixelwiseError {
                 throw PixelwiseError.shapeMismatch("\(node.name): \(error.description)")
             }
-            if mode == .inference {
+            if !keepActivations {
                 for j in node.inputs where j >= 0 && lastUse[j] == i && j != nodes.count - 1 { values[j] = nil }
             }
         }
-        if mode == .training {
+        if keepActivations {
             activations = values
             lastInput = input
         } else {

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import PixelwiseIO
+
+/// `pixelwise train`: fit a model to raw/label image pairs.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a segmentation model on raw and label images.",
+        discussion: """
+        Writes RUN_DIR/model.h5 (best by validation Rand error, or the latest without validation), \
+        RUN_DIR/last.h5 (full state for --resume), RUN_DIR/log.csv, RUN_DIR/config.yaml and \
+        RUN_DIR/report.html. Every flag can also be set in a YAML file given with --config, using \
+        the flag's name with '_' for '-' (flags win over the file). Ctrl-C saves a checkpoint and stops.
+        """)
+
+    @Option(help: "Folder of raw images, or a multi-page TIFF stack.") var images: String?
+    @Option(help: "Folder of label images matching --images by sorted name, or a TIFF stack.") var labels: String?
+    @Option(help: "YAML configuration file.") var config: String?
+    @Option(help: "Model preset (see `pixelwise models list`; default unet).") var model: String?
+    @Option(help: "Base filter count of the preset.") var baseFilters: Int?
+    @Option(parsing: .upToNextOption, help: "Label values that are foreground (default 255; ssTEM: 191 255).") var foreground: [Float] = []
+    @Option(help: "Stop after this many minutes.") var minutes: Double?
+    @Option(help: "Stop after this many iterations (default 2000 when --minutes is not given).") var iterations: Int?
+    @Option(help: "Validation raw images (folder or stack).") var validateImages: String?
+    @Option(help: "Validation label images.") var validateLabels: String?
+    @Option(help: "Run folder (default runs/<date-time>).") var out: String?
+    @Option(help: "Continue the run in this folder from its last.h5.") var resume: String?
+    @Option(help: "Loss: ce, focal, dice, dice+ce, distance-aware, bce.") var loss: String?
+    @Option(help: "Optimiser: adam or sgd.") var optimizer: String?
+    @Option(help: "Learning rate (default 1e-3 for Adam, 1e-2 for SGD).") var lr: Float?
+    @Option(help: "Patches per iteration (default 4).") var batch: Int?
+    @Option(help: "Input patch side in pixels (default 256; rounded down to a size the network takes).") var patch: Int?
+    @Option(help: "Random seed (default 1).") var seed: UInt64?
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+
+    var flags: TrainingConfiguration {
+        var c = TrainingConfiguration()
+        c.images = images; c.labels = labels; c.model = model; c.baseFilters = baseFilters
+        c.foreground = foreground.isEmpty ? nil : foreground
+        c.minutes = minutes; c.iterations = iterations; c.validateImages = validateImages; c.validateLabels = validateLabels
+        c.out = out; c.loss = loss; c.optimizer = optimizer; c.lr = lr; c.batch = batch; c.patch = patch; c.seed = seed
+        c.threads = threads
+        return c
+    }
+
+    func run() throws {
+        var configuration = try config.map(TrainingConfiguration.load) ?? TrainingConfiguration()
+        configuration = configuration.overridden(by: flags)
+        if let resume, configuration.out == nil { configuration.out = resume }
+        let run = try TrainingRun(configuration: configuration, resume: resume)
+        try run.start()
+    }
+}

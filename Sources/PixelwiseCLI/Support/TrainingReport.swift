@@ -1,0 +1,95 @@
+import Foundation
+import PixelwiseIO
+import PixelwiseModels
+
+/// RUN_DIR/report.html for a training run: curves, the validation table, and for up to three
+/// validation images the raw image, ground truth, prediction and an overlay.
+struct TrainingReport {
+    let folder: String
+    let graph: Graph
+    let configuration: TrainingConfiguration
+    let state: TrainerState
+    let validation: [Sample]
+    let tiling: TiledSegmenter
+
+    func write() throws {
+        var report = HTMLReport(title: "Pixelwise training run: \(graph.metadata["model"] ?? "network")")
+        report.summary = [
+            ("run folder", folder),
+            ("model", "\(graph.metadata["model"] ?? "network"), \(graph.parameterCount) parameters"),
+            ("training data", "\(configuration.images ?? "?") + \(configuration.labels ?? "?")"),
+            ("iterations", "\(state.iteration) in \(String(format: "%.1f", state.elapsed / 60)) min"),
+            ("loss / optimiser", "\(configuration.loss ?? "ce") / \(configuration.optimizer ?? "adam")"),
+        ]
+        if state.bestIteration > 0 {
+            report.summary.append(("best validation", String(format: "Rand error %.4f at iteration %d", state.bestRandError, state.bestIteration)))
+        }
+        report.charts.append((title: "Training loss", xLabel: "iteration",
+                              series: [.init(name: "loss (mean of 20)", points: smoothedLoss(), color: "#1f77b4")]))
+        if !state.validations.isEmpty {
+            let v = state.validations
+            report.charts.append((title: "Validation", xLabel: "iteration", series: [
+                .init(name: "pixel error", points: v.map { (Double($0.iteration), $0.scores.pixelError) }, color: "#d62728"),
+                .init(name: "Rand error", points: v.map { (Double($0.iteration), $0.scores.randError) }, color: "#2ca02c"),
+                .init(name: "V_info error", points: v.map { (Double($0.iteration), $0.scores.informationError) }, color: "#9467bd"),
+                .init(name: "1 − foreground IoU", points: v.map { (Double($0.iteration), 1 - $0.scores.foregroundIoU) }, color: "#ff7f0e"),
+            ]))
+            report.tables.append((title: "Validation measures (thresholds minimising each error)", header: ["iteration"] + Scores.header.dropFirst(),
+                                  rows: v.map { [String($0.iteration)] + $0.scores.row.dropFirst() }))
+        }
+        for sample in validation.prefix(3) {
+            let probabilities = try tiling.segment(planarTensor(sample.raw))
+            let foreground = foregroundProbability(probabilities)
+            report.figures.append(HTMLReport.Figure(title: sample.name, panels: try panels(sample, foreground)))
+        }
+        try report.write(to: folder + "/report.html")
+    }
+
+    /// Loss averaged over windows of 20 iterations (at most ~400 points).
+    func smoothedLoss() -> [(x: Double, y: Double)] {
+        let l = state.losses
+        guard !l.isEmpty else { return [] }
+        let window = max(1, min(20, l.count / 10))
+        let step = max(1, l.count / 400)
+        return stride(from: 0, to: l.count, by: step).map { i in
+            let part = l[max(0, i - window + 1)...i]
+            return (Double(l[i].iteration), Double(part.map(\.loss).reduce(0, +)) / Double(part.count))
+        }
+    }
+
+    func panels(_ sample: Sample, _ foreground: [Float]) throws -> [(caption: String, png: Data)] {
+        let (w, h) = (sample.width, sample.height)
+        let raw = (0..<(w * h)).map { ((sample.raw.pixels[$0 * sample.raw.channels] + 1) / 2 * 255).rounded().clamped(0, 255) }
+        let truth = sample.labels.map { $0 == 1 ? Float(255) : 0 }
+        let prediction = foreground.map { $0 > 0.5 ? Float(255) : 0 }
+        // Overlay: raw in grey; predicted background (membrane) in red, missed/extra foreground visible against the truth.
+        var overlay = [Float](repeating: 0, count: w * h * 3)
+        for p in 0..<(w * h) {
+            let g = raw[p]
+            let membrane = foreground[p] <= 0.5
+            overlay[p * 3] = membrane ? min(255, 0.5 * g + 127) : g
+            overlay[p * 3 + 1] = membrane ? 0.5 * g : g
+            overlay[p * 3 + 2] = membrane ? 0.5 * g : g
+        }
+        return [
+            ("raw", try pngData(Image(width: w, height: h, channels: 1, sampleType: .uint8, pixels: raw))),
+            ("ground truth", try pngData(Image(width: w, height: h, channels: 1, sampleType: .uint8, pixels: truth))),
+            ("prediction (p > 0.5)", try pngData(Image(width: w, height: h, channels: 1, sampleType: .uint8, pixels: prediction))),
+            ("foreground probability", try pngData(Image(width: w, height: h, channels: 1, sampleType: .uint8,
+                                                         pixels: foreground.map { ($0 * 255).rounded() }))),
+            ("overlay: predicted membrane in red", try pngData(Image(width: w, height: h, channels: 3, sampleType: .uint8, pixels: overlay))),
+        ]
+    }
+}
+
+extension Float {
+    func clamped(_ low: Float, _ high: Float) -> Float { Swift.min(Swift.max(self, low), high) }
+}
+
+/// PNG bytes of an image (through a temporary file: the PNG writer works on paths).
+func pngData(_ image: Image) throws -> Data {
+    let path = NSTemporaryDirectory() + "/pixelwise-report-\(UUID().uuidString).png"
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try image.write(to: path)
+    return try Data(contentsOf: URL(fileURLWithPath: path))
+}

@@ -1,0 +1,232 @@
+import Foundation
+import PixelwiseIO
+import PixelwiseModels
+
+/// Set by SIGINT/SIGTERM; training saves a checkpoint and stops at the next iteration.
+nonisolated(unsafe) var stopRequested = false
+
+/// One `pixelwise train` run: data, model, optimiser, the loop, checkpoints, log and report.
+final class TrainingRun {
+    let configuration: TrainingConfiguration
+    let folder: String
+    let resumeFile: ModelFile?
+    let seed: UInt64
+
+    init(configuration given: TrainingConfiguration, resume: String?) throws {
+        var configuration = given
+        if let resume {
+            let saved = resume + "/config.yaml"
+            if FileManager.default.fileExists(atPath: saved) {
+                configuration = try TrainingConfiguration.load(saved).overridden(by: given)
+            }
+            resumeFile = try ModelFile.read(from: resume + "/last.h5")
+        } else {
+            resumeFile = nil
+        }
+        guard configuration.images != nil, configuration.labels != nil else {
+            throw PixelwiseError.invalidArgument("training needs --images and --labels (or images: and labels: in the configuration)")
+        }
+        if (configuration.validateImages == nil) != (configuration.validateLabels == nil) {
+            throw PixelwiseError.invalidArgument("give both --validate-images and --validate-labels, or neither")
+        }
+        for (name, value) in [("batch", configuration.batch), ("patch", configuration.patch), ("iterations", configuration.iterations),
+                              ("validate_every", configuration.validateEvery), ("checkpoint_every", configuration.checkpointEvery)] {
+            if let value, value <= 0 { throw PixelwiseError.invalidArgument("\(name) must be positive, got \(value)") }
+        }
+        if let m = configuration.minutes, m <= 0 { throw PixelwiseError.invalidArgument("minutes must be positive, got \(m)") }
+        self.configuration = configuration
+        seed = configuration.seed ?? 1
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        folder = configuration.out ?? "runs/" + formatter.string(from: Date())
+    }
+
+    var labelMap: LabelMap { .foreground(configuration.foreground ?? [255]) }
+
+    func loadSamples(images: String, labels: String) throws -> [Sample] {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: images, isDirectory: &isFolder) else {
+            throw PixelwiseError.file(path: images, problem: "no such file or folder")
+        }
+        let samples = isFolder.boolValue
+            ? try FilePairDataset.folderPairs(raw: images, labels: labels, labelMap: labelMap).loadAll()
+            : try StackPairDataset(raw: images, labels: labels, labelMap: labelMap).loadAll()
+        guard !samples.isEmpty else { throw PixelwiseError.file(path: images, problem: "contains no images") }
+        return samples
+    }
+
+    func start() throws {
+        if let t = configuration.threads { Threads.set(t) }
+        let training = try loadSamples(images: configuration.images!, labels: configuration.labels!)
+        let validation = try configuration.validateImages.map { try loadSamples(images: $0, labels: configuration.validateLabels!) } ?? []
+        let channels = training[0].raw.channels
+
+        // The network: from the checkpoint when resuming, else a fresh preset.
+        let graph: Graph
+        if let resumeFile {
+            graph = try resumeFile.makeGraph(path: folder + "/last.h5")
+        } else {
+            var options = PresetOptions()
+            options.inputChannels = channels
+            options.classes = 2
+            options.baseFilters = configuration.baseFilters
+            options.seed = seed
+            graph = try ModelZoo.preset(named: configuration.model ?? "unet").build(options)
+            graph.metadata["model"] = configuration.model ?? "unet"
+            var conventions = ModelConventions(classes: 2)
+            conventions.classValues = [0, (configuration.foreground ?? [255]).max() ?? 255]
+            conventions.store(in: graph)
+        }
+        guard graph.inputChannels == channels else {
+            throw PixelwiseError.file(path: configuration.images!, problem: "images have \(channels) channel(s), the model takes \(graph.inputChannels)")
+        }
+        let tiling = try TiledSegmenter(graph: graph, tile: configuration.patch ?? 256)
+        let geometry = try PatchGeometry(input: tiling.inputTile, output: tiling.outputTile)
+        let batchSize = configuration.batch ?? 4
+        var augmentation = Augmentation()
+        if configuration.elastic ?? false { augmentation.elastic = ElasticDeformation(alpha: 4, sigma: 10) }
+        if configuration.blur ?? false { augmentation.blurSigma = 1 }
+        if configuration.clahe ?? false { augmentation.clahe = CLAHE() }
+        if configuration.jitter ?? false { augmentation.jitter = IntensityJitter(brightness: 0.1, contrast: 0.1, gamma: 0.1) }
+        let prior = (configuration.patchPrior ?? false)
+            ? try PatchPrior(samples: training, windowWidth: tiling.outputTile, windowHeight: tiling.outputTile, classCount: 2) : nil
+        let source = PatchBatchSource(samples: training, geometry: geometry, batchSize: batchSize, augmentation: augmentation,
+                                      prior: prior, seed: seed)
+
+        let frequencies = try ClassFrequencies(samples: training, classCount: 2)
+        let loss = try makeLoss(frequencies: frequencies)
+        var optimizer = try makeOptimizer()
+        var startIteration = 0
+        var state = TrainerState()
+        if let resumeFile {
+            try optimizer.restore(state: resumeFile.optimizerState ?? [], step: resumeFile.optimizerStep ?? 0)
+            if let json = resumeFile.trainerState { state = try TrainerState(json: json) }
+            startIteration = state.iteration
+        }
+
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try configuration.yaml().write(toFile: folder + "/config.yaml", atomically: true, encoding: .utf8)
+        let totalIterations = configuration.iterations ?? (configuration.minutes == nil ? 2000 : Int.max)
+        let schedule = try makeSchedule()
+        let trainer = Trainer(graph: graph, loss: loss, optimizer: optimizer, schedule: schedule,
+                              baseLearningRate: learningRate, warmupIterations: configuration.warmup ?? 0)
+        trainer.iteration = startIteration
+
+        let log = try TrainingLog(path: folder + "/log.csv", append: resumeFile != nil)
+        let progress = ProgressDisplay(total: totalIterations == Int.max ? nil : totalIterations, minutes: configuration.minutes)
+        let validateEvery = configuration.validateEvery ?? 200
+        let checkpointEvery = configuration.checkpointEvery ?? 200
+        signal(SIGINT) { _ in stopRequested = true }
+        signal(SIGTERM) { _ in stopRequested = true }
+
+        FileHandle.standardError.write(Data("""
+        training \(graph.metadata["model"] ?? "network") (\(graph.parameterCount) parameters) on \(training.count) image(s), \
+        patches \(geometry.inputWidth)² → \(geometry.outputWidth)², batch \(batchSize), \(Threads.count) thread(s); run folder \(folder)\n
+        """.utf8))
+
+        let prefetcher = BatchPrefetcher(capacity: 3, start: startIteration, workers: 1) { k in source.batch(k) }
+        defer { prefetcher.stop() }
+        var batches = PrefetchedBatches(prefetcher: prefetcher)
+        let deadline = configuration.minutes.map { Date().timeIntervalSince1970 + $0 * 60 - state.elapsed }
+        let started = Date().timeIntervalSince1970 - state.elapsed
+
+        func checkpoint() throws {
+            state.iteration = trainer.iteration
+            state.elapsed = Date().timeIntervalSince1970 - started
+            let file = try ModelFile(graph: graph, optimizer: trainer.optimizer, optimizerDescription: configuration.optimizer ?? "adam",
+                                     trainerState: try state.json())
+            try file.write(to: folder + "/last.h5")
+            if validation.isEmpty { try ModelFile(graph: graph).write(to: folder + "/model.h5") }
+        }
+
+        func validate() throws {
+            guard !validation.isEmpty else { return }
+            let scores = try validation.map { sample -> Scores in
+                let probabilities = try tiling.segment(planarTensor(sample.raw))
+                return Scores(name: sample.name, foreground: foregroundProbability(probabilities), isProbability: true,
+                              truth: sample.labels.map { $0 == 1 }, width: sample.width, height: sample.height, warping: false)
+            }
+            let mean = Scores(meanOf: scores)
+            state.validations.append(TrainerState.Validation(iteration: trainer.iteration, scores: mean))
+            log.validation(iteration: trainer.iteration, scores: mean)
+            if mean.randError < state.bestRandError {
+                state.bestRandError = mean.randError
+                state.bestIteration = trainer.iteration
+                try ModelFile(graph: graph).write(to: folder + "/model.h5")
+            }
+            progress.note(String(format: "validation at %d: pixel error %.4f, Rand error %.4f, IoU %.4f", trainer.iteration,
+                                 mean.pixelError, mean.randError, mean.foregroundIoU)
+                          + (state.bestIteration == trainer.iteration ? " (best so far, saved model.h5)" : ""))
+        }
+
+        try trainer.train(source: &batches, iterations: totalIterations, deadline: deadline, shouldStop: { stopRequested }) { p in
+            let elapsed = Date().timeIntervalSince1970 - started
+            log.step(iteration: p.iteration, seconds: elapsed, loss: p.loss, learningRate: p.learningRate)
+            state.losses.append(TrainerState.Point(iteration: p.iteration, loss: p.loss))
+            progress.update(iteration: p.iteration, loss: p.loss, patchesPerSecond: p.patchesPerSecond * Double(batchSize), elapsed: elapsed)
+            if p.iteration % validateEvery == 0 { try validate() }
+            if p.iteration % checkpointEvery == 0 { try checkpoint() }
+        }
+        progress.finish()
+        if trainer.iteration % validateEvery != 0 { try validate() }
+        try checkpoint()
+        try TrainingReport(folder: folder, graph: graph, configuration: configuration, state: state, validation: validation,
+                           tiling: tiling).write()
+        let reason = stopRequested ? "stopped on request" : "finished"
+        FileHandle.standardError.write(Data("\(reason) at iteration \(trainer.iteration); model \(folder)/model.h5, report \(folder)/report.html\n".utf8))
+        if stopRequested { throw PixelwiseError.training("interrupted at iteration \(trainer.iteration); resume with --resume \(folder)") }
+    }
+
+    var learningRate: Float { configuration.lr ?? ((configuration.optimizer ?? "adam") == "sgd" ? 1e-2 : 1e-3) }
+
+    func makeOptimizer() throws -> any Optimizer {
+        switch configuration.optimizer ?? "adam" {
+        case "adam": return Adam(learningRate: learningRate, weightDecay: configuration.weightDecay ?? 0)
+        case "adamw": return Adam(learningRate: learningRate, weightDecay: configuration.weightDecay ?? 1e-4, decoupled: true)
+        case "sgd": return SGD(learningRate: learningRate, momentum: 0.99, weightDecay: configuration.weightDecay ?? 0)
+        case let other: throw PixelwiseError.invalidArgument("unknown optimizer \(other); use adam, adamw or sgd")
+        }
+    }
+
+    func makeSchedule() throws -> LearningRateSchedule {
+        switch configuration.schedule ?? "poly" {
+        case "constant": return .constant
+        case "poly": return .polynomial(power: 0.9)
+        case "cosine": return .cosine
+        case "step": return .step(every: max(1, (configuration.iterations ?? 2000) / 3), factor: 0.1)
+        case let other: throw PixelwiseError.invalidArgument("unknown schedule \(other); use constant, poly, cosine or step")
+        }
+    }
+
+    func makeLoss(frequencies: ClassFrequencies) throws -> any Loss {
+        let weights: [Float]? = configuration.classWeights == "balanced" ? frequencies.inverseFrequencyWeights : nil
+        switch configuration.loss ?? "ce" {
+        case "ce": return SoftmaxCrossEntropy(classWeights: weights)
+        default: throw PixelwiseError.invalidArgument("unknown loss \(configuration.loss!); use ce, focal, dice, dice+ce, distance-aware or bce")
+        }
+    }
+}
+
+/// What a checkpoint remembers about the run besides weights and optimiser state.
+struct TrainerState: Codable {
+    struct Point: Codable { var iteration: Int; var loss: Float }
+    struct Validation: Codable { var iteration: Int; var scores: Scores }
+    var iteration = 0
+    var elapsed: Double = 0
+    var bestRandError = Double.infinity
+    var bestIteration = 0
+    var losses: [Point] = []
+    var validations: [Validation] = []
+
+    init() {}
+    init(json: String) throws {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        self = try decoder.decode(TrainerState.self, from: Data(json.utf8))
+    }
+    func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}
