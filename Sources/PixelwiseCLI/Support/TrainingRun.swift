@@ -200,10 +200,17 @@ final class TrainingRun {
 
     func makeLoss(frequencies: ClassFrequencies) throws -> any Loss {
         let weights: [Float]? = configuration.classWeights == "balanced" ? frequencies.inverseFrequencyWeights : nil
+        let base: any Loss
         switch configuration.loss ?? "ce" {
-        case "ce": return SoftmaxCrossEntropy(classWeights: weights)
+        case "ce": base = SoftmaxCrossEntropy(classWeights: weights)
+        case "focal": base = FocalLoss(alpha: weights, gamma: 2)
+        case "dice": base = DiceLoss()
+        case "dice+ce": base = CombinedLoss.diceCrossEntropy()
+        case "distance-aware": base = DistanceAwareCrossEntropy()
+        case "bce": base = BinaryCrossEntropy(classWeights: weights)
         default: throw PixelwiseError.invalidArgument("unknown loss \(configuration.loss!); use ce, focal, dice, dice+ce, distance-aware or bce")
         }
+        return (configuration.errorMasking ?? false) ? ErrorMasked(base, seed: seed) : base
     }
 }
 

@@ -1,3 +1,4 @@
+import PixelwiseAlgorithms
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -73,7 +74,10 @@ public struct DistanceAwareCrossEntropy: Loss {
         let key = hasher.finalize()
         if let hit = cache[key]?.first(where: { $0.labels.elementsEqual(labels) }) { return hit.backgroundWeights }
         transformsComputed += 1
-        let d2 = squaredDistanceToNearest(foreground: labels.map { $0 == 1 }, extents: extents)
+        // extents are (…, H, W) outermost first; PixelwiseAlgorithms takes width, height, depth.
+        let spatial = Array(extents.suffix(3))
+        let (w, h, d) = (spatial[spatial.count - 1], spatial.count > 1 ? spatial[spatial.count - 2] : 1, spatial.count > 2 ? spatial[0] : 1)
+        let d2 = squaredDistanceToNearest(foreground: labels.map { $0 == 1 }, width: w, height: h, depth: d)
         let weights = backgroundWeights(squaredDistances: d2)
         cache[key, default: []].append(CacheEntry(labels: Array(labels), backgroundWeights: weights))
         cacheOrder.append(key)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import PixelwiseAlgorithms
 @testable import PixelwiseNN
 
 @Suite struct DistanceAwareCrossEntropyTests {
