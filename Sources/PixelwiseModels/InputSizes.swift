@@ -7,15 +7,18 @@
 /// dropped and the output would no longer line up with the input.
 extension Graph {
     /// Shapes of every node for a batch-1 input of n pixels along each spatial axis.
+    /// Node by node, so that the first layer at fault is the one named in the error.
     public func shapes(forInputSize n: Int) throws -> [Shape] {
-        let input = Shape([1, inputChannels] + Array(repeating: n, count: spatialRank))
         guard n >= 1 else { throw PixelwiseError.shapeMismatch("input size \(n) must be positive") }
-        let shapes = try shapes(for: input)
+        let input = Shape([1, inputChannels] + Array(repeating: n, count: spatialRank))
+        var shapes: [Shape] = []
         for node in nodes {
-            guard let (kernel, stride) = Graph.downsampling(node.layer) else { continue }
-            let inShape = node.inputs[0] == Graph.inputIndex ? input : shapes[node.inputs[0]]
-            if let w = inShape.spatial.first(where: { $0 % stride != 0 }) {
+            let ins = node.inputs.map { $0 == Graph.inputIndex ? input : shapes[$0] }
+            if let (kernel, stride) = Graph.downsampling(node.layer), let w = ins[0].spatial.first(where: { $0 % stride != 0 }) {
                 throw PixelwiseError.shapeMismatch("\(node.name): pooling input \(w) is not divisible by its kernel \(kernel) and stride \(stride)")
+            }
+            do { shapes.append(try node.layer.outputShape(for: ins)) } catch let error as PixelwiseError {
+                throw PixelwiseError.shapeMismatch("\(node.name): \(error.description)")
             }
         }
         return shapes
