@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "PixelwiseIO", dependencies: ["PixelwiseCore", "CHDF5", "CPNG", "CTIFF", "CJPEG"], swiftSettings: optimise),
 
         .testTarget(name: "PixelwiseNNTests", dependencies: ["PixelwiseNN"]),
-        .testTarget(name: "PixelwiseModelsTests", dependencies: ["PixelwiseModels"]),
+        .testTarget(name: "PixelwiseModelsTests", dependencies: ["PixelwiseModels"], exclude: ["Fixtures"]),
     ],
     // Swift 5 language mode: the kernels share raw buffers across threads by design (disjoint
     // ranges), which Swift 6's strict checking cannot express without noise at every call.
