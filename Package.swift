@@ -53,7 +53,7 @@ let package = Package(
 
         .testTarget(name: "PixelwiseNNTests", dependencies: ["PixelwiseNN"]),
         .testTarget(name: "PixelwiseAlgorithmsTests", dependencies: ["PixelwiseAlgorithms"]),
-        .testTarget(name: "PixelwiseModelsTests", dependencies: ["PixelwiseModels"]),
+        .testTarget(name: "PixelwiseModelsTests", dependencies: ["PixelwiseModels"], exclude: ["Fixtures"]),
         .testTarget(name: "PixelwiseIOTests", dependencies: ["PixelwiseIO"], resources: [.copy("Fixtures")]),
     ],
     // Swift 5 language mode: the kernels share raw buffers across threads by design (disjoint

@@ -5,18 +5,49 @@
 /// that up-samples, joins the matching encoder map (concatenation, or MergeCrop for valid
 /// padding) and convolves twice; a final 1×1 convolution gives one logit map per class.
 ///
-/// Parameter paths: `enc<level>.conv<1|2>`, `enc<level>.bn<1|2>`, `up<level>`, `dec<level>.conv<1|2>`,
-/// `classifier` — stable, they are the model file's dataset paths.
+/// Variants covered: valid padding with MergeCrop (Ronneberger, Tschopp's Table 3.4: 572 → 388),
+/// same padding (Intel, MagmaDNN), batch norm, dropout at the end of the contracting path or after
+/// the first convolution of chosen levels (Intel's "3a and 4a"), up-sampling by 2×2 transposed
+/// convolution, MagmaDNN's 3×3 stride-2 transposed convolution + 3×3 convolution, or a fixed
+/// nearest/bilinear resize followed by a 1×1/2×2/3×3 convolution or by nothing (Intel's
+/// UpSampling2D variant), and residual blocks (ResU-Net).
+///
+/// Parameter paths: `enc<level>.conv<1|2>`, `enc<level>.bn<1|2>`, `enc<level>.shortcut` (residual),
+/// `up<level>`, `up<level>.conv` (MagmaDNN), `dec<level>.conv<1|2>`, `classifier` — stable, they
+/// are the model file's dataset paths. Levels count from 1 at full resolution.
 public struct UNet: Codable, Equatable, Sendable {
     public enum UpMode: String, Codable, Sendable, CaseIterable {
-        /// 2×2 transposed convolution with stride 2 (Ronneberger, Tschopp).
+        /// 2×2 transposed convolution with stride 2 halving the channels (Ronneberger, Intel).
         case transposed
-        /// MagmaDNN: 3×3 transposed convolution with stride 2 (output padding 1), then a 3×3 convolution.
+        /// MagmaDNN's DecoderMiniBlock: 3×3 transposed convolution with stride 2 (padding 1,
+        /// output padding 1, no bias) keeping the channels, then a 3×3 same convolution halving them.
         case transposed3x3
-        /// Nearest-neighbour ×2 then a 2×2 (valid) or 3×3 (same) convolution halving the channels.
+        /// Nearest-neighbour ×2, then `resizeProjection`.
         case nearest
-        /// Bilinear ×2 then a convolution, as `nearest`.
+        /// Bilinear ×2 (align_corners = false), then `resizeProjection`.
         case bilinear
+    }
+
+    /// What follows a parameter-free resize (`nearest`, `bilinear`) before the skip is joined.
+    public enum ResizeProjection: Codable, Equatable, Sendable {
+        /// A convolution halving the channels: 2×2 (padded at the high end) for valid padding,
+        /// 3×3 for same padding.
+        case automatic
+        /// A k×k convolution halving the channels; Tschopp's U-Net uses k = 1 after its fixed
+        /// nearest-neighbour "deconvolution" (Table 3.4: upconv1 then conv11).
+        case kernel(Int)
+        /// None: the resized maps are concatenated as they are (Intel's UpSampling2D version),
+        /// so the decoder's first convolution reads f(level + 1) + f(level) channels.
+        case none
+    }
+
+    /// Where dropout layers go (each with probability `dropout`).
+    public enum DropoutPlacement: Codable, Equatable, Sendable {
+        /// After the deepest encoder block, Ronneberger's "end of the contracting path".
+        case bottleneck
+        /// After the first convolution's activation of the given encoder levels (1-based): Intel's
+        /// layers 3a and 4a are levels [3, 4] of a depth-4 net.
+        case afterFirstConvolution(levels: [Int])
     }
 
     public var inputChannels = 1
@@ -25,16 +56,22 @@ public struct UNet: Codable, Equatable, Sendable {
     public var baseFilters = 64
     public var padding: Padding = .same
     public var batchNorm = false
-    /// Dropout probability after the deepest encoder block (Intel's 0.2), 0 for none.
+    /// Dropout probability, 0 for none; see `dropoutPlacement`.
     public var dropout: Float = 0
+    public var dropoutPlacement: DropoutPlacement = .bottleneck
     public var upMode: UpMode = .transposed
+    public var resizeProjection: ResizeProjection = .automatic
+    /// Residual blocks (ResU-Net): each double convolution gets an identity or 1×1-convolution
+    /// shortcut added before its last activation. Needs same padding.
+    public var residual = false
     /// Filter counts stop doubling here (MagmaDNN/Intel caps).
     public var maxFilters = Int.max
     public var initializer: Initializer = .he
 
     public init(inputChannels: Int = 1, classes: Int = 2, depth: Int = 4, baseFilters: Int = 64, padding: Padding = .same,
-                batchNorm: Bool = false, dropout: Float = 0, upMode: UpMode = .transposed, maxFilters: Int = .max,
-                initializer: Initializer = .he) {
+                batchNorm: Bool = false, dropout: Float = 0, dropoutPlacement: DropoutPlacement = .bottleneck,
+                upMode: UpMode = .transposed, resizeProjection: ResizeProjection = .automatic, residual: Bool = false,
+                maxFilters: Int = .max, initializer: Initializer = .he) {
         self.inputChannels = inputChannels
         self.classes = classes
         self.depth = depth
@@ -42,72 +79,94 @@ public struct UNet: Codable, Equatable, Sendable {
         self.padding = padding
         self.batchNorm = batchNorm
         self.dropout = dropout
+        self.dropoutPlacement = dropoutPlacement
         self.upMode = upMode
+        self.resizeProjection = resizeProjection
+        self.residual = residual
         self.maxFilters = maxFilters
         self.initializer = initializer
     }
 
+    /// Filters of level `level` (0-based): baseFilters · 2^level, capped at maxFilters.
     func filters(_ level: Int) -> Int { min(baseFilters << level, maxFilters) }
 
-    /// Builds the graph; parameters are initialised from `seed`.
-    public func makeGraph(seed: UInt64 = 1) throws -> Graph {
+    func validate() throws {
         guard depth >= 0, baseFilters > 0, classes >= 1, inputChannels >= 1 else {
             throw PixelwiseError.invalidArgument("U-Net: depth ≥ 0, baseFilters ≥ 1, classes ≥ 1 and inputChannels ≥ 1 are required")
         }
+        if residual, padding != .same {
+            throw PixelwiseError.invalidArgument("U-Net: residual blocks need same padding (the shortcut cannot be added to a shrunken map)")
+        }
+        if case .kernel(let k) = resizeProjection, k < 1 {
+            throw PixelwiseError.invalidArgument("U-Net: resize projection kernel \(k) must be ≥ 1")
+        }
+        if case .afterFirstConvolution(let levels) = dropoutPlacement, let bad = levels.first(where: { !(1...depth + 1).contains($0) }) {
+            throw PixelwiseError.invalidArgument("U-Net: dropout level \(bad) is not an encoder level (1...\(depth + 1))")
+        }
+    }
+
+    /// Builds the graph; parameters are initialised from `seed`.
+    public func makeGraph(seed: UInt64 = 1) throws -> Graph {
+        try validate()
         let g = Graph(inputChannels: inputChannels)
         var x = g.input
         var skips: [Graph.Value] = []
         var channels = inputChannels
         for level in 0...depth {
             if level > 0 { x = try g.add("pool\(level)", MaxPooling(kernelSize: 2), x) }
-            x = try doubleConvolution(g, "enc\(level + 1)", x, from: channels, to: filters(level))
+            x = try encoderBlock(g, level: level, x, from: channels)
             channels = filters(level)
-            if level == depth, dropout > 0 { x = try g.add("dropout", Dropout(probability: dropout), x) }
+            if level == depth, dropout > 0, dropoutPlacement == .bottleneck {
+                x = try g.add("dropout", Dropout(probability: dropout), x)
+            }
             if level < depth { skips.append(x) }
         }
         for level in stride(from: depth - 1, through: 0, by: -1) {
             let out = filters(level)
-            x = try upsample(g, "up\(level + 1)", x, from: channels, to: out)
+            let (up, upChannels) = try upsample(g, "up\(level + 1)", x, from: channels, to: out)
             let join: any Layer = padding == .valid ? MergeCrop() : Concatenation()
-            x = try g.add("merge\(level + 1)", join, x, skips[level])
-            x = try doubleConvolution(g, "dec\(level + 1)", x, from: 2 * out, to: out)
+            x = try g.add("merge\(level + 1)", join, up, skips[level])
+            x = try block(g, "dec\(level + 1)", x, from: upChannels + out, to: out, dropoutAfterFirst: false)
             channels = out
         }
         try g.add("classifier", Convolution(inputChannels: channels, outputChannels: classes, kernelSize: 1, initializer: initializer), x)
-        g.metadata["model"] = "unet"
+        g.metadata["model"] = residual ? "resunet" : "unet"
         g.resetParameters(seed: seed)
         return g
     }
 
-    private func convolution(_ g: Graph, _ name: String, _ x: Graph.Value, from: Int, to: Int, kernel: Int = 3) throws -> Graph.Value {
-        try g.add(name, Convolution(inputChannels: from, outputChannels: to, kernelSize: kernel, padding: padding,
-                                    bias: !batchNorm, initializer: initializer), x)
+    private func encoderBlock(_ g: Graph, level: Int, _ x: Graph.Value, from: Int) throws -> Graph.Value {
+        var dropHere = false
+        if dropout > 0, case .afterFirstConvolution(let levels) = dropoutPlacement { dropHere = levels.contains(level + 1) }
+        return try block(g, "enc\(level + 1)", x, from: from, to: filters(level), dropoutAfterFirst: dropHere)
     }
 
-    private func doubleConvolution(_ g: Graph, _ block: String, _ x: Graph.Value, from: Int, to: Int) throws -> Graph.Value {
-        var x = x
-        for i in 1...2 {
-            x = try convolution(g, "\(block).conv\(i)", x, from: i == 1 ? from : to, to: to)
-            if batchNorm { x = try g.add("\(block).bn\(i)", BatchNormalization(channels: to), x) }
-            x = try g.add("\(block).relu\(i)", ReLU(), x)
-        }
-        return x
-    }
-
-    private func upsample(_ g: Graph, _ name: String, _ x: Graph.Value, from: Int, to: Int) throws -> Graph.Value {
+    private func upsample(_ g: Graph, _ name: String, _ x: Graph.Value, from: Int, to: Int) throws -> (Graph.Value, Int) {
         switch upMode {
         case .transposed:
-            return try g.add(name, TransposedConvolution(inputChannels: from, outputChannels: to, kernelSize: 2, stride: 2), x)
+            let t = try TransposedConvolution(TransposedConvolution.Configuration(
+                inputChannels: from, outputChannels: to, kernelSize: [2, 2], stride: [2, 2], initializer: initializer))
+            return (try g.add(name, t, x), to)
         case .transposed3x3:
-            let y = try g.add(name, TransposedConvolution(inputChannels: from, outputChannels: to, kernelSize: 3, stride: 2,
-                                                           padding: 1, outputPadding: 1), x)
-            let z = try g.add("\(name).conv", Convolution(inputChannels: to, outputChannels: to, kernelSize: 3, padding: .same), y)
-            return try g.add("\(name).relu", ReLU(), z)
+            let t = try TransposedConvolution(TransposedConvolution.Configuration(
+                inputChannels: from, outputChannels: from, kernelSize: [3, 3], stride: [2, 2], padding: [1, 1],
+                outputPadding: [1, 1], bias: false, initializer: initializer))
+            let y = try g.add(name, t, x)
+            return (try g.add("\(name).conv", Convolution(inputChannels: from, outputChannels: to, kernelSize: 3, padding: .same,
+                                                          initializer: initializer), y), to)
         case .nearest, .bilinear:
-            let y = try g.add("\(name).resize", Upsampling(factor: 2, method: upMode == .nearest ? .nearest : .bilinear), x)
-            // Valid padding: a 2×2 convolution (Ronneberger's "up-convolution" shape); same: 3×3.
-            return try g.add(name, Convolution(inputChannels: from, outputChannels: to, kernelSize: padding == .valid ? 2 : 3,
-                                               padding: padding == .valid ? .explicit(low: [0, 0], high: [1, 1]) : .same), y)
+            let resize = try Upsampling(factor: 2, method: upMode == .nearest ? .nearest : .bilinear)
+            let kernel: Int, pad: Padding
+            switch resizeProjection {
+            case .none: return (try g.add(name, resize, x), from)
+            case .kernel(let k): (kernel, pad) = (k, padding)
+            case .automatic:
+                // Valid padding: a 2×2 convolution (Ronneberger's "up-convolution" shape) padded at the high end; same: 3×3.
+                (kernel, pad) = padding == .valid ? (2, .explicit(low: [0, 0], high: [1, 1])) : (3, .same)
+            }
+            let y = try g.add("\(name).resize", resize, x)
+            return (try g.add(name, Convolution(inputChannels: from, outputChannels: to, kernelSize: kernel, padding: pad,
+                                                initializer: initializer), y), to)
         }
     }
 }

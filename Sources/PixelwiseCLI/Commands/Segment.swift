@@ -107,7 +107,10 @@ struct Segment: ParsableCommand {
             let t = value.inLayout(.rowMajor)
             let (c, h, w) = (t.shape[1], t.shape[2], t.shape[3])
             let v = t.scalars
-            let pages = (0..<c).map { k in Image(width: w, height: h, channels: 1, sampleType: .float32, pixels: Array(v[(k * h * w)..<((k + 1) * h * w)])) }
+            let pages = (0..<c).map { k -> Image in
+                let plane = Array(v[(k * h * w)..<((k + 1) * h * w)])
+                return Image(width: w, height: h, channels: 1, sampleType: .float32, pixels: plane)
+            }
             try ImageStack.write(pages, to: folder + String(format: "/%03d-", i) + node.name + ".tif")
         }
         log("wrote \(outputs.count) feature maps to \(folder)")

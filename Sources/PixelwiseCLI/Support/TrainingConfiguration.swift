@@ -72,12 +72,10 @@ struct TrainingConfiguration: Codable, Equatable {
     /// `self` with every value that `other` sets replaced by it.
     func overridden(by other: TrainingConfiguration) -> TrainingConfiguration {
         var result = self
-        let mirror = Mirror(reflecting: other)
         // Codable round trip through a dictionary: set keys of `other` win.
         let encoder = JSONEncoder()
         guard let mine = try? JSONSerialization.jsonObject(with: encoder.encode(self)) as? [String: Any],
               let theirs = try? JSONSerialization.jsonObject(with: encoder.encode(other)) as? [String: Any] else { return result }
-        _ = mirror
         let merged = mine.merging(theirs) { _, new in new }
         if let data = try? JSONSerialization.data(withJSONObject: merged),
            let decoded = try? JSONDecoder().decode(TrainingConfiguration.self, from: data) {

@@ -90,7 +90,7 @@ final class TrainingRun {
         if configuration.jitter ?? false { augmentation.jitter = IntensityJitter(brightness: 0.1, contrast: 0.1, gamma: 0.1) }
         let prior = (configuration.patchPrior ?? false)
             ? try PatchPrior(samples: training, windowWidth: tiling.outputTile, windowHeight: tiling.outputTile, classCount: 2) : nil
-        let source = PatchBatchSource(samples: training, geometry: geometry, batchSize: batchSize, augmentation: augmentation,
+        let source = try PatchBatchSource(samples: training, geometry: geometry, batchSize: batchSize, augmentation: augmentation,
                                       prior: prior, seed: seed)
 
         let frequencies = try ClassFrequencies(samples: training, classCount: 2)
@@ -108,7 +108,7 @@ final class TrainingRun {
         try configuration.yaml().write(toFile: folder + "/config.yaml", atomically: true, encoding: .utf8)
         let totalIterations = configuration.iterations ?? (configuration.minutes == nil ? 2000 : Int.max)
         let schedule = try makeSchedule()
-        let trainer = Trainer(graph: graph, loss: loss, optimizer: optimizer, schedule: schedule,
+        let trainer = try Trainer(graph: graph, loss: loss, optimizer: optimizer, schedule: schedule,
                               baseLearningRate: learningRate, warmupIterations: configuration.warmup ?? 0)
         trainer.iteration = startIteration
 
@@ -210,7 +210,9 @@ final class TrainingRun {
         case "bce": base = BinaryCrossEntropy(classWeights: weights)
         default: throw PixelwiseError.invalidArgument("unknown loss \(configuration.loss!); use ce, focal, dice, dice+ce, distance-aware or bce")
         }
-        return (configuration.errorMasking ?? false) ? ErrorMasked(base, seed: seed) : base
+        guard configuration.errorMasking ?? false else { return base }
+        func masked<L: Loss>(_ loss: L) -> any Loss { ErrorMasked(loss, seed: seed) }
+        return masked(base)
     }
 }
 

@@ -175,7 +175,7 @@ public struct TiledSegmenter {
         return Tensor(shape: [1, channels, windowHeight, windowWidth], scalars: out)
     }
 
-    static func mirroredWindow(_ src: [Float], channels: Int, width: Int, height: Int, x0: Int, y0: Int, size: Int) -> Tensor {
+    public static func mirroredWindow(_ src: [Float], channels: Int, width: Int, height: Int, x0: Int, y0: Int, size: Int) -> Tensor {
         mirroredWindow(src, channels: channels, width: width, height: height, x0: x0, y0: y0, windowWidth: size, windowHeight: size)
     }
 

@@ -1,0 +1,4 @@
+// Every CLI file sees the whole library.
+@_exported import PixelwiseAlgorithms
+@_exported import PixelwiseIO
+@_exported import PixelwiseModels

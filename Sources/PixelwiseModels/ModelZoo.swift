@@ -1,0 +1,104 @@
+/// Options every preset understands. `baseFilters` scales a preset's widths (nil: the preset's own).
+public struct PresetOptions: Sendable, Equatable {
+    public var inputChannels = 1
+    public var classes = 2
+    public var baseFilters: Int? = nil
+    public var seed: UInt64 = 1
+
+    public init(inputChannels: Int = 1, classes: Int = 2, baseFilters: Int? = nil, seed: UInt64 = 1) {
+        self.inputChannels = inputChannels
+        self.classes = classes
+        self.baseFilters = baseFilters
+        self.seed = seed
+    }
+}
+
+/// A named network: `pixelwise models list` prints `name` and `summary`; `build` makes the graph.
+public struct ModelPreset: Sendable {
+    public let name: String
+    public let summary: String
+    /// A small input size this preset takes (for smoke runs); `validInputSizes` gives others.
+    public let exampleInputSize: Int
+    public let build: @Sendable (_ options: PresetOptions) throws -> Graph
+
+    public init(name: String, summary: String, exampleInputSize: Int, build: @escaping @Sendable (_ options: PresetOptions) throws -> Graph) {
+        self.name = name
+        self.summary = summary
+        self.exampleInputSize = exampleInputSize
+        self.build = build
+    }
+
+    /// Builds the graph and records the preset and options in its metadata (stored in model files).
+    public func makeGraph(_ options: PresetOptions = PresetOptions()) throws -> Graph {
+        let g = try build(options)
+        g.metadata["preset"] = name
+        g.metadata["classes"] = String(options.classes)
+        g.metadata["seed"] = String(options.seed)
+        if let b = options.baseFilters { g.metadata["baseFilters"] = String(b) }
+        return g
+    }
+}
+
+/// The model zoo: the U-Net family and Tschopp's SW/SK/USK networks.
+public enum ModelZoo {
+    static func unet(_ o: PresetOptions, _ configure: (inout UNet) -> Void) throws -> Graph {
+        var u = UNet(inputChannels: o.inputChannels, classes: o.classes)
+        configure(&u)
+        if let b = o.baseFilters { u.baseFilters = b }
+        return try u.makeGraph(seed: o.seed)
+    }
+
+    public static let presets: [ModelPreset] = [
+        ModelPreset(name: "unet", summary: "U-Net for 2-D EM work: depth 4, 16→256 filters, same padding, batch norm, 2×2 transposed up-convolutions",
+                    exampleInputSize: 64) { o in
+            try unet(o) { $0.depth = 4; $0.baseFilters = 16; $0.batchNorm = true }
+        },
+        ModelPreset(name: "resunet", summary: "ResU-Net: the `unet` preset with residual blocks (identity or 1×1 shortcut added inside each level)",
+                    exampleInputSize: 64) { o in
+            try unet(o) { $0.depth = 4; $0.baseFilters = 16; $0.batchNorm = true; $0.residual = true }
+        },
+        ModelPreset(name: "magmadnn-unet", summary: "MagmaDNN U-Net: 5 encoder blocks (last unpooled), 32→512 filters, batch norm, 3×3 stride-2 transposed conv + 3×3 conv up-sampling",
+                    exampleInputSize: 64) { o in
+            try unet(o) { $0.depth = 4; $0.baseFilters = 32; $0.batchNorm = true; $0.upMode = .transposed3x3 }
+        },
+        ModelPreset(name: "intel-unet", summary: "Intel U-Net: 32→512 filters, same padding, dropout 0.2 after layers 3a and 4a, 2×2 transposed up-convolutions",
+                    exampleInputSize: 64) { o in
+            try unet(o) { $0.depth = 4; $0.baseFilters = 32; $0.dropout = 0.2; $0.dropoutPlacement = .afterFirstConvolution(levels: [3, 4]) }
+        },
+        ModelPreset(name: "intel-unet-nearest", summary: "Intel U-Net, UpSampling2D version: nearest-neighbour ×2 concatenated without a convolution",
+                    exampleInputSize: 64) { o in
+            try unet(o) {
+                $0.depth = 4; $0.baseFilters = 32; $0.dropout = 0.2; $0.dropoutPlacement = .afterFirstConvolution(levels: [3, 4])
+                $0.upMode = .nearest; $0.resizeProjection = .none
+            }
+        },
+        ModelPreset(name: "tschopp-unet", summary: "Ronneberger's U-Net as in Tschopp's Table 3.4: valid padding, 572 → 388, 64→1024 filters, nearest ×2 + 1×1 conv, ≈ 29·10⁶ weights",
+                    exampleInputSize: 572) { o in
+            try unet(o) { $0.depth = 4; $0.baseFilters = 64; $0.padding = .valid; $0.upMode = .nearest; $0.resizeProjection = .kernel(1) }
+        },
+        ModelPreset(name: "sw-net", summary: "Tschopp's sliding-window network (Table 3.2): one 102×102 window → one pixel, inner-product head, σ = 0.01",
+                    exampleInputSize: 102) { o in
+            try swNet(o).makeGraph(seed: o.seed)
+        },
+        ModelPreset(name: "sk-net", summary: "Tschopp's SK-Net (Table 3.3), made from `sw-net` by Algorithm 1: 229 → 128, kernel strides 1-8, ≈ 20.5·10⁶ weights",
+                    exampleInputSize: 229) { o in
+            try StridedKernelConversion.convert(swNet(o)).makeGraph(seed: o.seed)
+        },
+        ModelPreset(name: "usk-net", summary: "Tschopp's USK-Net (Table 3.5): U step around an SK subnet, 692 → 512, ≈ 5.5·10⁶ weights",
+                    exampleInputSize: 692) { o in
+            try USKNet(inputChannels: o.inputChannels, classes: o.classes, baseFilters: o.baseFilters ?? 64).makeGraph(seed: o.seed)
+        },
+    ]
+
+    /// Table 3.2's network; `baseFilters` b scales its widths by b / 48 (conv1 has 48 maps).
+    static func swNet(_ o: PresetOptions) -> SlidingWindowNetwork {
+        .tschopp(corrected: true, inputChannels: o.inputChannels, classes: o.classes, width: Double(o.baseFilters ?? 48) / 48)
+    }
+
+    public static func preset(named name: String) throws -> ModelPreset {
+        guard let p = presets.first(where: { $0.name == name.lowercased() }) else {
+            throw PixelwiseError.invalidArgument("unknown model \(name); known: \(presets.map(\.name).joined(separator: ", "))")
+        }
+        return p
+    }
+}
