@@ -1,5 +1,4 @@
 import ArgumentParser
-import PixelwiseModels
 
 /// `pixelwise models list|show`: the model zoo and its layer tables.
 struct Models: ParsableCommand {
@@ -30,7 +29,15 @@ struct Models: ParsableCommand {
             var options = PresetOptions()
             options.baseFilters = baseFilters
             let graph = try ModelZoo.preset(named: name).build(options)
-            print(try LayerTable(graph: graph, inputSize: input).text)
+            do {
+                print(try LayerTable(graph: graph, inputSize: input).text)
+            } catch let error as PixelwiseError {
+                let sizes = validInputSizes(for: graph, near: input)
+                let below = sizes.below.map(String.init).joined(separator: ", ")
+                let above = sizes.above.map(String.init).joined(separator: ", ")
+                throw PixelwiseError.invalidArgument("\(name) cannot take a \(input)×\(input) input (\(error.description)); "
+                    + "valid sizes nearby: \(below.isEmpty ? "none below" : below) below, \(above.isEmpty ? "none above" : above) above")
+            }
         }
     }
 }

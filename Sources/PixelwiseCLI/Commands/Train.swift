@@ -32,6 +32,19 @@ struct Train: ParsableCommand {
     @Option(help: "Input patch side in pixels (default 256; rounded down to a size the network takes).") var patch: Int?
     @Option(help: "Random seed (default 1).") var seed: UInt64?
     @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "Learning-rate schedule: poly (default, nnU-Net's poly 0.9), cosine, step or constant.") var schedule: String?
+    @Option(help: "Linear learning-rate warm-up over this many iterations.") var warmup: Int?
+    @Option(help: "Weight decay (L2 for adam/sgd, decoupled for adamw).") var weightDecay: Float?
+    @Option(help: "Validate every N iterations (default 200).") var validateEvery: Int?
+    @Option(help: "Write last.h5 every N iterations (default 200).") var checkpointEvery: Int?
+    @Option(help: "Class weights for the loss: none (default) or balanced (inverse class frequency).") var classWeights: String?
+    @Flag(inversion: .prefixedNo, help: "Tschopp's error masking: drop frequent-class pixel errors at random so classes count equally.")
+    var errorMasking: Bool?
+    @Flag(inversion: .prefixedNo, help: "Tschopp's patch prior: draw patches with rare labels more often.") var patchPrior: Bool?
+    @Flag(inversion: .prefixedNo, help: "Elastic deformation augmentation.") var elastic: Bool?
+    @Flag(inversion: .prefixedNo, help: "Random Gaussian blur augmentation.") var blur: Bool?
+    @Flag(inversion: .prefixedNo, help: "CLAHE contrast equalisation of patches.") var clahe: Bool?
+    @Flag(inversion: .prefixedNo, help: "Brightness, contrast and gamma jitter.") var jitter: Bool?
 
     var flags: TrainingConfiguration {
         var c = TrainingConfiguration()
@@ -39,7 +52,9 @@ struct Train: ParsableCommand {
         c.foreground = foreground.isEmpty ? nil : foreground
         c.minutes = minutes; c.iterations = iterations; c.validateImages = validateImages; c.validateLabels = validateLabels
         c.out = out; c.loss = loss; c.optimizer = optimizer; c.lr = lr; c.batch = batch; c.patch = patch; c.seed = seed
-        c.threads = threads
+        c.threads = threads; c.schedule = schedule; c.warmup = warmup; c.weightDecay = weightDecay
+        c.validateEvery = validateEvery; c.checkpointEvery = checkpointEvery; c.classWeights = classWeights
+        c.errorMasking = errorMasking; c.patchPrior = patchPrior; c.elastic = elastic; c.blur = blur; c.clahe = clahe; c.jitter = jitter
         return c
     }
 
