@@ -58,7 +58,8 @@ final class Memory {
         var md = descriptor
         let bytes = max(dnnl_memory_desc_get_size(&md), 64)
         var raw: UnsafeMutableRawPointer?
-        precondition(posix_memalign(&raw, 64, bytes) == 0)
+        // Not inside `precondition`: -Ounchecked (release) drops the condition, call and all.
+        guard posix_memalign(&raw, 64, bytes) == 0, raw != nil else { fatalError("Pixelwise: out of memory allocating \(bytes) bytes") }
         var h: dnnl_memory_t?
         check(dnnl_memory_create(&h, &md, Engine.shared.engine, raw), "memory_create")
         handle = h!
