@@ -45,10 +45,13 @@ public enum ConvolutionKernel {
         return Shape(d)
     }
 
+    /// A forward primitive descriptor. `precision` is that of activations and weights (the bias
+    /// stays fp32); `attributes` carry post-ops and the scratchpad mode of compiled plans.
     static func forwardDescriptor(input: Shape, weight: Shape, hasBias: Bool, output: Shape, geometry g: ConvolutionGeometry,
-                                  transposed: Bool, layout: Layout, training: Bool) throws -> dnnl_primitive_desc_t {
-        var src = Descriptor.of(input, layout), dst = Descriptor.of(output, layout)
-        var w = Descriptor.any(oneDNNWeightDims(weight, transposed: transposed))
+                                  transposed: Bool, layout: Layout, training: Bool, precision: Precision = .float32,
+                                  attributes: Attributes? = nil) throws -> dnnl_primitive_desc_t {
+        var src = Descriptor.of(input, layout, precision), dst = Descriptor.of(output, layout, precision)
+        var w = Descriptor.any(oneDNNWeightDims(weight, transposed: transposed), precision)
         var b = Descriptor.of([output[1]], .rowMajor)
         let strides = g.stride.map(Int64.init), dil = g.oneDNNDilation
         let pl = g.paddingLow.map(Int64.init), ph = g.paddingHigh.map(Int64.init)
@@ -59,14 +62,14 @@ public enum ConvolutionKernel {
                 ? dnnl_dilated_deconvolution_forward_desc_init(&desc, prop, dnnl_deconvolution_direct, &src, &w, &b, &dst, strides, dil, pl, ph)
                 : dnnl_dilated_deconvolution_forward_desc_init(&desc, prop, dnnl_deconvolution_direct, &src, &w, nil, &dst, strides, dil, pl, ph),
                 "transposed convolution \(input)→\(output) \(g)")
-            return try makePrimitiveDescriptor(&desc, what: "transposed convolution \(input)→\(output)")
+            return try makePrimitiveDescriptor(&desc, attributes: attributes?.handle, what: "transposed convolution \(input)→\(output)")
         }
         var desc = dnnl_convolution_desc_t()
         try attempt(hasBias
             ? dnnl_dilated_convolution_forward_desc_init(&desc, prop, dnnl_convolution_direct, &src, &w, &b, &dst, strides, dil, pl, ph)
             : dnnl_dilated_convolution_forward_desc_init(&desc, prop, dnnl_convolution_direct, &src, &w, nil, &dst, strides, dil, pl, ph),
             "convolution \(input)→\(output) \(g)")
-        return try makePrimitiveDescriptor(&desc, what: "convolution \(input)→\(output)")
+        return try makePrimitiveDescriptor(&desc, attributes: attributes?.handle, what: "convolution \(input)→\(output)")
     }
 
     static func key(_ kind: String, _ input: Shape, _ weight: Shape, _ bias: Bool, _ output: Shape, _ g: ConvolutionGeometry,
