@@ -17,7 +17,7 @@ public enum ArenaLayout {
             self.first = first
             self.last = last
         }
-        func overlapsInTime(_ o: Request) -> Bool { first <= o.last && o.first <= last }
+        public func overlapsInTime(_ o: Request) -> Bool { first <= o.last && o.first <= last }
     }
 
     /// Byte offset of every request (in request order) and the block size, offsets aligned to `alignment`.
