@@ -192,9 +192,9 @@ struct Bench: ParsableCommand {
         let stack = (0..<slices).map { Tensor.random([1, graph.inputChannels, side, side], in: 0...1, seed: UInt64($0 + 1)) }
         let times = try timed { for image in stack { _ = try segmenter.segment(image) } }
         let seconds = median(times)
-        let tiles = (side + segmenter.outputTile - 1) / segmenter.outputTile
-        return ["mode": "tiled", "input": segmenter.inputTile, "output": segmenter.outputTile, "image": side, "slices": slices,
-                "tiles_per_slice": tiles * tiles, "seconds_per_iteration": seconds, "seconds_all": times,
+        let tile = segmenter.tile(forHeight: side, width: side)
+        return ["mode": "tiled", "input": tile.input, "output": tile.output, "image": side, "slices": slices,
+                "tiles_per_slice": segmenter.tileCount(height: side, width: side), "seconds_per_iteration": seconds, "seconds_all": times,
                 "pixels_per_second": Double(side * side * slices) / seconds, "batch": 1, "layers": [[String: Any]]()]
     }
 
