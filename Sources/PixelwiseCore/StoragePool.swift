@@ -11,19 +11,34 @@ import Synchronization
 /// same sizes step after step, so an exact-size free list removes nearly all of that. Only
 /// blocks of at least `minimumBytes` are pooled, and at most `limitBytes` are kept; a block that
 /// does not fit is freed as before.
+///
+/// Off (limit 0) until something turns it on: `Graph.forward` in training mode calls
+/// `enableForTraining()`. Inference does not need it (plans keep one arena), and a pool would
+/// only keep freed memory resident there.
 public enum StoragePool {
     public static let minimumBytes = 1 << 20
-    /// Upper bound of the bytes kept in the pool (default 4 GiB; 0 turns pooling off).
+    /// The limit `enableForTraining()` sets.
+    public static let trainingLimitBytes = 4 << 30
+
+    /// Turns pooling on with `trainingLimitBytes`, unless a limit was set explicitly.
+    public static func enableForTraining() {
+        state.withLock { s in
+            if !s.configured { s.limit = trainingLimitBytes; s.configured = true }
+        }
+    }
+
+    /// Upper bound of the bytes kept in the pool (0, the default, turns pooling off).
     public static var limitBytes: Int {
         get { state.withLock { $0.limit } }
-        set { state.withLock { $0.limit = max(0, newValue); $0.trim() } }
+        set { state.withLock { $0.limit = max(0, newValue); $0.configured = true; $0.trim() } }
     }
 
     struct State {
         var free: [Int: [UnsafeMutableRawPointer]] = [:]
         var order: [(bytes: Int, pointer: UnsafeMutableRawPointer)] = []
         var held = 0
-        var limit = 4 << 30
+        var limit = 0
+        var configured = false
 
         /// Frees the oldest blocks until the pool holds at most `limit` bytes.
         mutating func trim() {

@@ -98,10 +98,11 @@ final class PrimitiveCache: @unchecked Sendable {
 }
 
 /// Builds a primitive descriptor from an operation descriptor, optionally with a forward hint.
-func makePrimitiveDescriptor(_ opDesc: UnsafeRawPointer, hint: Primitive? = nil, attributes: dnnl_primitive_attr_t? = nil,
+func makePrimitiveDescriptor(_ opDesc: UnsafeRawPointer, hint: Primitive? = nil, attributes: Attributes? = nil,
                              what: String) throws -> dnnl_primitive_desc_t {
     var pd: dnnl_primitive_desc_t?
-    try attempt(dnnl_primitive_desc_create(&pd, opDesc, attributes,
-                                           Engine.shared.engine, hint?.descriptor), what)
+    try withExtendedLifetime(attributes) {
+        try attempt(dnnl_primitive_desc_create(&pd, opDesc, attributes?.handle, Engine.shared.engine, hint?.descriptor), what)
+    }
     return pd!
 }

@@ -105,8 +105,7 @@ public final class InferenceProgram {
         var desc = dnnl_pooling_desc_t()
         try attempt(dnnl_pooling_forward_desc_init(&desc, dnnl_forward_inference, dnnl_pooling_max, &src, &dst, stride.map(Int64.init),
                                                    kernel.map(Int64.init), zeros, zeros), "max pooling \(shapes[x.index])")
-        let attributes = Attributes()
-        let pd = try withExtendedLifetime(attributes) { try makePrimitiveDescriptor(&desc, attributes: attributes.handle, what: "max pooling") }
+        let pd = try makePrimitiveDescriptor(&desc, attributes: Attributes(), what: "max pooling")
         return append(ProgramStep(name: name, inputs: [x.index], action: .primitive(Primitive(descriptor: pd), sourceArguments: [DNNL_ARG_SRC])),
                       shape: outputShape)
     }
@@ -116,8 +115,7 @@ public final class InferenceProgram {
         var data = descriptor(x.index)
         var desc = dnnl_eltwise_desc_t()
         try attempt(dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_inference, f.algorithm, &data, f.alpha, 0), "eltwise \(f)")
-        let attributes = Attributes()
-        let pd = try withExtendedLifetime(attributes) { try makePrimitiveDescriptor(&desc, attributes: attributes.handle, what: "eltwise") }
+        let pd = try makePrimitiveDescriptor(&desc, attributes: Attributes(), what: "eltwise")
         return append(ProgramStep(name: name, inputs: [x.index], action: .primitive(Primitive(descriptor: pd), sourceArguments: [DNNL_ARG_SRC])),
                       shape: shapes[x.index])
     }

@@ -40,6 +40,11 @@ public final class Graph {
     public var inferenceStrategy: InferenceStrategy = .planned(.float32) {
         didSet { if inferenceStrategy != oldValue { plans = [] } }
     }
+    /// Arithmetic of the convolutions in training: `.bfloat16` is mixed precision (fp32 master
+    /// weights, activations and gradients; bf16 operands with fp32 accumulation inside each
+    /// convolution — `ConvolutionKernel.trainingMath`). Inference follows `inferenceStrategy`.
+    public var trainingPrecision: Precision = .float32
+
     /// The most recently used plans (at most two input shapes are kept: each holds an arena).
     private var plans: [InferencePlan] = []
 
@@ -155,7 +160,10 @@ public final class Graph {
             lastInput = nil
             return try inferencePlan(for: input.shape, precision: precision).run(input)
         }
-        return try forward(input, mode: mode, keepActivations: mode == .training)
+        if mode == .training { StoragePool.enableForTraining() }
+        return try ConvolutionKernel.$trainingMath.withValue(trainingPrecision) {
+            try forward(input, mode: mode, keepActivations: mode == .training)
+        }
     }
 
     private func forward(_ input: Tensor, mode: Mode, keepActivations: Bool) throws -> Tensor {
@@ -195,6 +203,12 @@ public final class Graph {
     /// training forward, accumulating every parameter's gradient. Returns dL/d input.
     @discardableResult
     public func backward(_ outputGradient: Tensor, needInputGradient: Bool = false) throws -> Tensor? {
+        try ConvolutionKernel.$trainingMath.withValue(trainingPrecision) {
+            try backwardPass(outputGradient, needInputGradient: needInputGradient)
+        }
+    }
+
+    private func backwardPass(_ outputGradient: Tensor, needInputGradient: Bool) throws -> Tensor? {
         guard let input = lastInput, activations.count == nodes.count else {
             throw PixelwiseError.invalidArgument("backward needs a forward pass in training mode first")
         }

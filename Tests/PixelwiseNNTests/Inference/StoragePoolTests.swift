@@ -6,6 +6,7 @@ import Testing
     /// zero-fill by the kernel); small tensors bypass the pool.
     @Test func reusesFreedBuffersOfTheSameSize() {
         let count = 1_234_567  // an unusual size, so parallel tests do not take the buffer first
+        StoragePool.enableForTraining()
         var first: UnsafeMutablePointer<Float>?
         do {
             let t = Tensor(uninitialized: [count])
