@@ -157,7 +157,7 @@ def main():
     # 5. Whole images in tiles: throughput against the single tile, and memory.
     if not a.quick:
         for label, args in (("4096² image", ["--image", "4096"]), ("30-slice 512² stack", ["--image", "512", "--slices", "30"])):
-            r = pixelwise(a.pixelwise, ["--model-file", tschopp, "--input", "572", "--repetitions", "3"] + args, a.threads)
+            r = pixelwise(a.pixelwise, ["--model-file", tschopp, "--input", "572", "--repetitions", "2"] + args, a.threads)
             ratio = r["pixels_per_second"] / r["single_tile_pixels_per_second"]  # timed alternately in one process
             print(f"5. tiled {label:<20} {r['pixels_per_second'] / 1e3:8.1f} kpx/s = {ratio:4.2f}× the single tile "
                   f"({r['single_tile_pixels_per_second'] / 1e3:.1f} kpx/s; tiles {r['input']}² → {r['output']}², "
