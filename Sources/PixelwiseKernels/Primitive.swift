@@ -26,11 +26,25 @@ final class Primitive: @unchecked Sendable {
         dnnl_primitive_desc_query_md(descriptor, query, index)!.pointee
     }
 
+    /// The primitive's own scratch memory (primitives are made with a user-managed scratchpad, see
+    /// `makePrimitiveDescriptor`), allocated at the first run; nil if it needs none. Only touched under
+    /// the engine lock, so one buffer per primitive suffices.
+    private var scratchpadMemory: Memory??
+
+    private func scratchpad() -> Memory? {
+        if let known = scratchpadMemory { return known }
+        var md = memoryDescriptor(dnnl_query_scratchpad_md)
+        let memory = dnnl_memory_desc_get_size(&md) > 0 ? Memory(allocating: md) : nil
+        scratchpadMemory = .some(memory)
+        return memory
+    }
+
     /// Runs the primitive on the given arguments and waits for it.
     func execute(_ arguments: [(Int32, Memory)]) {
         Engine.shared.lock.lock()
         defer { Engine.shared.lock.unlock() }
         var args = arguments.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.handle) }
+        if let scratchpad = scratchpad() { args.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratchpad.handle)) }
         check(dnnl_primitive_execute(primitive, Engine.shared.stream, Int32(args.count), &args), "primitive_execute")
         Engine.shared.wait()
         withExtendedLifetime(arguments) {}
@@ -100,8 +114,20 @@ final class PrimitiveCache: @unchecked Sendable {
 /// Builds a primitive descriptor from an operation descriptor, optionally with a forward hint.
 func makePrimitiveDescriptor(_ opDesc: UnsafeRawPointer, hint: Primitive? = nil, attributes: dnnl_primitive_attr_t? = nil,
                              what: String) throws -> dnnl_primitive_desc_t {
+    // oneDNN's library-managed scratchpad is per thread and tied to the thread that created the
+    // primitive: a cached gemm-based convolution (x64:gemm:jit backward weights) created on one thread
+    // and run on another wrote through a null scratch pointer. Every primitive therefore gets a
+    // user-managed scratchpad that `Primitive.execute` passes in.
+    var attr = attributes
+    var ownAttr: dnnl_primitive_attr_t?
+    if attr == nil {
+        check(dnnl_primitive_attr_create(&ownAttr), "primitive_attr_create")
+        attr = ownAttr
+    }
+    defer { if let ownAttr { dnnl_primitive_attr_destroy(ownAttr) } }
+    check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "set_scratchpad_mode")
     var pd: dnnl_primitive_desc_t?
-    try attempt(dnnl_primitive_desc_create(&pd, opDesc, attributes,
+    try attempt(dnnl_primitive_desc_create(&pd, opDesc, attr,
                                            Engine.shared.engine, hint?.descriptor), what)
     return pd!
 }
