@@ -189,6 +189,13 @@ final class TrainingRun {
         let checkpointEvery = configuration.checkpointEvery ?? 200
         signal(SIGINT) { requestStop($0) }
         signal(SIGTERM) { requestStop($0) }
+        // A parent may have started us with these signals blocked (test runners do): unblock them,
+        // or Ctrl-C and `kill` would wait in the queue until training ends.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGINT)
+        sigaddset(&stopSignals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
 
         FileHandle.standardError.write(Data("""
         training \(graph.metadata["model"] ?? "network") (\(graph.parameterCount) parameters) on \(training.count) image(s), \
