@@ -44,6 +44,9 @@ final class TrainingRun {
     var labelMap: LabelMap { .foreground(configuration.foreground ?? [255]) }
 
     func loadSamples(images: String, labels: String) throws -> [Sample] {
+        if HDF5VolumeDataset.reference(images) != nil {
+            return try HDF5VolumeDataset(raw: images, labels: labels, labelMap: labelMap).loadAll()
+        }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: images, isDirectory: &isFolder) else {
             throw PixelwiseError.file(path: images, problem: "no such file or folder")
