@@ -26,7 +26,8 @@ struct Train: ParsableCommand {
     @Option(help: "Validation label images.") var validateLabels: String?
     @Option(help: "Run folder (default runs/<date-time>).") var out: String?
     @Option(help: "Continue the run in this folder from its last.h5.") var resume: String?
-    @Option(help: "Loss: ce, focal, dice, dice+ce, distance-aware, bce.") var loss: String?
+    @Option(help: "Loss: ce, focal, dice, dice+ce, distance-aware, bce, malis; or two of them as FIRST,SECOND (e.g. ce,malis) with --switch-at.") var loss: String?
+    @Option(help: "With --loss FIRST,SECOND: the iteration at which SECOND takes over.") var switchAt: Int?
     @Option(help: "Optimiser: adam (default), adamw or sgd (momentum 0.99).") var optimizer: String?
     @Option(help: "Learning rate (default 1e-3 for Adam, 1e-2 for SGD).") var lr: Float?
     @Option(help: "Patches per iteration (default 4).") var batch: Int?
@@ -56,6 +57,7 @@ struct Train: ParsableCommand {
         c.threads = threads; c.schedule = schedule; c.warmup = warmup; c.weightDecay = weightDecay
         c.validateEvery = validateEvery; c.checkpointEvery = checkpointEvery; c.classWeights = classWeights
         c.errorMasking = errorMasking; c.patchPrior = patchPrior; c.elastic = elastic; c.blur = blur; c.clahe = clahe; c.jitter = jitter
+        c.switchAt = switchAt
         return c
     }
 

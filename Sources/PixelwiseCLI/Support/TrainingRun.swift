@@ -295,16 +295,34 @@ final class TrainingRun {
     /// The loss the configuration names; `frequencies` (nil only for checking the names) give
     /// balanced class weights, and error masking draws continue from `startIteration`.
     func makeLoss(frequencies: ClassFrequencies?, startIteration: Int) throws -> any Loss {
+        let name = configuration.loss ?? "ce"
+        let parts = name.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2 else {
+            if configuration.switchAt != nil { throw PixelwiseError.invalidArgument("switch_at needs two losses, e.g. --loss ce,malis") }
+            return try makeLoss(named: name, frequencies: frequencies, startIteration: startIteration)
+        }
+        // FIRST,SECOND: e.g. Tschopp's Softmax → Malis fine-tuning.
+        guard let switchAt = configuration.switchAt else {
+            throw PixelwiseError.invalidArgument("loss \(name) needs --switch-at N (the iteration at which \(parts[1]) takes over)")
+        }
+        guard switchAt >= 1 else { throw PixelwiseError.invalidArgument("switch_at must be positive, got \(switchAt)") }
+        return try ScheduledLoss(try makeLoss(named: parts[0], frequencies: frequencies, startIteration: startIteration),
+                                 then: try makeLoss(named: parts[1], frequencies: frequencies, startIteration: startIteration), switchAt: switchAt)
+    }
+
+    /// One loss by name, wrapped in error masking when asked (not Malis: a pair loss has no per-pixel errors to mask).
+    func makeLoss(named name: String, frequencies: ClassFrequencies?, startIteration: Int) throws -> any Loss {
         let weights: [Float]? = configuration.classWeights == "balanced" ? frequencies?.inverseFrequencyWeights : nil
         let base: any Loss
-        switch configuration.loss ?? "ce" {
+        switch name {
         case "ce": base = SoftmaxCrossEntropy(classWeights: weights)
         case "focal": base = FocalLoss(alpha: weights, gamma: 2)
         case "dice": base = DiceLoss()
         case "dice+ce": base = CombinedLoss.diceCrossEntropy()
         case "distance-aware": base = DistanceAwareCrossEntropy()
         case "bce": base = BinaryCrossEntropy(classWeights: weights)
-        case let other: throw PixelwiseError.invalidArgument("unknown --loss \(other); use ce, focal, dice, dice+ce, distance-aware or bce")
+        case "malis": return MalisLoss()
+        default: throw PixelwiseError.invalidArgument("unknown loss \(name); use ce, focal, dice, dice+ce, distance-aware, bce or malis, or two as FIRST,SECOND")
         }
         guard configuration.errorMasking ?? false else { return base }
         func masked<L: Loss>(_ loss: L) -> any Loss { ResumableErrorMasking(loss, seed: seed, startingAt: startIteration) }

@@ -2,6 +2,7 @@ import Foundation
 
 /// The training loop: model + loss + optimiser + learning-rate schedule over a batch source.
 ///
+/// Before its batches, each iteration tells the loss its index (`Loss.prepare(iteration:)`).
 /// One iteration = `accumulationSteps` batches, each forward (training mode), loss, backward with
 /// the loss gradient scaled by 1/`accumulationSteps` (so the accumulated gradient is the mean over
 /// the batches, the gradient of one batch as large as all of them together when the batches have
@@ -52,6 +53,7 @@ public final class Trainer {
             throw PixelwiseError.invalidArgument("trainer: accumulationSteps = \(accumulationSteps) must be ≥ 1")
         }
         graph.zeroGradients()
+        loss.prepare(iteration: iteration)
         var sum: Float = 0, patches = 0
         for _ in 0..<accumulationSteps {
             let (input, target) = try source.nextBatch()
