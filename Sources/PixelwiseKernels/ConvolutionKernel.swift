@@ -27,6 +27,18 @@ public struct ConvolutionGeometry: Hashable, Sendable, CustomStringConvertible {
 /// OIHW for convolution, IOHW for transposed convolution — and reordered into the blocked format
 /// oneDNN picks on each call (weights are small next to activations).
 public enum ConvolutionKernel {
+    /// Arithmetic of training convolutions (forward, backward data, backward weights). With
+    /// `.bfloat16` (mixed precision) the tensors stay fp32 — master weights, activations,
+    /// gradients, everything the other layers and the optimiser see — and each convolution
+    /// converts its inputs to bf16 on the way in (activations, weights, incoming gradients) and
+    /// accumulates and writes in fp32: AMX/AVX-512-BF16 `brgconv` kernels where the CPU has them.
+    /// A task-local value, so that one graph training in bf16 does not change another's
+    /// arithmetic: `Graph` binds it around its training forward and backward passes.
+    @TaskLocal public static var trainingMath: Precision = .float32
+
+    /// Precision of a primitive's bf16-able operands (source, weights, incoming gradient).
+    static func operandPrecision(training: Bool) -> Precision { training ? trainingMath : .float32 }
+
     static func weightDescriptor(_ shape: Shape, transposed: Bool) -> dnnl_memory_desc_t {
         guard transposed else { return Descriptor.of(shape, .rowMajor) }
         // `shape` is PyTorch's (in, out, k…); oneDNN wants dims (out, in, k…) in IOHW order.
@@ -45,10 +57,14 @@ public enum ConvolutionKernel {
         return Shape(d)
     }
 
+    /// A forward primitive descriptor. `precision` is that of activations and weights (the bias
+    /// stays fp32); `attributes` carry post-ops and the scratchpad mode of compiled plans.
+    /// `outputPrecision` that of the result (default: `precision`).
     static func forwardDescriptor(input: Shape, weight: Shape, hasBias: Bool, output: Shape, geometry g: ConvolutionGeometry,
-                                  transposed: Bool, layout: Layout, training: Bool) throws -> dnnl_primitive_desc_t {
-        var src = Descriptor.of(input, layout), dst = Descriptor.of(output, layout)
-        var w = Descriptor.any(oneDNNWeightDims(weight, transposed: transposed))
+                                  transposed: Bool, layout: Layout, training: Bool, precision: Precision = .float32,
+                                  outputPrecision: Precision? = nil, attributes: Attributes? = nil) throws -> dnnl_primitive_desc_t {
+        var src = Descriptor.of(input, layout, precision), dst = Descriptor.of(output, layout, outputPrecision ?? precision)
+        var w = Descriptor.any(oneDNNWeightDims(weight, transposed: transposed), precision)
         var b = Descriptor.of([output[1]], .rowMajor)
         let strides = g.stride.map(Int64.init), dil = g.oneDNNDilation
         let pl = g.paddingLow.map(Int64.init), ph = g.paddingHigh.map(Int64.init)
@@ -59,19 +75,19 @@ public enum ConvolutionKernel {
                 ? dnnl_dilated_deconvolution_forward_desc_init(&desc, prop, dnnl_deconvolution_direct, &src, &w, &b, &dst, strides, dil, pl, ph)
                 : dnnl_dilated_deconvolution_forward_desc_init(&desc, prop, dnnl_deconvolution_direct, &src, &w, nil, &dst, strides, dil, pl, ph),
                 "transposed convolution \(input)→\(output) \(g)")
-            return try makePrimitiveDescriptor(&desc, what: "transposed convolution \(input)→\(output)")
+            return try makePrimitiveDescriptor(&desc, attributes: attributes, what: "transposed convolution \(input)→\(output)")
         }
         var desc = dnnl_convolution_desc_t()
         try attempt(hasBias
             ? dnnl_dilated_convolution_forward_desc_init(&desc, prop, dnnl_convolution_direct, &src, &w, &b, &dst, strides, dil, pl, ph)
             : dnnl_dilated_convolution_forward_desc_init(&desc, prop, dnnl_convolution_direct, &src, &w, nil, &dst, strides, dil, pl, ph),
             "convolution \(input)→\(output) \(g)")
-        return try makePrimitiveDescriptor(&desc, what: "convolution \(input)→\(output)")
+        return try makePrimitiveDescriptor(&desc, attributes: attributes, what: "convolution \(input)→\(output)")
     }
 
     static func key(_ kind: String, _ input: Shape, _ weight: Shape, _ bias: Bool, _ output: Shape, _ g: ConvolutionGeometry,
                     _ transposed: Bool, _ layout: Layout) -> String {
-        "\(kind) \(transposed ? "T" : "C") \(input) \(weight) \(bias) \(output) \(g) \(layout)"
+        "\(kind) \(transposed ? "T" : "C") \(input) \(weight) \(bias) \(output) \(g) \(layout) \(trainingMath)"
     }
 
     /// y = conv(x, w) + b, optionally followed by ReLU (fused as a oneDNN post-op).
@@ -80,13 +96,15 @@ public enum ConvolutionKernel {
         let k = key("fwd\(training)", x.shape, weight.shape, bias != nil, outputShape, geometry, transposed, x.layout)
         let p = try PrimitiveCache.shared.primitive(k) {
             try forwardDescriptor(input: x.shape, weight: weight.shape, hasBias: bias != nil, output: outputShape,
-                                  geometry: geometry, transposed: transposed, layout: x.layout, training: training)
+                                  geometry: geometry, transposed: transposed, layout: x.layout, training: training,
+                                  precision: operandPrecision(training: training), outputPrecision: .float32)
         }
         let y = Tensor(uninitialized: outputShape, layout: x.layout)
         let userWeight = Memory(weightDescriptor(weight.shape, transposed: transposed),
                                 pointer: UnsafeMutableRawPointer(weight.storage.pointer))
         let w = reordered(userWeight, to: p.memoryDescriptor(dnnl_query_weights_md))
-        var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, Memory(x)), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DST, Memory(y))]
+        let src = reordered(Memory(x), to: p.memoryDescriptor(dnnl_query_src_md))  // to bf16 in mixed precision
+        var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DST, Memory(y))]
         if let bias { args.append((DNNL_ARG_BIAS, Memory(bias))) }
         p.execute(args)
         return y
@@ -98,11 +116,12 @@ public enum ConvolutionKernel {
         let layout = dy.layout
         let hint = try PrimitiveCache.shared.primitive(key("fwdtrue", inputShape, weight.shape, false, dy.shape, g, transposed, layout)) {
             try forwardDescriptor(input: inputShape, weight: weight.shape, hasBias: false, output: dy.shape,
-                                  geometry: g, transposed: transposed, layout: layout, training: true)
+                                  geometry: g, transposed: transposed, layout: layout, training: true,
+                                  precision: trainingMath, outputPrecision: .float32)
         }
         let p = try PrimitiveCache.shared.primitive(key("bwdd", inputShape, weight.shape, false, dy.shape, g, transposed, layout)) {
-            var dsrc = Descriptor.of(inputShape, layout), ddst = Descriptor.of(dy.shape, layout)
-            var w = Descriptor.any(oneDNNWeightDims(weight.shape, transposed: transposed))
+            var dsrc = Descriptor.of(inputShape, layout), ddst = Descriptor.of(dy.shape, layout, trainingMath)
+            var w = Descriptor.any(oneDNNWeightDims(weight.shape, transposed: transposed), trainingMath)
             let strides = g.stride.map(Int64.init), dil = g.oneDNNDilation
             let pl = g.paddingLow.map(Int64.init), ph = g.paddingHigh.map(Int64.init)
             if transposed {
@@ -120,7 +139,8 @@ public enum ConvolutionKernel {
         let userWeight = Memory(weightDescriptor(weight.shape, transposed: transposed),
                                 pointer: UnsafeMutableRawPointer(weight.storage.pointer))
         let w = reordered(userWeight, to: p.memoryDescriptor(dnnl_query_weights_md))
-        p.execute([(DNNL_ARG_DIFF_DST, Memory(dy)), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DIFF_SRC, Memory(dx))])
+        let ddst = reordered(Memory(dy), to: p.memoryDescriptor(dnnl_query_diff_dst_md))
+        p.execute([(DNNL_ARG_DIFF_DST, ddst), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DIFF_SRC, Memory(dx))])
         return dx
     }
 
@@ -131,10 +151,11 @@ public enum ConvolutionKernel {
         let layout = x.layout
         let hint = try PrimitiveCache.shared.primitive(key("fwdtrue", x.shape, weightShape, hasBias, dy.shape, g, transposed, layout)) {
             try forwardDescriptor(input: x.shape, weight: weightShape, hasBias: hasBias, output: dy.shape,
-                                  geometry: g, transposed: transposed, layout: layout, training: true)
+                                  geometry: g, transposed: transposed, layout: layout, training: true,
+                                  precision: trainingMath, outputPrecision: .float32)
         }
         let p = try PrimitiveCache.shared.primitive(key("bwdw", x.shape, weightShape, hasBias, dy.shape, g, transposed, layout)) {
-            var src = Descriptor.of(x.shape, layout), ddst = Descriptor.of(dy.shape, layout)
+            var src = Descriptor.of(x.shape, layout, trainingMath), ddst = Descriptor.of(dy.shape, layout, trainingMath)
             var dw = Descriptor.any(oneDNNWeightDims(weightShape, transposed: transposed))
             var db = Descriptor.of([dy.shape[1]], .rowMajor)
             let strides = g.stride.map(Int64.init), dil = g.oneDNNDilation
@@ -155,7 +176,9 @@ public enum ConvolutionKernel {
             return try makePrimitiveDescriptor(&desc, hint: hint, what: "convolution backward weights")
         }
         let dwChosen = Memory(allocating: p.memoryDescriptor(dnnl_query_diff_weights_md))
-        var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, Memory(x)), (DNNL_ARG_DIFF_DST, Memory(dy)), (DNNL_ARG_DIFF_WEIGHTS, dwChosen)]
+        let src = reordered(Memory(x), to: p.memoryDescriptor(dnnl_query_src_md))
+        let ddst = reordered(Memory(dy), to: p.memoryDescriptor(dnnl_query_diff_dst_md))
+        var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, src), (DNNL_ARG_DIFF_DST, ddst), (DNNL_ARG_DIFF_WEIGHTS, dwChosen)]
         var db: Tensor?
         if hasBias {
             let b = Tensor(uninitialized: [dy.shape[1]])

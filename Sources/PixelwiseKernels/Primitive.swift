@@ -112,22 +112,16 @@ final class PrimitiveCache: @unchecked Sendable {
 }
 
 /// Builds a primitive descriptor from an operation descriptor, optionally with a forward hint.
-func makePrimitiveDescriptor(_ opDesc: UnsafeRawPointer, hint: Primitive? = nil, attributes: dnnl_primitive_attr_t? = nil,
+func makePrimitiveDescriptor(_ opDesc: UnsafeRawPointer, hint: Primitive? = nil, attributes: Attributes? = nil,
                              what: String) throws -> dnnl_primitive_desc_t {
     // oneDNN's library-managed scratchpad is per thread and tied to the thread that created the
     // primitive: a cached gemm-based convolution (x64:gemm:jit backward weights) created on one thread
-    // and run on another wrote through a null scratch pointer. Every primitive therefore gets a
-    // user-managed scratchpad that `Primitive.execute` passes in.
-    var attr = attributes
-    var ownAttr: dnnl_primitive_attr_t?
-    if attr == nil {
-        check(dnnl_primitive_attr_create(&ownAttr), "primitive_attr_create")
-        attr = ownAttr
-    }
-    defer { if let ownAttr { dnnl_primitive_attr_destroy(ownAttr) } }
-    check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "set_scratchpad_mode")
+    // and run on another wrote through a null scratch pointer. Primitives built without explicit
+    // attributes therefore get a user-managed scratchpad, which `Primitive.execute` passes in.
+    let attr = attributes ?? Attributes(userScratchpad: true)
     var pd: dnnl_primitive_desc_t?
-    try attempt(dnnl_primitive_desc_create(&pd, opDesc, attr,
-                                           Engine.shared.engine, hint?.descriptor), what)
+    try withExtendedLifetime(attr) {
+        try attempt(dnnl_primitive_desc_create(&pd, opDesc, attr.handle, Engine.shared.engine, hint?.descriptor), what)
+    }
     return pd!
 }

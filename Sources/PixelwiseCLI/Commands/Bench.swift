@@ -1,14 +1,23 @@
 import ArgumentParser
 import Foundation
+import PixelwiseIO
 import PixelwiseModels
 
+extension Precision: ExpressibleByArgument {}
+
 /// `pixelwise bench`: how fast a model labels pixels (and trains) on this machine, per layer.
+///
+/// Inference runs the same compiled plan `segment` uses (`Graph.inferencePlan`), one row per
+/// plan step (fused steps name every node they cover); `--layer-by-layer` times the unfused
+/// reference path instead. `--image` times whole-image tiled segmentation (`TiledSegmenter`).
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time a model's layers, its labelling throughput (pixels/s), and its peak memory.")
 
     @Option(help: "Model preset (see `pixelwise models list`).")
     var model: String = "tschopp-unet"
+    @Option(help: "Benchmark this model file's network and weights instead of a preset.")
+    var modelFile: String?
     @Option(help: "Square input size in pixels.")
     var input: Int = 572
     @Option(help: "Batch size.")
@@ -17,90 +26,223 @@ struct Bench: ParsableCommand {
     var baseFilters: Int?
     @Flag(help: "Time a training step (forward, cross-entropy, backward, Adam) instead of inference.")
     var train = false
+    @Option(help: "fp32, or bf16: inference with bf16 weights and activations; training with fp32 tensors and bf16 convolution arithmetic (fp32 accumulation).")
+    var precision: Precision = .float32
+    @Flag(help: "Time the unfused layer-by-layer inference path (the reference) instead of the compiled plan.")
+    var layerByLayer = false
+    @Option(help: "Time segmenting a random IMAGE×IMAGE image in tiles of --input (overlap 0) instead of one tile.")
+    var image: Int?
+    @Option(help: "With --image: segment a stack of this many slices.")
+    var slices: Int = 1
     @Option(help: "Timed repetitions after one warm-up run; the median is reported.")
     var repetitions: Int = 5
+    @Option(help: "Write the benchmarked network with its weights to this model file (for comparisons).")
+    var saveModel: String?
+    @Option(help: "Write the input and the output of one inference as raw little-endian float32 NCHW files (input.f32, output.f32) into this folder.")
+    var saveTensors: String?
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        guard input > 0, batch > 0, repetitions > 0 else { throw ValidationError("--input, --batch and --repetitions must be positive") }
+        guard input > 0, batch > 0, repetitions > 0, slices > 0 else {
+            throw ValidationError("--input, --batch, --slices and --repetitions must be positive")
+        }
+        if let image, image < 1 { throw ValidationError("--image must be positive") }
+        if train && (image != nil || layerByLayer) { throw ValidationError("--train cannot be combined with --image or --layer-by-layer") }
     }
 
     func run() throws {
         compute.apply()
-        var options = PresetOptions()
-        options.baseFilters = baseFilters
-        let graph = try ModelZoo.preset(named: model).build(options)
+        let graph: Graph
+        if let modelFile {
+            graph = try ModelFile.read(from: modelFile).makeGraph(path: modelFile)
+        } else {
+            var options = PresetOptions()
+            options.baseFilters = baseFilters
+            graph = try ModelZoo.preset(named: model).makeGraph(options)
+        }
+        graph.inferenceStrategy = layerByLayer ? .layerByLayer : .planned(precision)
+        graph.trainingPrecision = precision
+        if let saveModel { try ModelFile(graph: graph).write(to: saveModel) }
         let inputShape = Shape([batch, graph.inputChannels, input, input])
         let shapes = try graph.shapes(for: inputShape)
-        let outputShape = shapes.last!
         let x = Tensor.random(inputShape, seed: 1)
-        let timer = LayerTimer(nodes: graph.nodes.count)
-        var optimizer = Adam(learningRate: 1e-4)
-        let loss = SoftmaxCrossEntropy()
-        let outPixels = outputShape.count / outputShape[1]
-        let labels = (0..<outPixels).map { Int32($0 % outputShape[1]) }
-
-        func once() throws {
-            if train {
-                graph.zeroGradients()
-                let y = try graph.forward(x, mode: .training)
-                let (_, g) = try loss.evaluate(y, Target(labels: labels))
-                try graph.backward(g)
-                optimizer.update(graph.parameters)
-            } else {
-                _ = try graph.forward(x, mode: .inference)
-            }
+        if let saveTensors { try save(graph, x, into: saveTensors) }
+        var summary: [String: Any]
+        if let image {
+            summary = try benchTiled(graph, side: image)
+        } else if train {
+            summary = try benchTraining(graph, x, shapes)
+        } else {
+            summary = try benchInference(graph, x, shapes)
         }
-        try once()  // warm-up: primitive creation, first-touch allocation
-        graph.timer = timer
-        var times: [Double] = []
-        for _ in 0..<repetitions {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try once()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        graph.timer = nil
-        let median = times.sorted()[times.count / 2]
-        let pixelsPerSecond = Double(outPixels) / median
-        let peak = PeakThroughput.cachedGFLOPs(threads: Threads.count)
-        var totalMACs = 0
-        var rows: [[String: Any]] = []
-        for (i, node) in graph.nodes.enumerated() {
-            let ins = node.inputs.map { $0 == Graph.inputIndex ? inputShape : shapes[$0] }
-            let macs = node.layer.multiplyAccumulates(inputs: ins, output: shapes[i]) * (train ? 3 : 1)
-            totalMACs += macs
-            let seconds = (timer.forward[i] + timer.backward[i]) / Double(repetitions)
-            let gflops = seconds > 0 ? 2 * Double(macs) / seconds / 1e9 : 0
-            rows.append(["name": node.name, "type": node.layer.kind, "output": shapes[i].description,
-                         "forward_ms": timer.forward[i] / Double(repetitions) * 1000,
-                         "backward_ms": timer.backward[i] / Double(repetitions) * 1000,
-                         "gflop": 2 * Double(macs) / 1e9, "gflops_per_second": gflops,
-                         "efficiency": peak > 0 ? gflops / peak : 0])
-        }
-        let summary: [String: Any] = [
-            "model": model, "input": input, "output": outputShape[2], "batch": batch, "mode": train ? "train" : "inference",
-            "threads": Threads.count, "seconds_per_iteration": median, "seconds_all": times,
-            "pixels_per_second": pixelsPerSecond, "gflop_per_iteration": 2 * Double(totalMACs) / 1e9,
-            "gflops_per_second": 2 * Double(totalMACs) / median / 1e9, "peak_gflops_per_second": peak,
-            "peak_rss_bytes": peakResidentBytes(), "layers": rows,
-        ]
+        summary["model"] = modelFile ?? model
+        summary["threads"] = Threads.count
+        summary["precision"] = precision.rawValue
+        summary["peak_rss_bytes"] = peakResidentBytes()
         if json {
             let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
-            return
+        } else {
+            printTable(summary)
         }
-        print(pad("layer", 28) + pad("type", 22) + pad("output", 20) + "    fwd ms    bwd ms   GFLOP/s    eff")
-        for r in rows {
-            print(pad(r["name"] as! String, 28) + pad(r["type"] as! String, 22) + pad(r["output"] as! String, 20)
-                  + String(format: "%10.2f%10.2f%10.1f%6.0f%%", r["forward_ms"] as! Double, r["backward_ms"] as! Double,
-                           r["gflops_per_second"] as! Double, 100 * (r["efficiency"] as! Double)))
+    }
+
+    /// Runs `body` once to warm up (primitive creation, first touch), then `repetitions` times; returns every time.
+    func timed(_ body: () throws -> Void) rethrows -> [Double] {
+        try body()
+        return try (0..<repetitions).map { _ in
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
-        print("\n\(model) \(train ? "training" : "inference") " + String(format: "%d² → %d², batch %d, %d threads: %.3f s per iteration (median of %d), %.1f kpx/s, %.0f GFLOP/s (%.0f%% of the measured %.0f GFLOP/s peak), peak RSS %.0f MB",
-                     input, outputShape[2], batch, Threads.count, median, repetitions,
-                     pixelsPerSecond / 1000, 2 * Double(totalMACs) / median / 1e9,
-                     100 * 2 * Double(totalMACs) / median / 1e9 / peak, peak, Double(peakResidentBytes()) / 1e6))
+    }
+
+    func median(_ t: [Double]) -> Double { t.sorted()[t.count / 2] }
+
+    /// Nominal multiply-accumulates of every node.
+    func macs(_ graph: Graph, _ shapes: [Shape]) -> [Int] {
+        graph.nodes.enumerated().map { i, node in
+            node.layer.multiplyAccumulates(inputs: node.inputs.map { $0 == Graph.inputIndex ? Shape([batch, graph.inputChannels, input, input]) : shapes[$0] },
+                                           output: shapes[i])
+        }
+    }
+
+    func row(_ name: String, _ type: String, _ output: Shape, forward: Double, backward: Double, macs: Int) -> [String: Any] {
+        let seconds = forward + backward
+        return ["name": name, "type": type, "output": output.description, "forward_ms": forward * 1000, "backward_ms": backward * 1000,
+                "gflop": 2 * Double(macs) / 1e9, "gflops_per_second": seconds > 0 ? 2 * Double(macs) / seconds / 1e9 : 0]
+    }
+
+    func benchInference(_ graph: Graph, _ x: Tensor, _ shapes: [Shape]) throws -> [String: Any] {
+        let nodeMACs = macs(graph, shapes)
+        var rows: [[String: Any]] = []
+        var times: [Double]
+        var extra: [String: Any] = ["path": layerByLayer ? "layer-by-layer" : "plan"]
+        if layerByLayer {
+            let timer = LayerTimer(nodes: graph.nodes.count)
+            _ = try graph.forward(x, mode: .inference)
+            graph.timer = timer
+            times = try timed { _ = try graph.forward(x, mode: .inference) }
+            graph.timer = nil
+            let runs = Double(repetitions + 1)
+            for (i, node) in graph.nodes.enumerated() {
+                rows.append(row(node.name, node.layer.kind, shapes[i], forward: timer.forward[i] / runs, backward: 0, macs: nodeMACs[i]))
+            }
+        } else {
+            let plan = try graph.inferencePlan(for: x.shape, precision: precision)
+            _ = try graph.forward(x, mode: .inference)
+            plan.program.timing = true
+            plan.program.resetTiming()
+            times = try timed { _ = try graph.forward(x, mode: .inference) }
+            plan.program.timing = false
+            let runs = Double(repetitions + 1)
+            for (s, covered) in plan.stepNodes.enumerated() {
+                let name = plan.program.stepNames[s]
+                let type = covered.map { graph.nodes[$0].layer.kind }.joined(separator: "+")
+                rows.append(row(name, type, shapes[covered.last!], forward: plan.program.stepSeconds[s] / runs, backward: 0,
+                                macs: covered.reduce(0) { $0 + nodeMACs[$1] }))
+            }
+            extra["arena_bytes"] = plan.program.arenaBytes
+            extra["scratchpad_bytes"] = plan.program.scratchpadBytes
+            extra["plan_weight_bytes"] = plan.program.weightBytes
+            extra["steps"] = plan.program.stepNames.count
+        }
+        let out = shapes.last!
+        let seconds = median(times)
+        let flop = 2 * Double(nodeMACs.reduce(0, +))
+        return extra.merging([
+            "mode": "inference", "input": input, "output": out[2], "batch": batch, "seconds_per_iteration": seconds, "seconds_all": times,
+            "pixels_per_second": Double(out.count / out[1]) / seconds, "gflop_per_iteration": flop / 1e9,
+            "gflops_per_second": flop / seconds / 1e9, "layers": rows,
+        ]) { a, _ in a }
+    }
+
+    func benchTraining(_ graph: Graph, _ x: Tensor, _ shapes: [Shape]) throws -> [String: Any] {
+        let out = shapes.last!
+        var optimizer = Adam(learningRate: 1e-4)
+        let loss = SoftmaxCrossEntropy()
+        let pixels = out.count / out[1]
+        let labels = (0..<pixels).map { Int32($0 % out[1]) }
+        let timer = LayerTimer(nodes: graph.nodes.count)
+        let times = try timed {
+            graph.zeroGradients()
+            let y = try graph.forward(x, mode: .training)
+            let (_, g) = try loss.evaluate(y, Target(labels: labels))
+            try graph.backward(g)
+            optimizer.update(graph.parameters)
+            graph.timer = timer
+        }
+        graph.timer = nil
+        let nodeMACs = macs(graph, shapes)
+        let rows = graph.nodes.enumerated().map { i, node in
+            row(node.name, node.layer.kind, shapes[i], forward: timer.forward[i] / Double(repetitions),
+                backward: timer.backward[i] / Double(repetitions), macs: 3 * nodeMACs[i])
+        }
+        let seconds = median(times)
+        let flop = 6 * Double(nodeMACs.reduce(0, +))
+        return ["mode": "train", "input": input, "output": out[2], "batch": batch, "seconds_per_iteration": seconds, "seconds_all": times,
+                "pixels_per_second": Double(pixels) / seconds, "gflop_per_iteration": flop / 1e9,
+                "gflops_per_second": flop / seconds / 1e9, "layers": rows]
+    }
+
+    /// Segments a random side×side image (or stack) in tiles of `input`, without overlap.
+    func benchTiled(_ graph: Graph, side: Int) throws -> [String: Any] {
+        let segmenter = try TiledSegmenter(graph: graph, tile: input, overlap: 0)
+        let stack = (0..<slices).map { Tensor.random([1, graph.inputChannels, side, side], in: 0...1, seed: UInt64($0 + 1)) }
+        let tile = segmenter.tile(forHeight: side, width: side)
+        // Warm up on one tile's worth of image (the same tile shape), not on the whole stack.
+        _ = try segmenter.segment(Tensor.random([1, graph.inputChannels, tile.output, tile.output], seed: 99))
+        let times = try (0..<repetitions).map { _ in
+            let start = DispatchTime.now().uptimeNanoseconds
+            for image in stack { _ = try segmenter.segment(image) }
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        let seconds = median(times)
+        return ["mode": "tiled", "input": tile.input, "output": tile.output, "image": side, "slices": slices,
+                "tiles_per_slice": segmenter.tileCount(height: side, width: side), "seconds_per_iteration": seconds, "seconds_all": times,
+                "pixels_per_second": Double(side * side * slices) / seconds, "batch": 1, "layers": [[String: Any]]()]
+    }
+
+    func save(_ graph: Graph, _ x: Tensor, into folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let y = try graph.forward(x, mode: .inference)
+        for (name, t) in [("input", x), ("output", y)] {
+            let data = t.scalars.withUnsafeBufferPointer { Data(buffer: $0) }
+            try data.write(to: URL(fileURLWithPath: folder + "/\(name).f32"))
+        }
+    }
+
+    func printTable(_ s: [String: Any]) {
+        let rows = s["layers"] as! [[String: Any]]
+        if !rows.isEmpty {
+            print(pad("step", 40) + pad("type", 34) + pad("output", 20) + "    fwd ms    bwd ms   GFLOP/s")
+            for r in rows {
+                print(pad(r["name"] as! String, 40) + pad(r["type"] as! String, 34) + pad(r["output"] as! String, 20)
+                      + String(format: "%10.2f%10.2f%10.1f", r["forward_ms"] as! Double, r["backward_ms"] as! Double,
+                               r["gflops_per_second"] as! Double))
+            }
+            print("")
+        }
+        let mode = s["mode"] as! String, seconds = s["seconds_per_iteration"] as! Double
+        var line = "\(s["model"]!) \(mode) \(s["precision"]!)"
+        if mode == "tiled" {
+            line += String(format: ": %d slice(s) of %d², tiles %d² → %d² (%d per slice)", slices, s["image"] as! Int, s["input"] as! Int,
+                           s["output"] as! Int, s["tiles_per_slice"] as! Int)
+        } else {
+            line += String(format: " %d² → %d², batch %d", input, s["output"] as! Int, batch)
+            if let path = s["path"] as? String { line += " (\(path))" }
+        }
+        line += String(format: ", %d threads: %.3f s per iteration (median of %d), %.1f kpx/s", Threads.count, seconds, repetitions,
+                       (s["pixels_per_second"] as! Double) / 1000)
+        if let g = s["gflops_per_second"] as? Double { line += String(format: ", %.0f GFLOP/s", g) }
+        line += String(format: ", peak RSS %.0f MB", Double(s["peak_rss_bytes"] as! Int) / 1e6)
+        if let arena = s["arena_bytes"] as? Int {
+            line += String(format: " (plan: arena %.0f MB, weights %.0f MB, scratchpad %.0f MB)", Double(arena) / 1e6,
+                           Double(s["plan_weight_bytes"] as! Int) / 1e6, Double(s["scratchpad_bytes"] as! Int) / 1e6)
+        }
+        print(line)
     }
 }
 

@@ -33,6 +33,8 @@ struct Segment: ParsableCommand {
     var memory: Int = 1024
     @Option(help: "Write every intermediate feature map of the first tile to this folder (float TIFF, one page per channel).")
     var dumpBlobs: String?
+    @Option(help: "Inference precision: fp32, or bf16 (faster on CPUs with AMX/AVX-512-BF16; probabilities within ≈1 % of fp32).")
+    var precision: Precision = .float32
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -44,6 +46,7 @@ struct Segment: ParsableCommand {
     func run() throws {
         compute.apply()
         let graph = try ModelFile.read(from: model).makeGraph(path: model)
+        graph.inferenceStrategy = .planned(precision)
         let tileSize = tile ?? TiledSegmenter.tileSize(for: graph, memoryBudget: memory << 20)
         let segmenter = try TiledSegmenter(graph: graph, tile: tileSize, overlap: overlap)
         let classes = try graph.outputShape(for: [1, graph.inputChannels, segmenter.inputTile, segmenter.inputTile])[1]

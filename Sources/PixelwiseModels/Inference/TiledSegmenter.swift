@@ -43,6 +43,51 @@ public struct TiledSegmenter {
         inputTile = size
         outputTile = out
         context = (size - out) / 2
+        var sizes: [(input: Int, output: Int)] = []
+        for s in 1...(size * 13 / 10) {
+            if let shape = try? graph.outputShape(for: [1, graph.inputChannels, s, s]), shape[2] > 0, (s - shape[2]) / 2 == context,
+               (s - shape[2]) % 2 == 0 {
+                sizes.append((s, shape[2]))
+            }
+        }
+        acceptedSizes = sizes
+    }
+
+    /// Input sizes the network accepts (with the same context) up to 1.3 × `inputTile`, and their outputs.
+    let acceptedSizes: [(input: Int, output: Int)]
+
+    /// The tile (input, output side) that segments a height × width image with the least work.
+    ///
+    /// Work is modelled as tiles × input side² (the convolutions dominate, and their cost grows
+    /// with the input area). Any accepted size up to `inputTile` may be used — a smaller tile that
+    /// wastes less of its output at the image edge is often cheaper — and a size up to 30 % larger
+    /// when one such tile covers the whole image (a 512² ISBI slice takes one 700² tile instead
+    /// of four 572² ones).
+    public func tile(forHeight height: Int, width: Int) -> (input: Int, output: Int) {
+        var best = (input: inputTile, output: outputTile), bestCost = Int.max
+        for (input, output) in acceptedSizes {
+            let step = gridStep(output)
+            let tiles = TiledSegmenter.origins(extent: height, tile: output, step: step).count
+                * TiledSegmenter.origins(extent: width, tile: output, step: step).count
+            guard input <= inputTile || tiles == 1 else { continue }
+            let cost = tiles * input * input
+            if cost < bestCost || (cost == bestCost && input > best.input) { (best, bestCost) = ((input, output), cost) }
+        }
+        return best
+    }
+
+    /// Tiles `segment` uses for a height × width image.
+    public func tileCount(height: Int, width: Int) -> Int {
+        let (_, output) = tile(forHeight: height, width: width)
+        return TiledSegmenter.origins(extent: height, tile: output, step: gridStep(output)).count
+            * TiledSegmenter.origins(extent: width, tile: output, step: gridStep(output)).count
+    }
+
+    /// Distance between tile origins for an output tile side: a multiple of `alignment`.
+    func gridStep(_ output: Int) -> Int {
+        var step = Int(Double(output) * (1 - overlap))
+        step = max(alignment, step / alignment * alignment)
+        return min(step, output)
     }
 
     /// Product of the pooling strides along the network's deepest path (a safe alignment).
@@ -75,37 +120,48 @@ public struct TiledSegmenter {
 
     /// Class probabilities (1, classes, H, W) for an image (1, C, H, W) of any size.
     /// `progress` is called with (tiles done, tiles total).
+    ///
+    /// Memory beyond the image and the result is one tile's: the network's plan for the tile
+    /// shape, and the result is written in place (blended with a per-pixel weight sum only when
+    /// tiles overlap; without overlap each pixel is written once by the last tile covering it).
     public func segment(_ image: Tensor, progress: ((Int, Int) -> Void)? = nil) throws -> Tensor {
         let channels = image.shape[1], height = image.shape[2], width = image.shape[3]
         guard channels == graph.inputChannels else {
             throw PixelwiseError.shapeMismatch("the image has \(channels) channels, the network takes \(graph.inputChannels)")
         }
-        var step = Int(Double(outputTile) * (1 - overlap))
-        step = max(alignment, step / alignment * alignment)
-        if step > outputTile { step = outputTile }
+        let (inputTile, outputTile) = tile(forHeight: height, width: width)
+        let step = gridStep(outputTile)
         let ys = TiledSegmenter.origins(extent: height, tile: outputTile, step: step)
         let xs = TiledSegmenter.origins(extent: width, tile: outputTile, step: step)
-        let weight = blendWeights()
-        let source = image.inLayout(.rowMajor).scalars
-        var accumulator: [Float]?
-        var weightSum = [Float](repeating: 0, count: height * width)
+        let ramp = Int(Double(outputTile) * overlap)
+        let weight = blendWeights(outputTile: outputTile, ramp: ramp)
+        let source = image.inLayout(.rowMajor)
+        var result: Tensor?
+        var weightSum = ramp > 0 ? [Float](repeating: 0, count: height * width) : []
         var classes = 0
         var done = 0
+        let plane = height * width
         for oy in ys {
             for ox in xs {
-                let tile = TiledSegmenter.mirroredWindow(source, channels: channels, width: width, height: height,
-                                                         x0: ox - context, y0: oy - context, size: inputTile)
+                let tile = source.withUnsafeBufferPointer {
+                    TiledSegmenter.mirroredWindow($0, channels: channels, width: width, height: height,
+                                                  x0: ox - context, y0: oy - context, windowWidth: inputTile, windowHeight: inputTile)
+                }
                 let out = try graph.forward(tile, mode: .inference)
                 classes = out.shape[1]
                 let probs = TiledSegmenter.probabilities(out)
-                if accumulator == nil { accumulator = [Float](repeating: 0, count: classes * height * width) }
-                for ty in 0..<outputTile where oy + ty < height {
-                    for tx in 0..<outputTile where ox + tx < width {
-                        let w = weight[ty * outputTile + tx]
-                        let p = (oy + ty) * width + ox + tx
-                        weightSum[p] += w
-                        for c in 0..<classes {
-                            accumulator![c * height * width + p] += w * probs[(c * outputTile + ty) * outputTile + tx]
+                if result == nil { result = Tensor(zeros: [1, classes, height, width]) }
+                result!.withUnsafeMutableBufferPointer { acc in
+                    for ty in 0..<outputTile where oy + ty < height {
+                        for tx in 0..<outputTile where ox + tx < width {
+                            let p = (oy + ty) * width + ox + tx
+                            if ramp > 0 {
+                                let w = weight[ty * outputTile + tx]
+                                weightSum[p] += w
+                                for c in 0..<classes { acc[c * plane + p] += w * probs[(c * outputTile + ty) * outputTile + tx] }
+                            } else {
+                                for c in 0..<classes { acc[c * plane + p] = probs[(c * outputTile + ty) * outputTile + tx] }
+                            }
                         }
                     }
                 }
@@ -113,9 +169,13 @@ public struct TiledSegmenter {
                 progress?(done, xs.count * ys.count)
             }
         }
-        var result = accumulator ?? []
-        for c in 0..<classes { for p in 0..<(height * width) { result[c * height * width + p] /= weightSum[p] } }
-        return Tensor(shape: [1, classes, height, width], scalars: result)
+        guard var result else { throw PixelwiseError.invalidArgument("the image is empty") }
+        if ramp > 0 {
+            result.withUnsafeMutableBufferPointer { acc in
+                for c in 0..<classes { for p in 0..<plane { acc[c * plane + p] /= weightSum[p] } }
+            }
+        }
+        return result
     }
 
     /// Averages the segmentations of the 8 rotations and flips of the image (test-time augmentation).
@@ -138,9 +198,8 @@ public struct TiledSegmenter {
     }
 
     /// Weights that fall smoothly (raised cosine) to a small positive value at the tile edges
-    /// over the overlap width; 1 everywhere without overlap.
-    func blendWeights() -> [Float] {
-        let ramp = Int(Double(outputTile) * overlap)
+    /// over `ramp` pixels; 1 everywhere without overlap.
+    func blendWeights(outputTile: Int, ramp: Int) -> [Float] {
         func w(_ i: Int) -> Float {
             guard ramp > 0 else { return 1 }
             let d = min(i, outputTile - 1 - i)
@@ -163,16 +222,27 @@ public struct TiledSegmenter {
     /// A window of a row-major (C, H, W) image with mirrored borders, as (1, C, windowHeight, windowWidth).
     public static func mirroredWindow(_ src: [Float], channels: Int, width: Int, height: Int, x0: Int, y0: Int,
                                       windowWidth: Int, windowHeight: Int) -> Tensor {
-        var out = [Float](repeating: 0, count: channels * windowWidth * windowHeight)
+        src.withUnsafeBufferPointer {
+            mirroredWindow($0, channels: channels, width: width, height: height, x0: x0, y0: y0,
+                           windowWidth: windowWidth, windowHeight: windowHeight)
+        }
+    }
+
+    /// The same, reading the image in place and writing straight into the tile tensor.
+    static func mirroredWindow(_ src: UnsafeBufferPointer<Float>, channels: Int, width: Int, height: Int, x0: Int, y0: Int,
+                               windowWidth: Int, windowHeight: Int) -> Tensor {
+        var tile = Tensor(uninitialized: [1, channels, windowHeight, windowWidth])
         let xs = (0..<windowWidth).map { reflect(x0 + $0, width) }
-        for c in 0..<channels {
-            for y in 0..<windowHeight {
-                let row = c * width * height + reflect(y0 + y, height) * width
-                let o = (c * windowHeight + y) * windowWidth
-                for x in 0..<windowWidth { out[o + x] = src[row + xs[x]] }
+        tile.withUnsafeMutableBufferPointer { out in
+            for c in 0..<channels {
+                for y in 0..<windowHeight {
+                    let row = c * width * height + reflect(y0 + y, height) * width
+                    let o = (c * windowHeight + y) * windowWidth
+                    for x in 0..<windowWidth { out[o + x] = src[row + xs[x]] }
+                }
             }
         }
-        return Tensor(shape: [1, channels, windowHeight, windowWidth], scalars: out)
+        return tile
     }
 
     public static func mirroredWindow(_ src: [Float], channels: Int, width: Int, height: Int, x0: Int, y0: Int, size: Int) -> Tensor {

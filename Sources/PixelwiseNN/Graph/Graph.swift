@@ -29,6 +29,38 @@ public final class Graph {
     private var activations: [Tensor?] = []
     private var lastInput: Tensor?
 
+    /// How `forward(_:mode: .inference)` runs: `.planned` compiles the graph once per input
+    /// shape into an `InferencePlan` (fused convolutions, folded batch norm, one activation
+    /// arena) in the given precision; `.layerByLayer` calls each layer's `forward` (the
+    /// reference the plans are tested against, and what `timer` measures per node).
+    public enum InferenceStrategy: Equatable, Sendable {
+        case layerByLayer
+        case planned(Precision)
+    }
+    public var inferenceStrategy: InferenceStrategy = .planned(.float32) {
+        didSet { if inferenceStrategy != oldValue { plans = [] } }
+    }
+    /// Arithmetic of the convolutions in training: `.bfloat16` is mixed precision (fp32 master
+    /// weights, activations and gradients; bf16 operands with fp32 accumulation inside each
+    /// convolution — `ConvolutionKernel.trainingMath`). Inference follows `inferenceStrategy`.
+    public var trainingPrecision: Precision = .float32
+
+    /// The most recently used plans (at most two input shapes are kept: each holds an arena).
+    private var plans: [InferencePlan] = []
+
+    /// The plan for `inputShape` at `precision`, compiled on first use.
+    public func inferencePlan(for inputShape: Shape, precision: Precision) throws -> InferencePlan {
+        if let k = plans.firstIndex(where: { $0.inputShape == inputShape && $0.precision == precision }) {
+            let plan = plans.remove(at: k)
+            plans.append(plan)
+            return plan
+        }
+        let plan = try InferencePlan(graph: self, inputShape: inputShape, precision: precision)
+        plans.append(plan)
+        if plans.count > 2 { plans.removeFirst() }
+        return plan
+    }
+
     public init(inputChannels: Int, spatialRank: Int = 2) {
         self.inputChannels = inputChannels
         self.spatialRank = spatialRank
@@ -54,6 +86,7 @@ public final class Graph {
             throw PixelwiseError.invalidArgument("graph: \(name) reads a node that does not exist yet")
         }
         nodes.append(Node(name: name, layer: layer, inputs: inputs.map(\.index)))
+        plans = []
         return Value(index: nodes.count - 1)
     }
 
@@ -118,7 +151,19 @@ public final class Graph {
 
     /// Runs the network. In `.training` mode the activations are kept for `backward`.
     public func forward(_ input: Tensor, mode: Mode = .inference) throws -> Tensor {
-        try forward(input, mode: mode, keepActivations: mode == .training)
+        if mode == .inference, case .planned(let precision) = inferenceStrategy, timer == nil {
+            guard input.rank == spatialRank + 2, input.shape[1] == inputChannels else {
+                _ = try shapes(for: input.shape)
+                throw PixelwiseError.shapeMismatch("input \(input.shape) does not fit the network")
+            }
+            activations = []
+            lastInput = nil
+            return try inferencePlan(for: input.shape, precision: precision).run(input)
+        }
+        if mode == .training { StoragePool.enableForTraining() }
+        return try ConvolutionKernel.$trainingMath.withValue(trainingPrecision) {
+            try forward(input, mode: mode, keepActivations: mode == .training)
+        }
     }
 
     private func forward(_ input: Tensor, mode: Mode, keepActivations: Bool) throws -> Tensor {
@@ -158,6 +203,12 @@ public final class Graph {
     /// training forward, accumulating every parameter's gradient. Returns dL/d input.
     @discardableResult
     public func backward(_ outputGradient: Tensor, needInputGradient: Bool = false) throws -> Tensor? {
+        try ConvolutionKernel.$trainingMath.withValue(trainingPrecision) {
+            try backwardPass(outputGradient, needInputGradient: needInputGradient)
+        }
+    }
+
+    private func backwardPass(_ outputGradient: Tensor, needInputGradient: Bool) throws -> Tensor? {
         guard let input = lastInput, activations.count == nodes.count else {
             throw PixelwiseError.invalidArgument("backward needs a forward pass in training mode first")
         }

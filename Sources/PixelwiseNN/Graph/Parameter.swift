@@ -2,7 +2,10 @@
 /// model file all refer to the same parameter by identity, and its name (a dotted path such as
 /// `enc1.conv1.weight`) is given by where it sits in the graph.
 public final class Parameter {
-    public var value: Tensor
+    /// Any change — assignment or in-place update — bumps `version`, so that derived copies
+    /// (an inference plan's reordered, batch-norm-folded weights) know when to refresh.
+    public var value: Tensor { didSet { version &+= 1 } }
+    public private(set) var version = 0
     /// Sum of the gradients since the last `zeroGradient()`, or nil if none arrived yet.
     public private(set) var gradient: Tensor?
 

@@ -31,18 +31,23 @@ public struct Adam: Optimizer {
         let c1 = 1 - powf(beta1, Float(step)), c2 = 1 - powf(beta2, Float(step))
         for (name, p) in parameters {
             guard let g = Adam.regularised(p, weightDecay: decoupled ? 0 : weightDecay) else { continue }
-            var m = slots.slot(name + ".m", like: p), v = slots.slot(name + ".v", like: p)
-            var w = p.value.inLayout(.rowMajor)
+            // Updated in place (the slots are taken out of the table and the parameter's storage
+            // is not shared), in parallel chunks: no copy of the weights or moments per step.
+            var m = slots.take(name + ".m", like: p), v = slots.take(name + ".v", like: p)
+            if p.value.layout != .rowMajor { p.value = p.value.inLayout(.rowMajor) }
             let (b1, b2, lr, eps, decay) = (beta1, beta2, learningRate, epsilon, decoupled ? weightDecay : 0)
-            w.withUnsafeMutableBufferPointer { wp in
+            p.value.withUnsafeMutableBufferPointer { wp in
                 m.withUnsafeMutableBufferPointer { mp in
                     v.withUnsafeMutableBufferPointer { vp in
                         g.withUnsafeBufferPointer { gp in
-                            for i in 0..<wp.count {
-                                mp[i] = b1 * mp[i] + (1 - b1) * gp[i]
-                                vp[i] = b2 * vp[i] + (1 - b2) * gp[i] * gp[i]
-                                wp[i] -= lr * decay * wp[i]
-                                wp[i] -= lr * (mp[i] / c1) / ((vp[i] / c2).squareRoot() + eps)
+                            let chunk = 1 << 16
+                            parallelFor((wp.count + chunk - 1) / chunk) { c in
+                                for i in (c * chunk)..<min((c + 1) * chunk, wp.count) {
+                                    mp[i] = b1 * mp[i] + (1 - b1) * gp[i]
+                                    vp[i] = b2 * vp[i] + (1 - b2) * gp[i] * gp[i]
+                                    wp[i] -= lr * decay * wp[i]
+                                    wp[i] -= lr * (mp[i] / c1) / ((vp[i] / c2).squareRoot() + eps)
+                                }
                             }
                         }
                     }
@@ -50,7 +55,6 @@ public struct Adam: Optimizer {
             }
             slots.tensors[name + ".m"] = m
             slots.tensors[name + ".v"] = v
-            p.value = w
         }
     }
 

@@ -30,6 +30,12 @@ struct OptimizerSlots {
         return Tensor(zeros: p.shape)
     }
 
+    /// Removes and returns the slot (zeros if new), so the caller holds the only reference and
+    /// can update it in place; put it back with `tensors[name] = …`.
+    mutating func take(_ name: String, like p: Parameter) -> Tensor {
+        tensors.removeValue(forKey: name) ?? Tensor(zeros: p.shape)
+    }
+
     var sorted: [(name: String, value: Tensor)] { tensors.keys.sorted().map { ($0, tensors[$0]!) } }
 
     init(_ state: [(name: String, value: Tensor)] = []) {

@@ -1,0 +1,292 @@
+import CDNNL
+import Foundation
+import PixelwiseCore
+
+/// A network compiled for inference at one input shape: a straight list of steps (fused oneDNN
+/// primitives and a few copy kernels) over values that all live in one block of memory.
+///
+/// Built in two phases. First the steps are added (`convolution`, `maxPooling`, …), which
+/// creates their oneDNN primitives; then `finalize(output:)` works out how long each value is
+/// alive (from the step that writes it to the last step that reads it), places the values in one
+/// arena so that values alive at the same time do not overlap (`ArenaLayout`), and gives every
+/// primitive the same scratchpad. Running the program then allocates nothing but its result.
+///
+/// Values are channels-last (NHWC / NDHWC: the format oneDNN's `brgconv` kernels choose for
+/// activations) in the program's precision; convolution weights are reordered once, by
+/// `setWeights`, into the blocked format the primitive chose (and to bf16 for `.bfloat16`).
+/// Not thread-safe: one run at a time (the arena is shared).
+public final class InferenceProgram {
+    public struct Value: Hashable, Sendable { public let index: Int }
+    /// Identifies a step that takes weights (`setWeights`).
+    public struct WeightedStep: Hashable, Sendable { public let index: Int }
+
+    public let precision: Precision
+    public let inputShape: Shape
+    /// Shape of every value, the input first.
+    public private(set) var shapes: [Shape]
+    var steps: [ProgramStep] = []
+    private var outputIndex: Int?
+    private var arena: UnsafeMutableRawPointer?
+    private var memories: [Memory] = []
+    private var scratch: UnsafeMutableRawPointer?
+    private var inputReorders: [Layout: Primitive] = [:]
+    private var outputReorder: Primitive?
+    /// Bytes of the activation arena and of the shared scratchpad (after `finalize`).
+    public private(set) var arenaBytes = 0
+    public private(set) var scratchpadBytes = 0
+    /// Bytes of the weights in their reordered formats.
+    public var weightBytes: Int { steps.reduce(0) { $0 + $1.constantBytes } }
+    /// When set, `run` adds each step's wall time to `stepSeconds`.
+    public var timing = false
+    public private(set) var stepSeconds: [Double] = []
+
+    public init(inputShape: Shape, precision: Precision) {
+        self.inputShape = inputShape
+        self.precision = precision
+        shapes = [inputShape]
+    }
+
+    public var input: Value { Value(index: 0) }
+    public var stepNames: [String] { steps.map(\.name) }
+
+    static func layout(for shape: Shape) -> Layout { shape.rank >= 3 ? .channelsLast : .rowMajor }
+
+    func descriptor(_ v: Int) -> dnnl_memory_desc_t {
+        Descriptor.of(shapes[v], InferenceProgram.layout(for: shapes[v]), precision)
+    }
+
+    func append(_ step: ProgramStep, shape: Shape) -> Value {
+        precondition(arena == nil, "InferenceProgram: steps added after finalize")
+        shapes.append(shape)
+        step.output = shapes.count - 1
+        steps.append(step)
+        return Value(index: shapes.count - 1)
+    }
+
+    // MARK: Steps
+
+    /// Convolution or transposed convolution (weights by `setWeights`), with an optional fused activation.
+    public func convolution(_ x: Value, weightShape: Shape, hasBias: Bool, outputShape: Shape, geometry: ConvolutionGeometry,
+                            transposed: Bool, activation: EltwiseKernel.Function?, name: String) throws -> (Value, WeightedStep) {
+        let pd = try ConvolutionKernel.forwardDescriptor(
+            input: shapes[x.index], weight: weightShape, hasBias: hasBias, output: outputShape, geometry: geometry,
+            transposed: transposed, layout: .channelsLast, training: false, precision: precision,
+            attributes: Attributes(activation: activation))
+        let step = ProgramStep(name: name, inputs: [x.index], action: .primitive(Primitive(descriptor: pd), sourceArguments: [DNNL_ARG_SRC]))
+        step.weights = WeightSpec(shape: weightShape, transposed: transposed, hasBias: hasBias)
+        let v = append(step, shape: outputShape)
+        return (v, WeightedStep(index: steps.count - 1))
+    }
+
+    /// Reorders `weight` (PyTorch's OIHW, or IOHW when transposed) into the step's chosen format
+    /// and precision, and keeps `bias` (fp32). Call again whenever the parameters change.
+    public func setWeights(_ step: WeightedStep, weight: Tensor, bias: Tensor?) {
+        let s = steps[step.index]
+        guard let spec = s.weights, case .primitive(let p, _) = s.action else { preconditionFailure("setWeights on a step without weights") }
+        precondition(weight.shape == spec.shape && (bias != nil) == spec.hasBias, "setWeights: \(weight.shape) for \(spec.shape)")
+        let target = p.memoryDescriptor(dnnl_query_weights_md)
+        let user = Memory(ConvolutionKernel.weightDescriptor(weight.shape, transposed: spec.transposed),
+                          pointer: UnsafeMutableRawPointer(weight.storage.pointer))
+        let w = Memory(allocating: target)
+        reorder(user, into: w)
+        var constants: [(Int32, Memory)] = [(DNNL_ARG_WEIGHTS, w)]
+        if let bias {
+            let b = Memory(allocating: Descriptor.of([bias.count], .rowMajor))
+            b.pointer.copyMemory(from: bias.storage.pointer, byteCount: bias.count * 4)
+            constants.append((DNNL_ARG_BIAS, b))
+        }
+        s.constants = constants
+    }
+
+    /// Max pooling without padding or dilation (oneDNN's JIT kernel).
+    public func maxPooling(_ x: Value, kernel: [Int], stride: [Int], outputShape: Shape, name: String) throws -> Value {
+        var src = descriptor(x.index), dst = Descriptor.of(outputShape, InferenceProgram.layout(for: outputShape), precision)
+        let zeros = kernel.map { _ in Int64(0) }
+        var desc = dnnl_pooling_desc_t()
+        try attempt(dnnl_pooling_forward_desc_init(&desc, dnnl_forward_inference, dnnl_pooling_max, &src, &dst, stride.map(Int64.init),
+                                                   kernel.map(Int64.init), zeros, zeros), "max pooling \(shapes[x.index])")
+        let pd = try makePrimitiveDescriptor(&desc, attributes: Attributes(), what: "max pooling")
+        return append(ProgramStep(name: name, inputs: [x.index], action: .primitive(Primitive(descriptor: pd), sourceArguments: [DNNL_ARG_SRC])),
+                      shape: outputShape)
+    }
+
+    /// An element-wise activation on its own (one that could not be fused into a convolution).
+    public func eltwise(_ f: EltwiseKernel.Function, _ x: Value, name: String) throws -> Value {
+        var data = descriptor(x.index)
+        var desc = dnnl_eltwise_desc_t()
+        try attempt(dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_inference, f.algorithm, &data, f.alpha, 0), "eltwise \(f)")
+        let pd = try makePrimitiveDescriptor(&desc, attributes: Attributes(), what: "eltwise")
+        return append(ProgramStep(name: name, inputs: [x.index], action: .primitive(Primitive(descriptor: pd), sourceArguments: [DNNL_ARG_SRC])),
+                      shape: shapes[x.index])
+    }
+
+    /// Nearest-neighbour up-sampling by integer factors (H, W) or (D, H, W).
+    public func upsampleNearest(_ x: Value, factor: [Int], name: String) -> Value {
+        let s = shapes[x.index]
+        let out = Shape([s[0], s[1]] + zip(s.spatial, factor).map { $0 * $1 })
+        return append(ProgramStep(name: name, inputs: [x.index], action: .upsampleNearest(factor: factor)), shape: out)
+    }
+
+    /// concat_C(a, centre-crop(b)): Caffe's MergeCrop (plain concatenation when the sizes agree).
+    public func mergeCrop(_ a: Value, _ b: Value, name: String) -> Value {
+        var out = shapes[a.index]
+        out[1] += shapes[b.index][1]
+        return append(ProgramStep(name: name, inputs: [a.index, b.index], action: .mergeCrop), shape: out)
+    }
+
+    /// Any other layer: its inputs are handed over as fp32 channels-last tensors and its result
+    /// converted back (correct for every layer, fast for none).
+    public func fallback(_ inputs: [Value], outputShape: Shape, name: String, _ body: @escaping ([Tensor]) throws -> Tensor) -> Value {
+        append(ProgramStep(name: name, inputs: inputs.map(\.index), action: .fallback(body)), shape: outputShape)
+    }
+
+    // MARK: Finalize and run
+
+    /// Plans the arena with `output` as the result; no steps can be added afterwards.
+    public func finalize(output: Value) {
+        precondition(arena == nil, "InferenceProgram: finalize called twice")
+        outputIndex = output.index
+        // Time 0 writes the input, step i runs at time i + 1, the result is read at time steps.count + 1.
+        var first = [Int](repeating: 0, count: shapes.count), last = [Int](repeating: 0, count: shapes.count)
+        for (i, step) in steps.enumerated() {
+            first[step.output] = i + 1
+            last[step.output] = i + 1
+            for v in step.inputs { last[v] = max(last[v], i + 1) }
+        }
+        last[output.index] = steps.count + 1
+        let requests = shapes.indices.map { ArenaLayout.Request(bytes: shapes[$0].count * precision.bytes, first: first[$0], last: last[$0]) }
+        let (offsets, total) = ArenaLayout.place(requests)
+        arenaBytes = total
+        arena = InferenceProgram.allocate(total)
+        memories = shapes.indices.map { Memory(descriptor($0), pointer: arena! + offsets[$0]) }
+
+        for step in steps {
+            if case .primitive(let p, _) = step.action {
+                var md = p.memoryDescriptor(dnnl_query_scratchpad_md)
+                scratchpadBytes = max(scratchpadBytes, dnnl_memory_desc_get_size(&md))
+            }
+        }
+        scratch = InferenceProgram.allocate(scratchpadBytes)
+        for step in steps {
+            if case .primitive(let p, _) = step.action {
+                var md = p.memoryDescriptor(dnnl_query_scratchpad_md)
+                if dnnl_memory_desc_get_size(&md) > 0 { step.scratchpad = Memory(md, pointer: scratch!) }
+            }
+        }
+        var target = Descriptor.of(shapes[output.index], InferenceProgram.layout(for: shapes[output.index]))
+        var source = descriptor(output.index)
+        var pd: dnnl_primitive_desc_t?
+        check(dnnl_reorder_primitive_desc_create(&pd, &source, Engine.shared.engine, &target, Engine.shared.engine, nil), "reorder")
+        outputReorder = Primitive(descriptor: pd!)
+        stepSeconds = [Double](repeating: 0, count: steps.count)
+    }
+
+    static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
+        var raw: UnsafeMutableRawPointer?
+        guard posix_memalign(&raw, 64, max(bytes, 64)) == 0, let raw else {
+            fatalError("Pixelwise: out of memory allocating a \(bytes)-byte plan arena")
+        }
+        return raw
+    }
+
+    /// Runs the program on `input` (fp32, any layout, of `inputShape`); the result is fp32 channels-last.
+    public func run(_ input: Tensor) throws -> Tensor {
+        guard let outputIndex else { preconditionFailure("InferenceProgram: run before finalize") }
+        guard input.shape == inputShape else {
+            throw PixelwiseError.shapeMismatch("this plan takes \(inputShape), got \(input.shape)")
+        }
+        let inReorder = inputReorder(for: input.layout)
+        inReorder.execute([(DNNL_ARG_FROM, Memory(input)), (DNNL_ARG_TO, memories[0])])
+        for (i, step) in steps.enumerated() {
+            let start = timing ? DispatchTime.now().uptimeNanoseconds : 0
+            try execute(step)
+            if timing { stepSeconds[i] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        }
+        let shape = shapes[outputIndex]
+        let y = Tensor(uninitialized: shape, layout: InferenceProgram.layout(for: shape))
+        outputReorder!.execute([(DNNL_ARG_FROM, memories[outputIndex]), (DNNL_ARG_TO, Memory(y))])
+        return y
+    }
+
+    public func resetTiming() { stepSeconds = stepSeconds.map { _ in 0 } }
+
+    private func inputReorder(for layout: Layout) -> Primitive {
+        if let p = inputReorders[layout] { return p }
+        var source = Descriptor.of(inputShape, layout), target = descriptor(0)
+        var pd: dnnl_primitive_desc_t?
+        check(dnnl_reorder_primitive_desc_create(&pd, &source, Engine.shared.engine, &target, Engine.shared.engine, nil), "reorder")
+        let p = Primitive(descriptor: pd!)
+        inputReorders[layout] = p
+        return p
+    }
+
+    private func execute(_ step: ProgramStep) throws {
+        let out = memories[step.output]
+        switch step.action {
+        case .primitive(let p, let sourceArguments):
+            precondition(step.weights == nil || !step.constants.isEmpty, "\(step.name): setWeights was not called")
+            var args = zip(sourceArguments, step.inputs).map { ($0, memories[$1]) } + [(DNNL_ARG_DST, out)] + step.constants
+            if let s = step.scratchpad { args.append((DNNL_ARG_SCRATCHPAD, s)) }
+            p.execute(args)
+        case .upsampleNearest(let factor):
+            CopyKernels.upsampleNearest(from: memories[step.inputs[0]].pointer, shape: shapes[step.inputs[0]], factor: factor,
+                                        into: out.pointer, elementBytes: precision.bytes)
+        case .mergeCrop:
+            let a = step.inputs[0], b = step.inputs[1]
+            CopyKernels.mergeCrop(memories[a].pointer, shapes[a], memories[b].pointer, shapes[b], into: out.pointer, elementBytes: precision.bytes)
+        case .fallback(let body):
+            let tensors = step.inputs.map { v -> Tensor in
+                let t = Tensor(uninitialized: shapes[v], layout: InferenceProgram.layout(for: shapes[v]))
+                reorder(memories[v], into: Memory(t))
+                return t
+            }
+            let y = try body(tensors)
+            guard y.shape == shapes[step.output] else {
+                throw PixelwiseError.shapeMismatch("\(step.name): gave \(y.shape), the plan expected \(shapes[step.output])")
+            }
+            reorder(Memory(y), into: out)
+        }
+    }
+
+    deinit {
+        memories = []
+        for step in steps { step.scratchpad = nil }
+        if let arena { free(arena) }
+        if let scratch { free(scratch) }
+    }
+}
+
+/// What a convolution step's weights look like in PyTorch's layout.
+struct WeightSpec {
+    let shape: Shape
+    let transposed: Bool
+    let hasBias: Bool
+}
+
+/// One step of an `InferenceProgram`.
+final class ProgramStep {
+    enum Action {
+        /// A oneDNN primitive; `sourceArguments` name the inputs' argument slots, the output is DST.
+        case primitive(Primitive, sourceArguments: [Int32])
+        case upsampleNearest(factor: [Int])
+        case mergeCrop
+        case fallback(([Tensor]) throws -> Tensor)
+    }
+
+    let name: String
+    let inputs: [Int]
+    var output = -1
+    let action: Action
+    var weights: WeightSpec?
+    /// Weights and bias in the primitive's formats.
+    var constants: [(Int32, Memory)] = []
+    var scratchpad: Memory?
+
+    init(name: String, inputs: [Int], action: Action) {
+        self.name = name
+        self.inputs = inputs
+        self.action = action
+    }
+
+    var constantBytes: Int { constants.reduce(0) { $0 + Descriptor.size($1.1.descriptor) } }
+}

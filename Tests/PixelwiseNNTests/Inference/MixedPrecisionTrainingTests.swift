@@ -1,0 +1,37 @@
+import Testing
+@testable import PixelwiseNN
+
+/// bf16 mixed-precision training: the same gradients as fp32 up to bf16 rounding, fp32 tensors throughout.
+@Suite struct MixedPrecisionTrainingTests {
+    static func gradients(_ precision: Precision) throws -> (output: Tensor, gradients: [String: Tensor]) {
+        let g = Graph(inputChannels: 3)
+        var x = try g.add("c1", Convolution(inputChannels: 3, outputChannels: 16, kernelSize: 3, padding: .same, bias: false), g.input)
+        x = try g.add("bn", BatchNormalization(channels: 16), x)
+        x = try g.add("relu", ReLU(), x)
+        x = try g.add("t", TransposedConvolution(inputChannels: 16, outputChannels: 8, kernelSize: 2, stride: 2), x)
+        try g.add("c2", Convolution(inputChannels: 8, outputChannels: 2, kernelSize: 3), x)
+        g.resetParameters(seed: 11)
+        g.trainingPrecision = precision
+        let input = Tensor.random([2, 3, 12, 12], seed: 12)
+        let y = try g.forward(input, mode: .training)
+        try g.backward(Tensor.random(y.shape, seed: 13))
+        var grads: [String: Tensor] = [:]
+        for (name, p) in g.parameters { grads[name] = p.gradient! }
+        return (y, grads)
+    }
+
+    @Test func bfloat16GradientsFollowFloat32() throws {
+        let (y32, g32) = try Self.gradients(.float32)
+        let (y16, g16) = try Self.gradients(.bfloat16)
+        #expect(y16.layout == y32.layout)
+        let outputError = y16.maxAbsDifference(y32) / y32.maxAbs
+        #expect(outputError > 0 && outputError < 0.02)  // bf16 operands really were used, and only rounding differs
+        // Relative to each gradient's size, but at least 1 % of the largest one (near-zero gradients
+        // are all rounding). c1 has no bias: before a batch norm, its exact gradient would be 0.
+        let largest = g32.values.map(\.maxAbs).max()!
+        for (name, reference) in g32 {
+            let error = g16[name]!.maxAbsDifference(reference) / max(reference.maxAbs, 0.01 * largest)
+            #expect(error < 0.05, "\(name): relative gradient error \(error)")
+        }
+    }
+}

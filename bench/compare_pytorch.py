@@ -1,0 +1,171 @@
+"""Pixelwise against PyTorch on the same networks, weights and shapes (issue 8's targets).
+
+Run through `bench/compare-pytorch`, which makes the virtual environment. For every target the
+two engines take turns (Pixelwise process, PyTorch, Pixelwise, …) so that both see the same
+machine load; each figure is the median of all timed repetitions after warm-up. Prints one line
+per target with both figures and the ratio, then checks that both engines compute the same
+outputs from the same model file.
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_graph import GraphModule  # noqa: E402
+
+
+def pixelwise(binary, args, threads):
+    out = subprocess.run([binary, "bench", "--json", "--threads", str(threads)] + args, check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def torch_times(fn, reps):
+    fn()  # warm-up
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def torch_inference(model, size, batch, bf16=False):
+    x = torch.rand(batch, 1, size, size)
+
+    def run():
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            model(x)
+    return run
+
+
+def torch_training(model, size, batch, classes=2):
+    x = torch.rand(batch, 1, size, size)
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    with torch.no_grad():
+        out = model(x).shape
+    labels = torch.arange(out[0] * out[2] * out[3]).reshape(out[0], out[2], out[3]) % classes
+
+    def run():
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), labels)
+        loss.backward()
+        optimizer.step()
+    return run
+
+
+def torch_peak_rss(model_file, size):
+    """Peak RSS of a fresh Python process that loads the model and runs one inference."""
+    code = (f"import sys, resource, torch; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r});"
+            f"from torch_graph import GraphModule; torch.set_num_threads(2); m = GraphModule({model_file!r}).eval();"
+            f"x = torch.rand(1, 1, {size}, {size});"
+            f"exec('with torch.no_grad(): m(x)');"
+            f"print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)")
+    return int(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.strip())
+
+
+def alternate(rounds, reps, pw, tf):
+    """Alternates Pixelwise (a fresh process, `reps` timed runs) and PyTorch (`reps` timed runs)."""
+    pw_times, tf_times, last = [], [], None
+    for _ in range(rounds):
+        last = pw()
+        pw_times += last["seconds_all"]
+        tf_times += tf()
+    return statistics.median(pw_times), statistics.median(tf_times), last
+
+
+def line(name, pw, tf, unit, ratio, target):
+    ok = "meets" if ratio >= target else "SHORT of"
+    print(f"{name:<58} Pixelwise {pw:>10.3f} {unit:<6} PyTorch {tf:>10.3f} {unit:<6} ratio {ratio:5.2f}× ({ok} ≥ {target}×)", flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--pixelwise", default=".build/release/pixelwise")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=3, help="alternations per target")
+    p.add_argument("--reps", type=int, default=2, help="timed repetitions per engine per round (after warm-up)")
+    p.add_argument("--quick", action="store_true", help="skip the tiled 4096² and 30-slice stack runs")
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    work = tempfile.mkdtemp(prefix="pixelwise-compare-")
+    reps = ["--repetitions", str(a.reps)]
+    print(f"PyTorch {torch.__version__}, {a.threads} threads; medians of {a.rounds}×{a.reps} alternating timed runs\n")
+
+    # Same weights for both: Pixelwise writes the model file, PyTorch loads it.
+    tschopp = os.path.join(work, "tschopp-unet.h5")
+    pixelwise(a.pixelwise, ["--model", "tschopp-unet", "--input", "572", "--repetitions", "1", "--save-model", tschopp,
+                            "--save-tensors", os.path.join(work, "tschopp")], a.threads)
+    unet = os.path.join(work, "unet64.h5")
+    pixelwise(a.pixelwise, ["--model", "unet", "--base-filters", "64", "--input", "256", "--repetitions", "1", "--save-model", unet],
+              a.threads)
+    t_model = GraphModule(tschopp).eval()
+    u_model = GraphModule(unet).eval()
+
+    # 1. fp32 inference, tschopp-unet 572 → 388 (pixels per second).
+    pw, tf, single = alternate(a.rounds, a.reps,
+                               lambda: pixelwise(a.pixelwise, ["--model-file", tschopp, "--input", "572"] + reps, a.threads),
+                               lambda: torch_times(torch_inference(t_model, 572, 1), a.reps))
+    px = 388 * 388
+    line("1. fp32 inference tschopp-unet 572→388 (kpx/s)", px / pw / 1e3, px / tf / 1e3, "kpx/s", tf / pw, 1.5)
+    print(f"   seconds per tile: Pixelwise {pw:.3f}, PyTorch {tf:.3f}")
+
+    pw5, tf5, _ = alternate(a.rounds, a.reps,
+                            lambda: pixelwise(a.pixelwise, ["--model-file", unet, "--input", "512"] + reps, a.threads),
+                            lambda: torch_times(torch_inference(u_model, 512, 1), a.reps))
+    line("   fp32 inference same-padding U-Net 64 + BN, 512² (s)", pw5, tf5, "s", tf5 / pw5, 1.0)
+
+    # 2. fp32 training step: same-padding U-Net 64 + BN, batch 4 of 256², cross-entropy, Adam.
+    u_train = GraphModule(unet)
+    pwt, tft, _ = alternate(a.rounds, a.reps,
+                            lambda: pixelwise(a.pixelwise, ["--model-file", unet, "--input", "256", "--batch", "4", "--train"] + reps,
+                                              a.threads),
+                            lambda: torch_times(torch_training(u_train, 256, 4), a.reps))
+    line("2. fp32 training step U-Net 64 + BN, 4×256², Adam (s)", pwt, tft, "s", tft / pwt, 1.3)
+
+    # 3. Peak RSS of one tschopp-unet inference, each in a fresh process.
+    pw_rss = pixelwise(a.pixelwise, ["--model-file", tschopp, "--input", "572", "--repetitions", "1"], a.threads)["peak_rss_bytes"]
+    tf_rss = torch_peak_rss(tschopp, 572)
+    line("3. peak RSS, tschopp-unet 572 inference (MB; ratio PyTorch/Pixelwise)", pw_rss / 1e6, tf_rss / 1e6, "MB", tf_rss / pw_rss, 2.0)
+
+    # 4. Fast mode: bf16 inference against 1 Mpx/s (PyTorch's bf16 autocast for reference).
+    pwb, tfb, bf = alternate(a.rounds, a.reps,
+                             lambda: pixelwise(a.pixelwise, ["--model-file", tschopp, "--input", "572", "--precision", "bf16"] + reps,
+                                               a.threads),
+                             lambda: torch_times(torch_inference(t_model, 572, 1, bf16=True), a.reps))
+    line("4. bf16 inference tschopp-unet (kpx/s; PyTorch autocast bf16)", px / pwb / 1e3, px / tfb / 1e3, "kpx/s", tfb / pwb, 1.0)
+    print(f"   against the 1 Mpx/s target: {px / pwb / 1e6:.2f} Mpx/s ({'meets' if px / pwb >= 1e6 else 'SHORT of'} target)")
+
+    # 5. Whole images in tiles: throughput against the single tile, and memory.
+    if not a.quick:
+        for label, args in (("4096² image", ["--image", "4096"]), ("30-slice 512² stack", ["--image", "512", "--slices", "30"])):
+            r = pixelwise(a.pixelwise, ["--model-file", tschopp, "--input", "572", "--repetitions", "1"] + args, a.threads)
+            ratio = r["pixels_per_second"] / (px / pw)
+            print(f"5. tiled {label:<20} {r['pixels_per_second'] / 1e3:8.1f} kpx/s = {ratio:4.2f}× the single tile "
+                  f"({'meets' if ratio >= 0.9 else 'SHORT of'} ≥ 0.9×), peak RSS {r['peak_rss_bytes'] / 1e6:.0f} MB "
+                  f"(single tile {pw_rss / 1e6:.0f} MB)", flush=True)
+
+    # Numerical agreement on the same weights and input.
+    x = np.fromfile(os.path.join(work, "tschopp", "input.f32"), dtype="<f4").reshape(1, 1, 572, 572)
+    y = np.fromfile(os.path.join(work, "tschopp", "output.f32"), dtype="<f4").reshape(1, 2, 388, 388)
+    with torch.no_grad():
+        ref = t_model(torch.from_numpy(x)).numpy()
+    diff = np.abs(ref - y).max() / np.abs(ref).max()
+    same = (ref.argmax(1) == y.argmax(1)).mean()
+    print(f"\nagreement, tschopp-unet fp32, same weights and input: max |Δ| = {diff:.2e} of max |output|, "
+          f"argmax equal on {100 * same:.3f} % of pixels ({'OK' if diff < 1e-4 else 'MISMATCH'})")
+
+
+if __name__ == "__main__":
+    main()
