@@ -44,7 +44,8 @@ final class Primitive: @unchecked Sendable {
         Engine.shared.lock.lock()
         defer { Engine.shared.lock.unlock() }
         var args = arguments.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.handle) }
-        if let scratchpad = scratchpad() { args.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratchpad.handle)) }
+        // Callers that manage a shared scratchpad (inference programs) pass their own.
+        if !arguments.contains(where: { $0.0 == DNNL_ARG_SCRATCHPAD }), let scratchpad = scratchpad() { args.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratchpad.handle)) }
         check(dnnl_primitive_execute(primitive, Engine.shared.stream, Int32(args.count), &args), "primitive_execute")
         Engine.shared.wait()
         withExtendedLifetime(arguments) {}
