@@ -11,3 +11,8 @@ static inline void pw_omp_set_num_threads(int n) {
     void (*f)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
     if (f) f(n);
 }
+
+// Returns freed heap memory to the system (glibc's malloc_trim, from <malloc.h>, which Swift's
+// Glibc module does not export).
+#include <malloc.h>
+static inline void pw_malloc_trim(void) { malloc_trim(0); }

@@ -194,13 +194,32 @@ struct Bench: ParsableCommand {
         let tile = segmenter.tile(forHeight: side, width: side)
         // Warm up on one tile's worth of image (the same tile shape), not on the whole stack.
         _ = try segmenter.segment(Tensor.random([1, graph.inputChannels, tile.output, tile.output], seed: 99))
-        let times = try (0..<repetitions).map { _ in
-            let start = DispatchTime.now().uptimeNanoseconds
+        // The single-tile figure (one --input tile through the same plan path), timed alternately
+        // with the whole images so that both see the same machine load.
+        // The first whole-image run comes before the single tile's plan exists, so that the peak
+        // RSS reported is that of segmenting alone.
+        var start = DispatchTime.now().uptimeNanoseconds
+        for image in stack { _ = try segmenter.segment(image) }
+        var times = [Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9], singleTimes: [Double] = []
+        let tiledPeak = peakResidentBytes()
+        let single = Tensor.random([1, graph.inputChannels, input, input], seed: 1)
+        let singleOutput = try graph.outputShape(for: single.shape)
+        _ = try graph.forward(single, mode: .inference)
+        start = DispatchTime.now().uptimeNanoseconds
+        _ = try graph.forward(single, mode: .inference)
+        singleTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        for _ in 1..<repetitions {
+            start = DispatchTime.now().uptimeNanoseconds
             for image in stack { _ = try segmenter.segment(image) }
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            start = DispatchTime.now().uptimeNanoseconds
+            _ = try graph.forward(single, mode: .inference)
+            singleTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         let seconds = median(times)
+        let singleRate = Double(singleOutput[2] * singleOutput[3]) / median(singleTimes)
         return ["mode": "tiled", "input": tile.input, "output": tile.output, "image": side, "slices": slices,
+                "single_tile_pixels_per_second": singleRate, "single_tile_seconds_all": singleTimes, "tiled_peak_rss_bytes": tiledPeak,
                 "tiles_per_slice": segmenter.tileCount(height: side, width: side), "seconds_per_iteration": seconds, "seconds_all": times,
                 "pixels_per_second": Double(side * side * slices) / seconds, "batch": 1, "layers": [[String: Any]]()]
     }
@@ -228,8 +247,9 @@ struct Bench: ParsableCommand {
         let mode = s["mode"] as! String, seconds = s["seconds_per_iteration"] as! Double
         var line = "\(s["model"]!) \(mode) \(s["precision"]!)"
         if mode == "tiled" {
-            line += String(format: ": %d slice(s) of %d², tiles %d² → %d² (%d per slice)", slices, s["image"] as! Int, s["input"] as! Int,
-                           s["output"] as! Int, s["tiles_per_slice"] as! Int)
+            line += String(format: ": %d slice(s) of %d², tiles %d² → %d² (%d per slice); one %d² tile alone: %.1f kpx/s", slices,
+                           s["image"] as! Int, s["input"] as! Int, s["output"] as! Int, s["tiles_per_slice"] as! Int, input,
+                           (s["single_tile_pixels_per_second"] as! Double) / 1000)
         } else {
             line += String(format: " %d² → %d², batch %d", input, s["output"] as! Int, batch)
             if let path = s["path"] as? String { line += " (\(path))" }
@@ -237,6 +257,7 @@ struct Bench: ParsableCommand {
         line += String(format: ", %d threads: %.3f s per iteration (median of %d), %.1f kpx/s", Threads.count, seconds, repetitions,
                        (s["pixels_per_second"] as! Double) / 1000)
         if let g = s["gflops_per_second"] as? Double { line += String(format: ", %.0f GFLOP/s", g) }
+        if let tiled = s["tiled_peak_rss_bytes"] as? Int { line += String(format: ", peak RSS while segmenting %.0f MB", Double(tiled) / 1e6) }
         line += String(format: ", peak RSS %.0f MB", Double(s["peak_rss_bytes"] as! Int) / 1e6)
         if let arena = s["arena_bytes"] as? Int {
             line += String(format: " (plan: arena %.0f MB, weights %.0f MB, scratchpad %.0f MB)", Double(arena) / 1e6,

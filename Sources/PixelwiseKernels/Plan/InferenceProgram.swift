@@ -157,6 +157,10 @@ public final class InferenceProgram {
         let requests = shapes.indices.map { ArenaLayout.Request(bytes: shapes[$0].count * precision.bytes, first: first[$0], last: last[$0]) }
         let (offsets, total) = ArenaLayout.place(requests)
         arenaBytes = total
+        // Hand memory freed while the network was built (initial weights replaced by loaded
+        // ones) back to the system first: glibc keeps freed heap blocks, which would otherwise
+        // stay resident next to the arena.
+        pw_malloc_trim()
         arena = InferenceProgram.allocate(total)
         memories = shapes.indices.map { Memory(descriptor($0), pointer: arena! + offsets[$0]) }
 
