@@ -36,6 +36,10 @@ struct ComputeOptions: ParsableArguments {
     @Option(help: "Threads for oneDNN and Pixelwise's own loops (default: all cores).")
     var threads: Int?
 
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
     func apply() {
         if let threads { Threads.set(threads) }
     }
