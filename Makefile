@@ -4,7 +4,7 @@ SWIFT ?= swift
 TEST_FLAGS ?= -c release -Xswiftc -enable-testing
 BIN = .build/release/pixelwise
 
-.PHONY: deps build test demo bench clean
+.PHONY: deps build test demo bench report-check clean
 
 deps:
 	@scripts/install-deps
@@ -21,6 +21,12 @@ demo: build
 
 bench: build
 	$(BIN) bench --model tschopp-unet --input 572
+
+# Renders a small training run's report.html in headless Chromium and saves report-check/report.png.
+# Opt-in (needs a browser: scripts/install-browser); `make test` does not need one.
+report-check: build
+	@scripts/install-browser
+	scripts/report-check
 
 clean:
 	rm -rf .build

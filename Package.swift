@@ -55,6 +55,9 @@ let package = Package(
         .testTarget(name: "PixelwiseAlgorithmsTests", dependencies: ["PixelwiseAlgorithms"]),
         .testTarget(name: "PixelwiseModelsTests", dependencies: ["PixelwiseModels"], exclude: ["Fixtures"]),
         .testTarget(name: "PixelwiseIOTests", dependencies: ["PixelwiseIO"], resources: [.copy("Fixtures")]),
+        // Runs the built `pixelwise` binary as a subprocess; depending on the executable target makes
+        // `swift build --build-tests` build it too.
+        .testTarget(name: "PixelwiseCLITests", dependencies: ["PixelwiseCLI", "PixelwiseIO", "PixelwiseModels"]),
     ],
     // Swift 5 language mode: the kernels share raw buffers across threads by design (disjoint
     // ranges), which Swift 6's strict checking cannot express without noise at every call.

@@ -54,6 +54,8 @@ int pw_png_read(const char *path, PWPNGRaster *out, char *message, size_t messag
     unsigned char *volatile pixels = NULL;
     png_bytep *volatile rows = NULL;
     if (setjmp(escape.escape)) {
+        // libpng says only "Read Error" when fread comes up short; at end of file that means truncated.
+        if (feof(file)) snprintf(message, messageSize, "truncated: the file ends before the image data does");
         png_destroy_read_struct(&png, &info, NULL);
         fclose(file);
         free(pixels);

@@ -11,7 +11,8 @@ struct Pixelwise: ParsableCommand {
         version: "0.1.0",
         subcommands: [Train.self, Segment.self, Evaluate.self, Bench.self, Models.self, Inspect.self])
 
-    /// Runs the command; library errors become one line on stderr and exit code 1.
+    /// Runs the command. Library errors become one line on stderr, `pixelwise: error: …`, and
+    /// exit code 1; usage errors get the same prefix followed by the parser's usage hint, exit 64.
     static func main() {
         do {
             var command = try parseAsRoot()
@@ -20,7 +21,12 @@ struct Pixelwise: ParsableCommand {
             FileHandle.standardError.write(Data("pixelwise: error: \(error.description)\n".utf8))
             Foundation.exit(1)
         } catch {
-            exit(withError: error)
+            let code = exitCode(for: error)
+            guard code != .success, !(error is ExitCode) else { exit(withError: error) }
+            var message = fullMessage(for: error)
+            if message.hasPrefix("Error: ") { message = "pixelwise: error: " + message.dropFirst("Error: ".count) }
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            Foundation.exit(code.rawValue)
         }
     }
 }
@@ -29,6 +35,10 @@ struct Pixelwise: ParsableCommand {
 struct ComputeOptions: ParsableArguments {
     @Option(help: "Threads for oneDNN and Pixelwise's own loops (default: all cores).")
     var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
 
     func apply() {
         if let threads { Threads.set(threads) }

@@ -26,11 +26,26 @@ final class Primitive: @unchecked Sendable {
         dnnl_primitive_desc_query_md(descriptor, query, index)!.pointee
     }
 
+    /// The primitive's own scratch memory (primitives are made with a user-managed scratchpad, see
+    /// `makePrimitiveDescriptor`), allocated at the first run; nil if it needs none. Only touched under
+    /// the engine lock, so one buffer per primitive suffices.
+    private var scratchpadMemory: Memory??
+
+    private func scratchpad() -> Memory? {
+        if let known = scratchpadMemory { return known }
+        var md = memoryDescriptor(dnnl_query_scratchpad_md)
+        let memory = dnnl_memory_desc_get_size(&md) > 0 ? Memory(allocating: md) : nil
+        scratchpadMemory = .some(memory)
+        return memory
+    }
+
     /// Runs the primitive on the given arguments and waits for it.
     func execute(_ arguments: [(Int32, Memory)]) {
         Engine.shared.lock.lock()
         defer { Engine.shared.lock.unlock() }
         var args = arguments.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.handle) }
+        // Callers that manage a shared scratchpad (inference programs) pass their own.
+        if !arguments.contains(where: { $0.0 == DNNL_ARG_SCRATCHPAD }), let scratchpad = scratchpad() { args.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: scratchpad.handle)) }
         check(dnnl_primitive_execute(primitive, Engine.shared.stream, Int32(args.count), &args), "primitive_execute")
         Engine.shared.wait()
         withExtendedLifetime(arguments) {}
@@ -100,9 +115,14 @@ final class PrimitiveCache: @unchecked Sendable {
 /// Builds a primitive descriptor from an operation descriptor, optionally with a forward hint.
 func makePrimitiveDescriptor(_ opDesc: UnsafeRawPointer, hint: Primitive? = nil, attributes: Attributes? = nil,
                              what: String) throws -> dnnl_primitive_desc_t {
+    // oneDNN's library-managed scratchpad is per thread and tied to the thread that created the
+    // primitive: a cached gemm-based convolution (x64:gemm:jit backward weights) created on one thread
+    // and run on another wrote through a null scratch pointer. Primitives built without explicit
+    // attributes therefore get a user-managed scratchpad, which `Primitive.execute` passes in.
+    let attr = attributes ?? Attributes(userScratchpad: true)
     var pd: dnnl_primitive_desc_t?
-    try withExtendedLifetime(attributes) {
-        try attempt(dnnl_primitive_desc_create(&pd, opDesc, attributes?.handle, Engine.shared.engine, hint?.descriptor), what)
+    try withExtendedLifetime(attr) {
+        try attempt(dnnl_primitive_desc_create(&pd, opDesc, attr.handle, Engine.shared.engine, hint?.descriptor), what)
     }
     return pd!
 }

@@ -47,42 +47,75 @@ struct Segment: ParsableCommand {
         compute.apply()
         let graph = try ModelFile.read(from: model).makeGraph(path: model)
         graph.inferenceStrategy = .planned(precision)
-        let classes = try graph.outputShape(for: [1, graph.inputChannels, 256, 256])[1]
-        let conventions = ModelConventions(graph: graph, classes: classes)
         let tileSize = tile ?? TiledSegmenter.tileSize(for: graph, memoryBudget: memory << 20)
         let segmenter = try TiledSegmenter(graph: graph, tile: tileSize, overlap: overlap)
+        let classes = try graph.outputShape(for: [1, graph.inputChannels, segmenter.inputTile, segmenter.inputTile])[1]
+        let conventions = ModelConventions(graph: graph, classes: classes)
 
         // Check every input before writing anything: no partial output for a bad input.
-        let files = try expandInputs(inputs)
-        let stacks = try files.map { try ImageStack(path: $0) }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        log("model \(model): \(graph.metadata["model"] ?? "network"), tiles \(segmenter.inputTile)² → \(segmenter.outputTile)², \(files.count) input(s)")
+        let stacks = try expandInputs(inputs).map { try ImageStack(path: $0) }
+        var targets: [String: String] = [:]
+        for stack in stacks {
+            for image in try stack.readAll() {
+                let channels = conventions.tensor(for: image).shape[1]
+                guard channels == graph.inputChannels else {
+                    throw PixelwiseError.file(path: stack.path, problem: "has \(channels) channel(s), the model \(model) takes \(graph.inputChannels)")
+                }
+            }
+            let target = outputPath(for: stack)
+            if let other = targets[target] {
+                throw PixelwiseError.file(path: stack.path, problem: "would overwrite the result of \(other) (both become \(target)); segment them into separate folders")
+            }
+            targets[target] = stack.path
+        }
 
+        var created: [String] = []
+        do {
+            for folder in [out] + (dumpBlobs.map { [$0] } ?? []) where !FileManager.default.fileExists(atPath: folder) {
+                do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+                    throw PixelwiseError.file(path: folder, problem: "cannot create the output folder (\(error.localizedDescription))")
+                }
+                created.append(folder)
+            }
+            try segment(stacks, graph: graph, conventions: conventions, segmenter: segmenter) { created.append($0) }
+        } catch {
+            // Take back everything this run wrote: a failed run leaves no partial output.
+            for path in created.reversed() { try? FileManager.default.removeItem(atPath: path) }
+            throw error
+        }
+    }
+
+    /// OUT/NAME.png, or .tif for stacks and float output.
+    func outputPath(for stack: ImageStack) -> String {
+        let name = URL(fileURLWithPath: stack.path).deletingPathExtension().lastPathComponent
+        return out + "/" + name + (stack.count > 1 || floatOutput ? ".tif" : ".png")
+    }
+
+    /// Segments every page of every stack; `wrote` hears of each file written.
+    func segment(_ stacks: [ImageStack], graph: Graph, conventions: ModelConventions, segmenter: TiledSegmenter,
+                 wrote: (String) -> Void) throws {
+        log("model \(model): \(graph.metadata["model"] ?? "network"), tiles \(segmenter.inputTile)² → \(segmenter.outputTile)², \(stacks.count) input(s)")
         if let dumpBlobs, let first = stacks.first {
             try dump(graph, first: try first.page(0), conventions: conventions, segmenter: segmenter, into: dumpBlobs)
         }
         let start = Date()
         var pixels = 0
         for stack in stacks {
-            let name = URL(fileURLWithPath: stack.path).deletingPathExtension().lastPathComponent
             var pages: [Image] = []
             for index in 0..<stack.count {
                 let image = try stack.page(index)
                 let input = conventions.tensor(for: image)
-                guard input.shape[1] == graph.inputChannels else {
-                    throw PixelwiseError.file(path: stack.path, problem: "has \(input.shape[1]) channels, the model takes \(graph.inputChannels)")
-                }
                 let result = tta ? try segmenter.segmentWithAugmentation(input) : try segmenter.segment(input)
                 pages.append(outputImage(result, conventions: conventions))
                 pixels += image.width * image.height
                 log("\(stack.path)\(stack.count > 1 ? " page \(index + 1)/\(stack.count)" : ""): \(image.width)×\(image.height)")
             }
-            let isStack = stack.count > 1
-            let target = out + "/" + name + (isStack || floatOutput ? ".tif" : ".png")
-            if isStack { try ImageStack.write(pages, to: target) } else { try pages[0].write(to: target) }
+            let target = outputPath(for: stack)
+            if stack.count > 1 { try ImageStack.write(pages, to: target) } else { try pages[0].write(to: target) }
+            wrote(target)
         }
         let seconds = Date().timeIntervalSince(start)
-        log(String(format: "segmented %d image(s), %.2f Mpx in %.1f s (%.0f kpx/s); results in ", files.count,
+        log(String(format: "segmented %d image(s), %.2f Mpx in %.1f s (%.0f kpx/s); results in ", stacks.count,
                    Double(pixels) / 1e6, seconds, Double(pixels) / seconds / 1000) + out)
     }
 

@@ -10,7 +10,8 @@ struct Train: ParsableCommand {
         Writes RUN_DIR/model.h5 (best by validation Rand error, or the latest without validation), \
         RUN_DIR/last.h5 (full state for --resume), RUN_DIR/log.csv, RUN_DIR/config.yaml and \
         RUN_DIR/report.html. Every flag can also be set in a YAML file given with --config, using \
-        the flag's name with '_' for '-' (flags win over the file). Ctrl-C saves a checkpoint and stops.
+        the flag's name with '_' for '-' (flags win over the file). Ctrl-C (or SIGTERM) saves a checkpoint and stops; \
+        `pixelwise train --resume RUN_DIR [--iterations N]` continues exactly where it stopped.
         """)
 
     @Option(help: "Folder of raw images, or a multi-page TIFF stack.") var images: String?
@@ -25,8 +26,9 @@ struct Train: ParsableCommand {
     @Option(help: "Validation label images.") var validateLabels: String?
     @Option(help: "Run folder (default runs/<date-time>).") var out: String?
     @Option(help: "Continue the run in this folder from its last.h5.") var resume: String?
-    @Option(help: "Loss: ce, focal, dice, dice+ce, distance-aware, bce.") var loss: String?
-    @Option(help: "Optimiser: adam or sgd.") var optimizer: String?
+    @Option(help: "Loss: ce, focal, dice, dice+ce, distance-aware, bce, malis; or two of them as FIRST,SECOND (e.g. ce,malis) with --switch-at.") var loss: String?
+    @Option(help: "With --loss FIRST,SECOND: the iteration at which SECOND takes over.") var switchAt: Int?
+    @Option(help: "Optimiser: adam (default), adamw or sgd (momentum 0.99).") var optimizer: String?
     @Option(help: "Learning rate (default 1e-3 for Adam, 1e-2 for SGD).") var lr: Float?
     @Option(help: "Patches per iteration (default 4).") var batch: Int?
     @Option(help: "Input patch side in pixels (default 256; rounded down to a size the network takes).") var patch: Int?
@@ -55,6 +57,7 @@ struct Train: ParsableCommand {
         c.threads = threads; c.schedule = schedule; c.warmup = warmup; c.weightDecay = weightDecay
         c.validateEvery = validateEvery; c.checkpointEvery = checkpointEvery; c.classWeights = classWeights
         c.errorMasking = errorMasking; c.patchPrior = patchPrior; c.elastic = elastic; c.blur = blur; c.clahe = clahe; c.jitter = jitter
+        c.switchAt = switchAt
         return c
     }
 

@@ -34,6 +34,8 @@ struct TrainingConfiguration: Codable, Equatable {
     var blur: Bool?
     var clahe: Bool?
     var jitter: Bool?
+    /// With `loss: first,second`: the iteration at which the second loss takes over.
+    var switchAt: Int?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case images, labels, model, foreground, iterations, minutes, out, loss, optimizer, lr, batch, patch, seed, threads
@@ -41,6 +43,7 @@ struct TrainingConfiguration: Codable, Equatable {
         case validateImages = "validate_images", validateLabels = "validate_labels", baseFilters = "base_filters"
         case weightDecay = "weight_decay", validateEvery = "validate_every", checkpointEvery = "checkpoint_every"
         case classWeights = "class_weights", errorMasking = "error_masking", patchPrior = "patch_prior"
+        case switchAt = "switch_at"
     }
 
     static var knownKeys: [String] { CodingKeys.allCases.map(\.rawValue) }

@@ -7,12 +7,21 @@ final class TrainingLog {
     let handle: FileHandle
     private var pending: (iteration: Int, seconds: Double, loss: Float, learningRate: Float)?
 
-    init(path: String, append: Bool) throws {
-        if !append || !FileManager.default.fileExists(atPath: path) {
-            let header = "iteration,seconds,loss,learning_rate,val_pixel_error,val_rand_error,val_information_error,val_foreground_iou\n"
-            guard FileManager.default.createFile(atPath: path, contents: Data(header.utf8)) else {
-                throw PixelwiseError.file(path: path, problem: "cannot create the training log")
+    static let header = "iteration,seconds,loss,learning_rate,val_pixel_error,val_rand_error,val_information_error,val_foreground_iou\n"
+
+    /// A new log, or with `continuingAfter: k` the existing one cut back to its rows up to
+    /// iteration k (the checkpoint a run resumes from: rows a crash logged after it would
+    /// otherwise appear twice).
+    init(path: String, continuingAfter iteration: Int?) throws {
+        var contents = TrainingLog.header
+        if let iteration, let old = try? String(contentsOfFile: path, encoding: .utf8) {
+            let kept = old.split(separator: "\n").dropFirst().filter { row in
+                Int(row.prefix { $0 != "," }).map { $0 <= iteration } ?? false
             }
+            contents += kept.map { $0 + "\n" }.joined()
+        }
+        do { try contents.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            throw PixelwiseError.file(path: path, problem: "cannot write the training log (\(error.localizedDescription))")
         }
         guard let h = FileHandle(forWritingAtPath: path) else { throw PixelwiseError.file(path: path, problem: "cannot open the training log") }
         h.seekToEndOfFile()

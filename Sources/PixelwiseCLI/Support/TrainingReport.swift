@@ -19,13 +19,17 @@ struct TrainingReport {
             ("model", "\(graph.metadata["model"] ?? "network"), \(graph.parameterCount) parameters"),
             ("training data", "\(configuration.images ?? "?") + \(configuration.labels ?? "?")"),
             ("iterations", "\(state.iteration) in \(String(format: "%.1f", state.elapsed / 60)) min"),
-            ("loss / optimiser", "\(configuration.loss ?? "ce") / \(configuration.optimizer ?? "adam")"),
+            ("loss / optimiser", "\(configuration.loss ?? "ce") / \(configuration.optimizer ?? "adam"), learning rate "
+                + "\(configuration.lr ?? ((configuration.optimizer ?? "adam") == "sgd" ? 1e-2 : 1e-3)) with \(configuration.schedule ?? "poly") schedule"),
+            ("patches", "\(tiling.inputTile)² → \(tiling.outputTile)², batch \(configuration.batch ?? 4), seed \(configuration.seed ?? 1)"),
         ]
         if state.bestIteration > 0 {
             report.summary.append(("best validation", String(format: "Rand error %.4f at iteration %d", state.bestRandError, state.bestIteration)))
         }
+        let (window, loss) = smoothedLoss()
         report.charts.append((title: "Training loss", xLabel: "iteration",
-                              series: [.init(name: "loss (mean of 20)", points: smoothedLoss(), color: "#1f77b4")]))
+                              series: [.init(name: window > 1 ? "loss (running mean of \(window) iterations)" : "loss",
+                                             points: loss, color: "#1f77b4")]))
         if !state.validations.isEmpty {
             let v = state.validations
             report.charts.append((title: "Validation", xLabel: "iteration", series: [
@@ -34,27 +38,43 @@ struct TrainingReport {
                 .init(name: "V_info error", points: v.map { (Double($0.iteration), $0.scores.informationError) }, color: "#9467bd"),
                 .init(name: "1 − foreground IoU", points: v.map { (Double($0.iteration), 1 - $0.scores.foregroundIoU) }, color: "#ff7f0e"),
             ]))
-            report.tables.append((title: "Validation measures (thresholds minimising each error)", header: ["iteration"] + Scores.header.dropFirst(),
-                                  rows: v.map { [String($0.iteration)] + $0.scores.row.dropFirst() }))
+            // Validation during training skips the (slow) warping error: no column for it.
+            report.tables.append((title: "Validation measures (mean over the validation images; each error at its best threshold)",
+                                  header: ["iteration"] + Scores.header.dropFirst().dropLast(),
+                                  rows: v.map { [String($0.iteration)] + $0.scores.row.dropFirst().dropLast() }))
         }
         for sample in validation.prefix(3) {
             let probabilities = try tiling.segment(planarTensor(sample.raw))
             let foreground = foregroundProbability(probabilities)
-            report.figures.append(HTMLReport.Figure(title: sample.name, panels: try panels(sample, foreground)))
+            report.figures.append(HTMLReport.Figure(title: "Validation image " + URL(fileURLWithPath: sample.name).lastPathComponent,
+                                                    panels: try panels(sample, foreground), legend: overlayLegend))
         }
         try report.write(to: folder + "/report.html")
     }
 
-    /// Loss averaged over windows of 20 iterations (at most ~400 points).
-    func smoothedLoss() -> [(x: Double, y: Double)] {
+    /// Loss as a running mean over up to 20 iterations (a tenth of the run when shorter), at
+    /// most ~400 points; returns the window too, for the legend.
+    func smoothedLoss() -> (window: Int, points: [(x: Double, y: Double)]) {
         let l = state.losses
-        guard !l.isEmpty else { return [] }
+        guard !l.isEmpty else { return (1, []) }
         let window = max(1, min(20, l.count / 10))
         let step = max(1, l.count / 400)
-        return stride(from: 0, to: l.count, by: step).map { i in
+        return (window, stride(from: 0, to: l.count, by: step).map { i in
             let part = l[max(0, i - window + 1)...i]
             return (Double(l[i].iteration), Double(part.map(\.loss).reduce(0, +)) / Double(part.count))
-        }
+        })
+    }
+
+    /// Overlay colours (Okabe–Ito, distinguishable with colour-blindness) over the grey raw image.
+    static let agreedBackground: (r: Float, g: Float, b: Float) = (0, 114, 178)
+    static let falseBackground: (r: Float, g: Float, b: Float) = (230, 159, 0)
+    static let missedBackground: (r: Float, g: Float, b: Float) = (204, 121, 167)
+
+    var overlayLegend: [(label: String, color: String)] {
+        func hex(_ c: (r: Float, g: Float, b: Float)) -> String { String(format: "#%02x%02x%02x", Int(c.r), Int(c.g), Int(c.b)) }
+        return [("overlay: background (label 0) predicted and true", hex(Self.agreedBackground)),
+                ("predicted but not true", hex(Self.falseBackground)),
+                ("true but missed", hex(Self.missedBackground))]
     }
 
     func panels(_ sample: Sample, _ foreground: [Float]) throws -> [(caption: String, png: Data)] {
@@ -62,14 +82,20 @@ struct TrainingReport {
         let raw = (0..<(w * h)).map { ((sample.raw.pixels[$0 * sample.raw.channels] + 1) / 2 * 255).rounded().clamped(0, 255) }
         let truth = sample.labels.map { $0 == 1 ? Float(255) : 0 }
         let prediction = foreground.map { $0 > 0.5 ? Float(255) : 0 }
-        // Overlay: raw in grey; predicted background (membrane) in red, missed/extra foreground visible against the truth.
+        // Overlay: raw in grey; background pixels (ISBI: membranes) tinted by agreement with the truth.
         var overlay = [Float](repeating: 0, count: w * h * 3)
         for p in 0..<(w * h) {
             let g = raw[p]
-            let membrane = foreground[p] <= 0.5
-            overlay[p * 3] = membrane ? min(255, 0.5 * g + 127) : g
-            overlay[p * 3 + 1] = membrane ? 0.5 * g : g
-            overlay[p * 3 + 2] = membrane ? 0.5 * g : g
+            let predicted = prediction[p] == 0, isTrue = sample.labels[p] == 0
+            let tint: (r: Float, g: Float, b: Float)? = predicted && isTrue ? Self.agreedBackground
+                : predicted ? Self.falseBackground : isTrue ? Self.missedBackground : nil
+            if let tint {
+                overlay[p * 3] = (0.35 * g + 0.65 * tint.r).rounded()
+                overlay[p * 3 + 1] = (0.35 * g + 0.65 * tint.g).rounded()
+                overlay[p * 3 + 2] = (0.35 * g + 0.65 * tint.b).rounded()
+            } else {
+                overlay[p * 3] = g; overlay[p * 3 + 1] = g; overlay[p * 3 + 2] = g
+            }
         }
         return [
             ("raw", try pngData(Image(width: w, height: h, channels: 1, sampleType: .uint8, pixels: raw))),
@@ -77,7 +103,7 @@ struct TrainingReport {
             ("prediction (p > 0.5)", try pngData(Image(width: w, height: h, channels: 1, sampleType: .uint8, pixels: prediction))),
             ("foreground probability", try pngData(Image(width: w, height: h, channels: 1, sampleType: .uint8,
                                                          pixels: foreground.map { ($0 * 255).rounded() }))),
-            ("overlay: predicted membrane in red", try pngData(Image(width: w, height: h, channels: 3, sampleType: .uint8, pixels: overlay))),
+            ("overlay on raw", try pngData(Image(width: w, height: h, channels: 3, sampleType: .uint8, pixels: overlay))),
         ]
     }
 }

@@ -13,6 +13,10 @@ public struct CombinedLoss: Loss {
         CombinedLoss([(diceWeight, dice), (crossEntropyWeight, crossEntropy)])
     }
 
+    public mutating func prepare(iteration: Int) {
+        for k in terms.indices { terms[k].loss.prepare(iteration: iteration) }
+    }
+
     public mutating func evaluate(_ output: Tensor, _ target: Target) throws -> (value: Float, gradient: Tensor) {
         guard !terms.isEmpty else { throw PixelwiseError.invalidArgument("combined loss: no terms") }
         var value: Float = 0

@@ -35,6 +35,8 @@ public struct ErrorMasked<Base: Loss>: Loss {
         }
     }
 
+    public mutating func prepare(iteration: Int) { base.prepare(iteration: iteration) }
+
     public mutating func evaluate(_ output: Tensor, _ target: Target) throws -> (value: Float, gradient: Tensor) {
         try checkTarget(output, target)
         var masked = target

@@ -30,6 +30,15 @@ public struct Target: @unchecked Sendable {
 public protocol Loss {
     /// The loss and its gradient with respect to `output` (same shape as `output`).
     mutating func evaluate(_ output: Tensor, _ target: Target) throws -> (value: Float, gradient: Tensor)
+
+    /// Called by `Trainer` before the batches of (0-based) iteration `iteration`, so a loss that
+    /// changes over training (`ScheduledLoss`) knows where the run is, also after a resume.
+    /// The default does nothing.
+    mutating func prepare(iteration: Int)
+}
+
+extension Loss {
+    public mutating func prepare(iteration: Int) {}
 }
 
 extension Loss {

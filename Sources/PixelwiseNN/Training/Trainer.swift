@@ -2,6 +2,7 @@ import Foundation
 
 /// The training loop: model + loss + optimiser + learning-rate schedule over a batch source.
 ///
+/// Before its batches, each iteration tells the loss its index (`Loss.prepare(iteration:)`).
 /// One iteration = `accumulationSteps` batches, each forward (training mode), loss, backward with
 /// the loss gradient scaled by 1/`accumulationSteps` (so the accumulated gradient is the mean over
 /// the batches, the gradient of one batch as large as all of them together when the batches have
@@ -52,6 +53,7 @@ public final class Trainer {
             throw PixelwiseError.invalidArgument("trainer: accumulationSteps = \(accumulationSteps) must be ≥ 1")
         }
         graph.zeroGradients()
+        loss.prepare(iteration: iteration)
         var sum: Float = 0, patches = 0
         for _ in 0..<accumulationSteps {
             let (input, target) = try source.nextBatch()
@@ -91,6 +93,10 @@ public final class Trainer {
     /// as `Date().timeIntervalSince1970`), or `shouldStop()` returns true (checked before each
     /// iteration, e.g. set by a SIGINT handler). `onStep` runs after every iteration; whatever it
     /// throws stops training and is passed on.
+    ///
+    /// With a deadline and no iteration limit (`iterations == Int.max`), the learning-rate schedule
+    /// runs over the number of iterations expected to fit before the deadline, estimated from the
+    /// speed so far, so that a poly or cosine schedule still decays to its end on time.
     public func train(source: inout some BatchSource, iterations: Int, deadline: Double? = nil, shouldStop: () -> Bool = { false },
                       onStep: (TrainingProgress) throws -> Void) throws {
         let start = DispatchTime.now().uptimeNanoseconds, startIteration = iteration
@@ -98,7 +104,14 @@ public final class Trainer {
         while iteration < iterations {
             if shouldStop() { return }
             if let deadline, Date().timeIntervalSince1970 >= deadline { return }
-            let result = try step(source: &source, total: iterations)
+            var total: Int? = iterations
+            if iterations == Int.max, let deadline {
+                let now = Date().timeIntervalSince1970
+                let done = iteration - startIteration
+                let spent = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                total = done > 0 && spent > 0 ? iteration + Int(Double(done) / spent * max(deadline - now, 0)) + 1 : nil
+            }
+            let result = try step(source: &source, total: total)
             patches += result.patches
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             var progress = TrainingProgress(iteration: iteration, totalIterations: iterations, loss: result.loss,
