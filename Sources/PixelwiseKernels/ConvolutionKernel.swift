@@ -1,4 +1,5 @@
 import CDNNL
+import Foundation
 import PixelwiseCore
 
 /// Where a convolution's kernel visits the input: per spatial axis (H, W) or (D, H, W).
@@ -38,6 +39,27 @@ public enum ConvolutionKernel {
 
     /// Precision of a primitive's bf16-able operands (source, weights, incoming gradient).
     static func operandPrecision(training: Bool) -> Precision { training ? trainingMath : .float32 }
+
+    /// Convolutions for which oneDNN has no bf16 kernel (2.6 has none for a 1-channel
+    /// channels-last input, i.e. every network's first layer on grey images): in mixed precision
+    /// these run in fp32 — forward and both backward passes, so a layer never mixes the two.
+    nonisolated(unsafe) private static var fp32Only: Set<String> = []
+    private static let fp32OnlyLock = NSLock()
+
+    /// Runs `body` in the training precision, or in fp32 where oneDNN does not implement bf16
+    /// for this convolution (`shapeKey`; learned on first failure and remembered).
+    static func inSupportedPrecision<T>(_ shapeKey: String, _ body: () throws -> T) throws -> T {
+        guard trainingMath == .bfloat16 else { return try body() }
+        if fp32OnlyLock.withLock({ fp32Only.contains(shapeKey) }) { return try $trainingMath.withValue(.float32, operation: body) }
+        do { return try body() } catch PixelwiseError.backend(let message) where message.hasSuffix("unimplemented") {
+            fp32OnlyLock.withLock { _ = fp32Only.insert(shapeKey) }
+            return try $trainingMath.withValue(.float32, operation: body)
+        }
+    }
+
+    static func shapeKey(_ input: Shape, _ weight: Shape, _ output: Shape, _ g: ConvolutionGeometry, _ transposed: Bool, _ layout: Layout) -> String {
+        "\(transposed ? "T" : "C") \(input) \(weight) \(output) \(g) \(layout)"
+    }
 
     static func weightDescriptor(_ shape: Shape, transposed: Bool) -> dnnl_memory_desc_t {
         guard transposed else { return Descriptor.of(shape, .rowMajor) }
@@ -93,6 +115,18 @@ public enum ConvolutionKernel {
     /// y = conv(x, w) + b, optionally followed by ReLU (fused as a oneDNN post-op).
     public static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, outputShape: Shape, geometry: ConvolutionGeometry,
                                transposed: Bool, training: Bool) throws -> Tensor {
+        guard training else {
+            return try forwardInCurrentPrecision(x, weight: weight, bias: bias, outputShape: outputShape, geometry: geometry,
+                                                 transposed: transposed, training: false)
+        }
+        return try inSupportedPrecision(shapeKey(x.shape, weight.shape, outputShape, geometry, transposed, x.layout)) {
+            try forwardInCurrentPrecision(x, weight: weight, bias: bias, outputShape: outputShape, geometry: geometry,
+                                          transposed: transposed, training: true)
+        }
+    }
+
+    private static func forwardInCurrentPrecision(_ x: Tensor, weight: Tensor, bias: Tensor?, outputShape: Shape, geometry: ConvolutionGeometry,
+                                                  transposed: Bool, training: Bool) throws -> Tensor {
         let k = key("fwd\(training)", x.shape, weight.shape, bias != nil, outputShape, geometry, transposed, x.layout)
         let p = try PrimitiveCache.shared.primitive(k) {
             try forwardDescriptor(input: x.shape, weight: weight.shape, hasBias: bias != nil, output: outputShape,
@@ -113,6 +147,13 @@ public enum ConvolutionKernel {
     /// dL/dx from dL/dy.
     public static func backwardData(_ dy: Tensor, weight: Tensor, inputShape: Shape, geometry g: ConvolutionGeometry,
                                     transposed: Bool) throws -> Tensor {
+        try inSupportedPrecision(shapeKey(inputShape, weight.shape, dy.shape, g, transposed, dy.layout)) {
+            try backwardDataInCurrentPrecision(dy, weight: weight, inputShape: inputShape, geometry: g, transposed: transposed)
+        }
+    }
+
+    private static func backwardDataInCurrentPrecision(_ dy: Tensor, weight: Tensor, inputShape: Shape, geometry g: ConvolutionGeometry,
+                                                       transposed: Bool) throws -> Tensor {
         let layout = dy.layout
         let hint = try PrimitiveCache.shared.primitive(key("fwdtrue", inputShape, weight.shape, false, dy.shape, g, transposed, layout)) {
             try forwardDescriptor(input: inputShape, weight: weight.shape, hasBias: false, output: dy.shape,
@@ -148,6 +189,13 @@ public enum ConvolutionKernel {
     public static func backwardWeights(_ dy: Tensor, input x: Tensor, weightShape: Shape, hasBias: Bool,
                                        geometry g: ConvolutionGeometry, transposed: Bool) throws -> (weight: Tensor, bias: Tensor?) {
         precondition(dy.layout == x.layout, "backwardWeights: layouts of dy and x differ")
+        return try inSupportedPrecision(shapeKey(x.shape, weightShape, dy.shape, g, transposed, x.layout)) {
+            try backwardWeightsInCurrentPrecision(dy, input: x, weightShape: weightShape, hasBias: hasBias, geometry: g, transposed: transposed)
+        }
+    }
+
+    private static func backwardWeightsInCurrentPrecision(_ dy: Tensor, input x: Tensor, weightShape: Shape, hasBias: Bool,
+                                                          geometry g: ConvolutionGeometry, transposed: Bool) throws -> (weight: Tensor, bias: Tensor?) {
         let layout = x.layout
         let hint = try PrimitiveCache.shared.primitive(key("fwdtrue", x.shape, weightShape, hasBias, dy.shape, g, transposed, layout)) {
             try forwardDescriptor(input: x.shape, weight: weightShape, hasBias: hasBias, output: dy.shape,

@@ -121,6 +121,7 @@ import Testing
         (["train", "--images", "data/images", "--labels", "data/labels", "--schedule", "linear", "--out", "run"], "schedule"),
         (["train", "--images", "data/images", "--labels", "data/labels", "--model", "vnet", "--out", "run"], "vnet"),
         (["train", "--images", "data/images", "--labels", "data/labels", "--loss", "l2", "--out", "run"], "l2"),
+        (["train", "--images", "data/images", "--labels", "data/labels", "--precision", "fp16", "--out", "run"], "unknown --precision fp16; use fp32 or bf16"),
         (["train", "--images", "data/images", "--labels", "data/labels", "--patch", "abc", "--out", "run"], "--patch"),
     ])
     func badFlagValues(arguments: [String], named: String) throws {

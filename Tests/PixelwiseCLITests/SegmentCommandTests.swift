@@ -58,4 +58,44 @@ import Testing
         #expect(Set(grey.pixels).isSubset(of: [0, 255]))
         #expect(grey.pixels == rgb.pixels)
     }
+
+    /// A [3,H,W] uint8 HDF5 volume named `FILE.h5:/volumes/raw` segments slice by slice exactly
+    /// like the same three slices as a multi-page TIFF, and lands in OUT/FILE_volumes_raw.tif.
+    @Test func hdf5VolumeSegmentsLikeTheSameTIFFStack() throws {
+        let scratch = try ScratchFolder()
+        try Self.writeValidModel(to: scratch.file("valid.h5"))
+        let slices = (0..<3).map { SyntheticData.raw(for: SyntheticData.labels(width: 60, height: 40, seed: 10 + $0), seed: 10 + $0) }
+        try ImageStack.write(slices, to: scratch.file("stack.tif"))
+        let file = try HDF5File(creating: scratch.file("cremi.h5"))
+        try file.write(slices.flatMap { $0.pixels.map { UInt8($0) } }, shape: [3, 40, 60], at: "/volumes/raw")
+        file.close()
+
+        let fromVolume = try CLI.run(["segment", "--model", "valid.h5", "cremi.h5:/volumes/raw", "--out", "v", "--tile", "220", "--float", "--threads", "1"],
+                                     in: scratch.path)
+        #expect(fromVolume.status == 0, "\(fromVolume.transcript)")
+        let fromStack = try CLI.run(["segment", "--model", "valid.h5", "stack.tif", "--out", "s", "--tile", "220", "--float", "--threads", "1"],
+                                    in: scratch.path)
+        #expect(fromStack.status == 0, "\(fromStack.transcript)")
+        #expect(scratch.contents("v") == ["cremi_volumes_raw.tif"])
+        let volumePages = try ImageStack(path: scratch.file("v/cremi_volumes_raw.tif")).readAll()
+        let stackPages = try ImageStack(path: scratch.file("s/stack.tif")).readAll()
+        #expect(volumePages.count == 3 && volumePages.map(\.width) == [60, 60, 60])
+        #expect(volumePages.map(\.pixels) == stackPages.map(\.pixels))
+        #expect(Set(volumePages[0].pixels).count > 10, "the probability map should not be flat")
+
+        // The file without a dataset names the datasets it holds; a missing dataset names itself.
+        let bare = try CLI.run(["segment", "--model", "valid.h5", "cremi.h5", "--out", "b"], in: scratch.path)
+        #expect(bare.status != 0 && bare.stderr.contains("cremi.h5: an HDF5 file holds datasets, not one image: name one as cremi.h5:/DATASET (it holds /volumes/raw)"),
+                "\(bare.transcript)")
+        let missing = try CLI.run(["segment", "--model", "valid.h5", "cremi.h5:/volumes/nope", "--out", "m"], in: scratch.path)
+        #expect(missing.status != 0 && missing.stderr.contains("no dataset /volumes/nope"), "\(missing.transcript)")
+        #expect(!scratch.exists("b") && !scratch.exists("m"))
+
+        // `inspect` lists a data file's datasets and describes a volume like a stack.
+        let inspected = try CLI.run(["inspect", "cremi.h5", "cremi.h5:/volumes/raw"], in: scratch.path)
+        #expect(inspected.status == 0, "\(inspected.transcript)")
+        #expect(inspected.stdout.contains("cremi.h5: HDF5 data (not a model), 1 dataset: /volumes/raw [3,40,60]; segment or train on one as cremi.h5:/DATASET"),
+                "\(inspected.transcript)")
+        #expect(inspected.stdout.contains("cremi.h5:/volumes/raw: HDF5 60×40, 3 pages, 1 channel, uint8, min "), "\(inspected.transcript)")
+    }
 }

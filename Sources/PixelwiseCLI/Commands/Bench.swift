@@ -62,6 +62,7 @@ struct Bench: ParsableCommand {
             options.baseFilters = baseFilters
             graph = try ModelZoo.preset(named: model).makeGraph(options)
         }
+        let precision = self.precision.checkedForThisCPU()
         graph.inferenceStrategy = layerByLayer ? .layerByLayer : .planned(precision)
         graph.trainingPrecision = precision
         if let saveModel { try ModelFile(graph: graph).write(to: saveModel) }

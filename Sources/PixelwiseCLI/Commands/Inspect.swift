@@ -7,7 +7,7 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Describe image files: format, size, pages, channels, sample type, value range.")
 
-    @Argument(help: "Image files (PNG, JPEG, TIFF, BMP) or model files (.h5).")
+    @Argument(help: "Image files (PNG, JPEG, TIFF, BMP), model files (.h5), HDF5 data files (lists their datasets) or volumes (FILE.h5:/DATASET).")
     var files: [String]
 
     func run() throws {
@@ -15,7 +15,7 @@ struct Inspect: ParsableCommand {
         for file in files {
             do {
                 if file.hasSuffix(".h5") || file.hasSuffix(".hdf5") {
-                    print(try describeModel(file))
+                    print(try isModelFile(file) ? describeModel(file) : describeDatasets(file))
                 } else {
                     print(try inspectDescription(path: file))
                 }
@@ -25,6 +25,22 @@ struct Inspect: ParsableCommand {
             }
         }
         if failed > 0 { throw ExitCode(1) }
+    }
+
+    /// Model files carry a "format" attribute on the root group; other HDF5 files hold data.
+    func isModelFile(_ path: String) throws -> Bool {
+        let file = try HDF5File(reading: path)
+        defer { file.close() }
+        return try file.stringAttribute("format") != nil
+    }
+
+    /// `data.h5: HDF5 data, 2 datasets: /volumes/raw [125,1250,1250], …` — what to name as FILE.h5:/DATASET.
+    func describeDatasets(_ path: String) throws -> String {
+        let file = try HDF5File(reading: path)
+        defer { file.close() }
+        let listed = try file.datasetPaths().map { "\($0) \(Shape(try file.shape(at: $0)))" }
+        return "\(path): HDF5 data (not a model), \(listed.count) dataset\(listed.count == 1 ? "" : "s")"
+            + (listed.isEmpty ? "" : ": " + listed.joined(separator: ", ") + "; segment or train on one as \(path):/DATASET")
     }
 
     func describeModel(_ path: String) throws -> String {

@@ -10,12 +10,14 @@ struct Segment: ParsableCommand {
         discussion: """
         For NAME.ext writes OUT/NAME.png: the class label image (class values as in training, e.g. \
         0 background, 255 foreground), or with --probabilities the foreground probability as 8-bit \
-        0–255. Multi-page TIFF stacks come back as multi-page TIFFs (float32 with --float).
+        0–255. Multi-page TIFF stacks come back as multi-page TIFFs (float32 with --float). \
+        An HDF5 volume is named FILE.h5:/DATASET (e.g. sample_A.h5:/volumes/raw, [D,H,W] or [H,W]); \
+        it is read slice by slice and written as OUT/FILE_DATASET.tif (e.g. sample_A_volumes_raw.tif).
         """)
 
     @Option(help: "A model file written by `pixelwise train` (RUN_DIR/model.h5).")
     var model: String
-    @Argument(help: "Image files, folders of images, or multi-page TIFF stacks.")
+    @Argument(help: "Image files, folders of images, multi-page TIFF stacks, or HDF5 volumes as FILE.h5:/DATASET.")
     var inputs: [String]
     @Option(help: "Output folder (created if missing).")
     var out: String
@@ -46,7 +48,7 @@ struct Segment: ParsableCommand {
     func run() throws {
         compute.apply()
         let graph = try ModelFile.read(from: model).makeGraph(path: model)
-        graph.inferenceStrategy = .planned(precision)
+        graph.inferenceStrategy = .planned(precision.checkedForThisCPU())
         let tileSize = tile ?? TiledSegmenter.tileSize(for: graph, memoryBudget: memory << 20)
         let segmenter = try TiledSegmenter(graph: graph, tile: tileSize, overlap: overlap)
         let classes = try graph.outputShape(for: [1, graph.inputChannels, segmenter.inputTile, segmenter.inputTile])[1]
@@ -56,7 +58,8 @@ struct Segment: ParsableCommand {
         let stacks = try expandInputs(inputs).map { try ImageStack(path: $0) }
         var targets: [String: String] = [:]
         for stack in stacks {
-            for image in try stack.readAll() {
+            // HDF5 volumes are grey by construction: check one slice, not the whole volume.
+            for image in stack.format == .hdf5 ? [try stack.page(0)] : try stack.readAll() {
                 let channels = conventions.tensor(for: image).shape[1]
                 guard channels == graph.inputChannels else {
                     throw PixelwiseError.file(path: stack.path, problem: "has \(channels) channel(s), the model \(model) takes \(graph.inputChannels)")
@@ -87,8 +90,7 @@ struct Segment: ParsableCommand {
 
     /// OUT/NAME.png, or .tif for stacks and float output.
     func outputPath(for stack: ImageStack) -> String {
-        let name = URL(fileURLWithPath: stack.path).deletingPathExtension().lastPathComponent
-        return out + "/" + name + (stack.count > 1 || floatOutput ? ".tif" : ".png")
+        out + "/" + stack.name + (stack.count > 1 || floatOutput ? ".tif" : ".png")
     }
 
     /// Segments every page of every stack; `wrote` hears of each file written.
@@ -153,10 +155,16 @@ struct Segment: ParsableCommand {
     }
 }
 
-/// Files named directly, plus the image files inside named folders (sorted), in order.
+/// Files named directly, plus the image files inside named folders (sorted), in order; HDF5
+/// volume references (`FILE.h5:/DATASET`) pass through once their file is known to exist.
 func expandInputs(_ inputs: [String]) throws -> [String] {
     var files: [String] = []
     for input in inputs {
+        if let (file, _) = HDF5VolumeDataset.reference(input), !FileManager.default.fileExists(atPath: input) {
+            guard FileManager.default.fileExists(atPath: file) else { throw PixelwiseError.file(path: file, problem: "no such file") }
+            files.append(input)
+            continue
+        }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isFolder) else {
             throw PixelwiseError.file(path: input, problem: "no such file or folder")

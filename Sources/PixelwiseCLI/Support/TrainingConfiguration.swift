@@ -36,9 +36,11 @@ struct TrainingConfiguration: Codable, Equatable {
     var jitter: Bool?
     /// With `loss: first,second`: the iteration at which the second loss takes over.
     var switchAt: Int?
+    /// Convolution arithmetic in training: fp32 (default) or bf16 mixed precision.
+    var precision: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case images, labels, model, foreground, iterations, minutes, out, loss, optimizer, lr, batch, patch, seed, threads
+        case images, labels, model, foreground, iterations, minutes, out, loss, optimizer, lr, batch, patch, seed, threads, precision
         case schedule, warmup, elastic, blur, clahe, jitter
         case validateImages = "validate_images", validateLabels = "validate_labels", baseFilters = "base_filters"
         case weightDecay = "weight_decay", validateEvery = "validate_every", checkpointEvery = "checkpoint_every"

@@ -51,6 +51,9 @@ final class TrainingRun {
         if let d = configuration.weightDecay, !(d >= 0 && d.isFinite) {
             throw PixelwiseError.invalidArgument("--weight-decay must be 0 or more, got \(d)")
         }
+        if let precision = configuration.precision, Precision(rawValue: precision) == nil {
+            throw PixelwiseError.invalidArgument("unknown --precision \(precision); use fp32 or bf16")
+        }
         if let weights = configuration.classWeights, !["none", "balanced"].contains(weights) {
             throw PixelwiseError.invalidArgument("unknown --class-weights \(weights); use none or balanced")
         }
@@ -125,6 +128,7 @@ final class TrainingRun {
             conventions.classValues = [0, (configuration.foreground ?? [255]).max() ?? 255]
             conventions.store(in: graph)
         }
+        graph.trainingPrecision = (configuration.precision.flatMap(Precision.init(rawValue:)) ?? .float32).checkedForThisCPU()
         guard graph.inputChannels == channels else {
             throw PixelwiseError.file(path: configuration.images!, problem: "images have \(channels) channel(s), the model takes \(graph.inputChannels)")
         }
@@ -202,7 +206,8 @@ final class TrainingRun {
 
         FileHandle.standardError.write(Data("""
         training \(graph.metadata["model"] ?? "network") (\(graph.parameterCount) parameters) on \(training.count) image(s), \
-        patches \(geometry.inputWidth)² → \(geometry.outputWidth)², batch \(batchSize), \(Threads.count) thread(s); run folder \(folder)\n
+        patches \(geometry.inputWidth)² → \(geometry.outputWidth)², batch \(batchSize), \(Threads.count) thread(s)\
+        \(graph.trainingPrecision == .bfloat16 ? ", bf16 mixed precision" : ""); run folder \(folder)\n
         """.utf8))
 
         let prefetcher = BatchPrefetcher(capacity: 3, start: startIteration, workers: 1) { k in source.batch(k) }
@@ -247,7 +252,7 @@ final class TrainingRun {
             let elapsed = Date().timeIntervalSince1970 - started
             log.step(iteration: p.iteration, seconds: elapsed, loss: p.loss, learningRate: p.learningRate)
             trainerState.losses.append(TrainerState.Point(iteration: p.iteration, loss: p.loss))
-            progress.update(iteration: p.iteration, loss: p.loss, patchesPerSecond: p.patchesPerSecond * Double(batchSize), elapsed: elapsed)
+            progress.update(iteration: p.iteration, loss: p.loss, patchesPerSecond: p.patchesPerSecond, elapsed: elapsed)
             if p.iteration % validateEvery == 0 { try validate() }
             if p.iteration % checkpointEvery == 0 {
                 try checkpoint()

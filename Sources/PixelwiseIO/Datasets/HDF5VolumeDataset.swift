@@ -4,8 +4,8 @@ import PixelwiseCore
 /// `sample_A.h5:/volumes/raw` with `sample_A.h5:/volumes/labels/membranes`. Slice i of the raw
 /// volume [D,H,W] is labelled by slice i of the label volume; a 2-D dataset [H,W] is one slice.
 ///
-/// Raw sample type: volumes whose values are all integers up to 255 (or 65535) are treated as
-/// 8-bit (16-bit) data, anything else as float data already in [0, 1], for normalisation.
+/// Raw sample type (which fixes the normalisation): `HDF5Volume.sampleType(path:dataset:)` —
+/// 8/16-bit integer datasets are uint8/uint16, others go by their values.
 public struct HDF5VolumeDataset: SegmentationDataset {
     public let rawReference: String
     public let labelReference: String
@@ -47,9 +47,7 @@ public struct HDF5VolumeDataset: SegmentationDataset {
         }
         let (shape, values) = try HDF5Volume.read(path: path, dataset: dataset)
         let (depth, height, width) = shape.count == 3 ? (shape[0], shape[1], shape[2]) : (1, shape[0], shape[1])
-        let integral = values.allSatisfy { $0 >= 0 && $0 == $0.rounded() }
-        let largest = values.max() ?? 0
-        let type: SampleType = integral && largest <= 255 ? .uint8 : integral && largest <= 65535 ? .uint16 : .float32
+        let type = try HDF5Volume.sampleType(path: path, dataset: dataset)
         return (0..<depth).map { z in
             Image(width: width, height: height, channels: 1, sampleType: type,
                   pixels: Array(values[(z * width * height)..<((z + 1) * width * height)]))

@@ -210,3 +210,39 @@ extension HDF5File {
         }
     }
 }
+
+extension HDF5File {
+    /// Reads plane `index` of a [D,H,W] dataset (H·W values, row-major), converted to
+    /// `Element`, without reading the rest: a hyperslab selection of one slice, so segmenting a
+    /// large volume slice by slice keeps memory flat.
+    func readPlane<Element: HDF5Element>(_: Element.Type, at datasetPath: String, index: Int) throws -> [Element] {
+        let path = HDF5File.normalised(datasetPath)
+        return try HDF5Library.locked {
+            let dataset = try openDataset(path)
+            defer { H5Dclose(dataset) }
+            let shape = try dims(of: dataset, path)
+            guard shape.count == 3, (0..<shape[0]).contains(index) else {
+                throw fileError("dataset \(path) has no slice \(index) (shape \(Shape(shape)))")
+            }
+            let space = H5Dget_space(dataset)
+            guard space >= 0 else { throw fileError("cannot read the shape of \(path): damaged file") }
+            defer { H5Sclose(space) }
+            var start: [hsize_t] = [hsize_t(index), 0, 0]
+            var count: [hsize_t] = [1, hsize_t(shape[1]), hsize_t(shape[2])]
+            guard H5Sselect_hyperslab(space, H5S_SELECT_SET, &start, nil, &count, nil) >= 0 else {
+                throw fileError("cannot select slice \(index) of \(path)")
+            }
+            var planeDims: [hsize_t] = [hsize_t(shape[1]), hsize_t(shape[2])]
+            let memory = H5Screate_simple(2, &planeDims, nil)
+            guard memory >= 0 else { throw fileError("cannot read slice \(index) of \(path)") }
+            defer { H5Sclose(memory) }
+            let n = shape[1] * shape[2]
+            return try [Element](unsafeUninitializedCapacity: n) { buffer, initialised in
+                if n > 0, H5Dread(dataset, Element.hdf5Type.memoryType, memory, space, pw_h5p_default(), buffer.baseAddress!) < 0 {
+                    throw fileError("cannot read slice \(index) of \(path): damaged or truncated file")
+                }
+                initialised = n
+            }
+        }
+    }
+}

@@ -34,7 +34,7 @@ public struct HDF5Volume {
         }
     }
 
-    private static func checkExact<S: Sequence>(_ magnitudes: S, path: String, dataset: String) throws
+    static func checkExact<S: Sequence>(_ magnitudes: S, path: String, dataset: String) throws
         where S.Element == UInt64
     {
         let largest = magnitudes.max() ?? 0

@@ -28,7 +28,7 @@ extension Image {
             case .png: try PNGCodec.write(self, to: temporary, reportingAs: path)
             case .jpeg: try JPEGCodec.write(self, to: temporary, reportingAs: path)
             case .bmp: try BMPCodec.write(self, to: temporary, reportingAs: path)
-            case .tiff: break  // handled above
+            case .tiff, .hdf5: break  // TIFF handled above; forWriting never names HDF5
             }
         }
     }
@@ -42,6 +42,8 @@ extension Image {
         case .tiff:
             let file = try TIFFFile(opening: path, mode: "r", reportingAs: path)
             return try file.readPage()
+        case .hdf5:
+            throw ImageFormat.hdf5NeedsDataset(path: path)
         }
     }
 }

@@ -6,12 +6,16 @@ import PixelwiseCore
 /// called `.jpg` (Oxford-IIIT Pet has some). Writing goes by the extension the caller chose.
 public enum ImageFormat: String, Sendable, CaseIterable {
     case png, jpeg, tiff, bmp
+    /// An HDF5 file: not an image itself, but its [D,H,W] or [H,W] datasets are read as stacks
+    /// when named `FILE.h5:/dataset` (see `ImageStack`).
+    case hdf5
 
     /// The name `inspect` prints: "PNG", "JPEG", "TIFF", "BMP".
     public var displayName: String { rawValue.uppercased() }
 
     /// The format of the file at `path`, from its first bytes:
-    /// PNG `89 50 4E 47 0D 0A 1A 0A`, JPEG `FF D8 FF`, TIFF `II*␀` / `MM␀*` (BigTIFF `+`), BMP `BM`.
+    /// PNG `89 50 4E 47 0D 0A 1A 0A`, JPEG `FF D8 FF`, TIFF `II*␀` / `MM␀*` (BigTIFF `+`), BMP `BM`,
+    /// HDF5 `89 48 44 46 0D 0A 1A 0A`.
     /// Throws `PixelwiseError.file` for a missing, unreadable, empty or unrecognised file.
     public static func detect(path: String) throws -> ImageFormat {
         let head = try FileBytes.read(path, upTo: 8)
@@ -30,6 +34,7 @@ public enum ImageFormat: String, Sendable, CaseIterable {
         else if starts([0x49, 0x49, 0x2A, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2A])
             || starts([0x49, 0x49, 0x2B, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2B]) { self = .tiff }
         else if starts([0x42, 0x4D]) && magic.count >= 6 { self = .bmp }
+        else if starts([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) { self = .hdf5 }
         else { return nil }
     }
 
@@ -47,5 +52,18 @@ public enum ImageFormat: String, Sendable, CaseIterable {
             throw PixelwiseError.file(
                 path: path, problem: "cannot tell the image format from the extension \"\(ext)\" (use .png, .jpg, .jpeg, .tif, .tiff or .bmp)")
         }
+    }
+}
+
+extension ImageFormat {
+    /// The error for an HDF5 file named without a dataset: it lists the datasets it holds, so
+    /// the user can copy the right `FILE.h5:/dataset` reference.
+    static func hdf5NeedsDataset(path: String) -> PixelwiseError {
+        let names = (try? HDF5File(reading: path)).flatMap { file -> [String]? in
+            defer { file.close() }
+            return try? file.datasetPaths()
+        } ?? []
+        let listed = names.isEmpty ? "" : " (it holds \(names.prefix(8).joined(separator: ", "))\(names.count > 8 ? ", …" : ""))"
+        return .file(path: path, problem: "an HDF5 file holds datasets, not one image: name one as \(path):/DATASET\(listed)")
     }
 }

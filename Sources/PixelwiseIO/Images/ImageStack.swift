@@ -1,7 +1,9 @@
+import Foundation
 import PixelwiseCore
 
-/// A multi-page TIFF (or a single image of any format, as a 1-page stack), read lazily page by
-/// page: opening counts the pages and decodes nothing; `page(_:)` decodes one page.
+/// A multi-page TIFF (or a single image of any format, as a 1-page stack), or a [D,H,W] volume
+/// in an HDF5 file named `FILE.h5:/dataset` (each slice one page), read lazily page by page:
+/// opening counts the pages and decodes nothing; `page(_:)` decodes one page.
 ///
 /// Holds only the path and the page count, so it is cheap to copy and share between tasks; each
 /// `page(_:)` call opens the file afresh (reading page i walks i directory links). To decode
@@ -10,12 +12,33 @@ public struct ImageStack: Sendable {
     public let path: String
     /// Number of pages.
     public let count: Int
-    /// The file's format (from its first bytes).
+    /// The file's format (from its first bytes); `.hdf5` for a volume.
     public let format: ImageFormat
+    /// For an HDF5 volume: the file, the dataset and the sample type its slices are read as.
+    private let volume: (file: String, dataset: String, sampleType: SampleType)?
 
-    /// Opens `path` and counts its pages. Throws `PixelwiseError.file` if it is not a readable
-    /// image file.
+    /// The name results are saved under: the file name without its extension, and for an
+    /// HDF5 volume also the dataset path (`sample_A.h5:/volumes/raw` → `sample_A_volumes_raw`).
+    public var name: String {
+        guard let volume else { return URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent }
+        let file = URL(fileURLWithPath: volume.file).deletingPathExtension().lastPathComponent
+        return file + volume.dataset.replacingOccurrences(of: "/", with: "_")
+    }
+
+    /// Opens `path` (or `FILE.h5:/dataset`) and counts its pages. Throws `PixelwiseError.file`
+    /// if it is not a readable image file or volume.
     public init(path: String) throws {
+        self.path = path
+        if let (file, dataset) = HDF5VolumeDataset.reference(path) {
+            guard try ImageFormat.detect(path: file) == .hdf5 else {
+                throw PixelwiseError.file(path: file, problem: "is not an HDF5 file, so \(path) names no dataset")
+            }
+            count = try HDF5Volume.extent(path: file, dataset: dataset).depth
+            volume = (file, dataset, try HDF5Volume.sampleType(path: file, dataset: dataset))
+            format = .hdf5
+            return
+        }
+        volume = nil
         let format = try ImageFormat.detect(path: path)
         if format == .tiff {
             let file = try TIFFFile(opening: path, mode: "r", reportingAs: path)
@@ -23,7 +46,6 @@ public struct ImageStack: Sendable {
         } else {
             count = 1
         }
-        self.path = path
         self.format = format
     }
 
@@ -31,6 +53,9 @@ public struct ImageStack: Sendable {
     public func page(_ index: Int) throws -> Image {
         guard (0..<count).contains(index) else {
             throw PixelwiseError.file(path: path, problem: "page \(index) does not exist (the stack has \(count) page\(count == 1 ? "" : "s"))")
+        }
+        if let volume {
+            return try HDF5Volume.slice(path: volume.file, dataset: volume.dataset, index: index, sampleType: volume.sampleType)
         }
         guard format == .tiff else { return try Image.decode(path: path, format: format) }
         let file = try TIFFFile(opening: path, mode: "r", reportingAs: path)
@@ -40,6 +65,7 @@ public struct ImageStack: Sendable {
 
     /// Decodes every page, in order, in one pass over the file.
     public func readAll() throws -> [Image] {
+        if volume != nil { return try (0..<count).map(page) }
         guard format == .tiff else { return [try Image.decode(path: path, format: format)] }
         let file = try TIFFFile(opening: path, mode: "r", reportingAs: path)
         var pages = [try file.readPage()]

@@ -33,3 +33,23 @@ extension Descriptor {
         return md
     }
 }
+
+extension Precision {
+    /// Whether this CPU computes bf16 convolutions in hardware (AVX-512-BF16 or AMX), found by
+    /// asking oneDNN for a bf16 convolution and checking it did not fall back to its reference
+    /// loops. Without it (e.g. an AVX2-only CPU) oneDNN 2.6 has no bf16 convolution at all, so
+    /// bf16 requests run in fp32 (`effective`), and the tool says so.
+    public static let bfloat16IsNative: Bool = {
+        let geometry = ConvolutionGeometry(stride: [1, 1], dilation: [1, 1], paddingLow: [1, 1], paddingHigh: [1, 1])
+        guard let descriptor = try? ConvolutionKernel.forwardDescriptor(
+            input: [1, 16, 8, 8], weight: [16, 16, 3, 3], hasBias: true, output: [1, 16, 8, 8], geometry: geometry,
+            transposed: false, layout: .channelsLast, training: false, precision: .bfloat16) else { return false }
+        defer { dnnl_primitive_desc_destroy(descriptor) }
+        var name: UnsafePointer<CChar>?
+        guard dnnl_primitive_desc_query(descriptor, dnnl_query_impl_info_str, 0, &name) == dnnl_success, let name else { return false }
+        return !String(cString: name).hasPrefix("ref")
+    }()
+
+    /// The precision that will actually run: `.bfloat16` only where the CPU has bf16 arithmetic.
+    public var effective: Precision { self == .bfloat16 && !Precision.bfloat16IsNative ? .float32 : self }
+}

@@ -49,7 +49,9 @@ public final class Graph {
     private var plans: [InferencePlan] = []
 
     /// The plan for `inputShape` at `precision`, compiled on first use.
-    public func inferencePlan(for inputShape: Shape, precision: Precision) throws -> InferencePlan {
+    /// On a CPU without bf16 arithmetic a `.bfloat16` request compiles an fp32 plan (`Precision.effective`).
+    public func inferencePlan(for inputShape: Shape, precision requested: Precision) throws -> InferencePlan {
+        let precision = requested.effective
         if let k = plans.firstIndex(where: { $0.inputShape == inputShape && $0.precision == precision }) {
             let plan = plans.remove(at: k)
             plans.append(plan)
@@ -161,7 +163,7 @@ public final class Graph {
             return try inferencePlan(for: input.shape, precision: precision).run(input)
         }
         if mode == .training { StoragePool.enableForTraining() }
-        return try ConvolutionKernel.$trainingMath.withValue(trainingPrecision) {
+        return try ConvolutionKernel.$trainingMath.withValue(trainingPrecision.effective) {
             try forward(input, mode: mode, keepActivations: mode == .training)
         }
     }
@@ -203,7 +205,7 @@ public final class Graph {
     /// training forward, accumulating every parameter's gradient. Returns dL/d input.
     @discardableResult
     public func backward(_ outputGradient: Tensor, needInputGradient: Bool = false) throws -> Tensor? {
-        try ConvolutionKernel.$trainingMath.withValue(trainingPrecision) {
+        try ConvolutionKernel.$trainingMath.withValue(trainingPrecision.effective) {
             try backwardPass(outputGradient, needInputGradient: needInputGradient)
         }
     }

@@ -32,24 +32,20 @@ public final class Convolution: Layer {
 
     public static let kind = "Convolution"
     public let configuration: Configuration
-    public let weight: Parameter
-    public let bias: Parameter?
+    private let learnable: ConvolutionParameters
+    public var weight: Parameter { learnable.weight }
+    public var bias: Parameter? { learnable.bias }
 
     public init(_ configuration: Configuration) throws {
         let c = configuration
         let n = c.kernelSize.count
-        guard n == 2 || n == 3, c.stride.count == n, c.dilation.count == n else {
-            throw PixelwiseError.invalidArgument("Convolution: kernelSize, stride and dilation need 2 or 3 entries each")
-        }
-        guard c.inputChannels > 0, c.outputChannels > 0, (c.kernelSize + c.stride + c.dilation).allSatisfy({ $0 > 0 }) else {
-            throw PixelwiseError.invalidArgument("Convolution: channels, kernel size, stride and dilation must be positive")
-        }
+        learnable = try ConvolutionParameters(layer: Self.kind, inputChannels: c.inputChannels, outputChannels: c.outputChannels,
+                                              kernelSize: c.kernelSize, stride: c.stride, dilation: c.dilation,
+                                              weightShape: [c.outputChannels, c.inputChannels] + c.kernelSize, bias: c.bias)
         if case .explicit(let low, let high) = c.padding, low.count != n || high.count != n || (low + high).contains(where: { $0 < 0 }) {
             throw PixelwiseError.invalidArgument("Convolution: explicit padding needs \(n) non-negative values per side")
         }
         self.configuration = c
-        weight = Parameter(Tensor(zeros: Shape([c.outputChannels, c.inputChannels] + c.kernelSize)))
-        bias = c.bias ? Parameter(Tensor(zeros: [c.outputChannels])) : nil
     }
 
     public convenience init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, dilation: Int = 1,
@@ -59,16 +55,11 @@ public final class Convolution: Layer {
                                     initializer: initializer))
     }
 
-    public var parameters: [(name: String, parameter: Parameter)] {
-        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
-    }
+    public var parameters: [(name: String, parameter: Parameter)] { learnable.named }
 
     public func resetParameters(using g: inout SeededGenerator) {
         let c = configuration
-        let taps = c.kernelSize.reduce(1, *)
-        weight.value = Tensor(shape: weight.shape, scalars: c.initializer.sample(
-            count: weight.shape.count, fanIn: c.inputChannels * taps, fanOut: c.outputChannels * taps, using: &g))
-        bias?.value = Tensor(zeros: [c.outputChannels])
+        learnable.reset(c.initializer, inputChannels: c.inputChannels, outputChannels: c.outputChannels, kernelSize: c.kernelSize, using: &g)
     }
 
     func geometry(for input: Shape) -> ConvolutionGeometry {

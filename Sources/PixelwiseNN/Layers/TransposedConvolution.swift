@@ -35,21 +35,20 @@ public final class TransposedConvolution: Layer {
 
     public static let kind = "TransposedConvolution"
     public let configuration: Configuration
-    public let weight: Parameter
-    public let bias: Parameter?
+    private let learnable: ConvolutionParameters
+    public var weight: Parameter { learnable.weight }
+    public var bias: Parameter? { learnable.bias }
 
     public init(_ configuration: Configuration) throws {
         let c = configuration
         let n = c.kernelSize.count
-        guard n == 2 || n == 3, [c.stride, c.dilation, c.padding, c.outputPadding].allSatisfy({ $0.count == n }) else {
-            throw PixelwiseError.invalidArgument("TransposedConvolution: kernelSize, stride, dilation, padding need 2 or 3 entries each")
-        }
-        guard (c.kernelSize + c.stride + c.dilation).allSatisfy({ $0 > 0 }), c.inputChannels > 0, c.outputChannels > 0 else {
-            throw PixelwiseError.invalidArgument("TransposedConvolution: channels, kernel size, stride and dilation must be positive")
+        learnable = try ConvolutionParameters(layer: Self.kind, inputChannels: c.inputChannels, outputChannels: c.outputChannels,
+                                              kernelSize: c.kernelSize, stride: c.stride, dilation: c.dilation,
+                                              weightShape: [c.inputChannels, c.outputChannels] + c.kernelSize, bias: c.bias)
+        guard c.padding.count == n, c.outputPadding.count == n else {
+            throw PixelwiseError.invalidArgument("TransposedConvolution: padding and outputPadding need \(n) entries each")
         }
         self.configuration = c
-        weight = Parameter(Tensor(zeros: Shape([c.inputChannels, c.outputChannels] + c.kernelSize)))
-        bias = c.bias ? Parameter(Tensor(zeros: [c.outputChannels])) : nil
     }
 
     public convenience init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int, padding: Int = 0,
@@ -59,16 +58,11 @@ public final class TransposedConvolution: Layer {
                                     bias: bias))
     }
 
-    public var parameters: [(name: String, parameter: Parameter)] {
-        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
-    }
+    public var parameters: [(name: String, parameter: Parameter)] { learnable.named }
 
     public func resetParameters(using g: inout SeededGenerator) {
         let c = configuration
-        let taps = c.kernelSize.reduce(1, *)
-        weight.value = Tensor(shape: weight.shape, scalars: c.initializer.sample(
-            count: weight.shape.count, fanIn: c.inputChannels * taps, fanOut: c.outputChannels * taps, using: &g))
-        bias?.value = Tensor(zeros: [c.outputChannels])
+        learnable.reset(c.initializer, inputChannels: c.inputChannels, outputChannels: c.outputChannels, kernelSize: c.kernelSize, using: &g)
     }
 
     /// oneDNN takes output padding as negative high padding.

@@ -35,6 +35,9 @@ import Testing
         #expect(seen[0].learningRate == 0.01 && seen[4].learningRate == 0.05 && seen[30].learningRate == 0.025)
         #expect(seen.last!.loss < 0.5 * seen[0].loss, "\(seen[0].loss) → \(seen.last!.loss)")
         #expect(seen.allSatisfy { $0.totalIterations == 60 && $0.patchesPerSecond > 0 })
+        // Patches, not iterations, per second: 2 patches per batch, 60 batches over the elapsed time.
+        let rate = seen.last!.patchesPerSecond * seen.last!.elapsed
+        #expect(abs(rate - 120) < 1e-6 * 120, "patches counted \(rate)")
     }
 
     /// Same seeds (weights, dropout, error masking) give the same weights after N steps, bit for bit.

@@ -1,0 +1,70 @@
+import PixelwiseCore
+
+/// Slice-by-slice access to a volume, for segmenting volumes larger than memory, and the rule
+/// that turns a dataset's stored type into an image sample type (which fixes the normalisation:
+/// uint8 raw data are divided by 255, uint16 by 65535, floats are taken as already in [0, 1]).
+extension HDF5Volume {
+    /// The dimensions of a [D,H,W] or [H,W] dataset as (slices, height, width).
+    public static func extent(path: String, dataset: String) throws -> (depth: Int, height: Int, width: Int) {
+        let file = try HDF5File(reading: path)
+        defer { file.close() }
+        let shape = try file.shape(at: dataset)
+        switch shape.count {
+        case 3: return (shape[0], shape[1], shape[2])
+        case 2: return (1, shape[0], shape[1])
+        default:
+            throw PixelwiseError.file(path: path, problem: "dataset \(HDF5File.normalised(dataset)) has shape \(Shape(shape)), expected [D,H,W] or [H,W]")
+        }
+    }
+
+    /// The sample type a dataset's values are read as. 8- and 16-bit integer datasets are uint8
+    /// and uint16 data whatever their values (the stored type says what the instrument wrote);
+    /// wider integers and floats go by their values over the whole volume: all integers up to
+    /// 255 → uint8, up to 65535 → uint16, anything else float32 (taken as already in [0, 1]).
+    /// Training and segmentation use this one rule, so a model sees the same normalisation in both.
+    public static func sampleType(path: String, dataset: String) throws -> SampleType {
+        let file = try HDF5File(reading: path)
+        let layout = try file.integerLayout(at: dataset)
+        file.close()
+        switch layout?.bytes {
+        case 1?: return .uint8
+        case 2?: return .uint16
+        default: return sampleType(ofValues: try read(path: path, dataset: dataset).values)
+        }
+    }
+
+    /// uint8 / uint16 / float32 by the values' range (see `sampleType(path:dataset:)`).
+    static func sampleType(ofValues values: [Float]) -> SampleType {
+        let integral = values.allSatisfy { $0 >= 0 && $0 == $0.rounded() }
+        let largest = values.max() ?? 0
+        return integral && largest <= 255 ? .uint8 : integral && largest <= 65535 ? .uint16 : .float32
+    }
+
+    /// Slice `index` of the volume as a grey image with `sampleType`; reads only that slice.
+    public static func slice(path: String, dataset: String, index: Int, sampleType: SampleType) throws -> Image {
+        let (depth, height, width) = try extent(path: path, dataset: dataset)
+        guard (0..<depth).contains(index) else {
+            throw PixelwiseError.file(path: path, problem: "dataset \(HDF5File.normalised(dataset)) has no slice \(index) (it has \(depth))")
+        }
+        let file = try HDF5File(reading: path)
+        defer { file.close() }
+        let values: [Float]
+        if try depth == 1 && file.shape(at: dataset).count == 2 {
+            values = try read(path: path, dataset: dataset).values
+        } else {
+            switch try file.integerLayout(at: dataset) {
+            case let (bytes, true)? where bytes > 2:
+                let wide = try file.readPlane(Int64.self, at: dataset, index: index)
+                try checkExact(wide.lazy.map { $0.magnitude }, path: path, dataset: dataset)
+                values = wide.map { Float($0) }
+            case let (bytes, false)? where bytes > 2:
+                let wide = try file.readPlane(UInt64.self, at: dataset, index: index)
+                try checkExact(wide.lazy, path: path, dataset: dataset)
+                values = wide.map { Float($0) }
+            default:
+                values = try file.readPlane(Float.self, at: dataset, index: index)
+            }
+        }
+        return Image(width: width, height: height, channels: 1, sampleType: sampleType, pixels: values)
+    }
+}
