@@ -14,6 +14,7 @@ struct Pixelwise: ParsableCommand {
     /// Runs the command. Library errors become one line on stderr, `pixelwise: error: …`, and
     /// exit code 1; usage errors get the same prefix followed by the parser's usage hint, exit 64.
     static func main() {
+        OpenMPWaitPolicy.applyByReexecutingIfNeeded()
         do {
             var command = try parseAsRoot()
             try command.run()
