@@ -46,6 +46,32 @@ import Testing
         #expect(result.stderrLines.last?.hasPrefix("finished at iteration 6") == true, "\(result.transcript)")
     }
 
+    /// The same slices as a CREMI-style HDF5 volume (raw and labels as [D,H,W] uint8 datasets)
+    /// and as image folders train to the same weights, bit for bit; validation reads volumes too.
+    @Test func hdf5VolumesTrainLikeImageFolders() throws {
+        let scratch = try ScratchFolder()
+        try SyntheticData.writePairs(count: 2, width: 96, height: 80, into: scratch.file("data"))
+        let raw = try (0..<2).map { try Image(contentsOf: scratch.file("data/images/img-\($0).png")) }
+        let labels = try (0..<2).map { try Image(contentsOf: scratch.file("data/labels/img-\($0).png")) }
+        let file = try HDF5File(creating: scratch.file("sample.h5"))
+        try file.write(raw.flatMap { $0.pixels.map { UInt8($0) } }, shape: [2, 80, 96], at: "/volumes/raw")
+        try file.write(labels.flatMap { $0.pixels.map { UInt8($0) } }, shape: [2, 80, 96], at: "/volumes/labels/membranes")
+        file.close()
+
+        let folders = try CLI.run(tinyTraining(data: "data", out: "folders", iterations: 4), in: scratch.path)
+        #expect(folders.status == 0, "\(folders.transcript)")
+        var arguments = tinyTraining(data: "data", out: "volume", iterations: 4,
+                                     ["--validate-images", "sample.h5:/volumes/raw", "--validate-labels", "sample.h5:/volumes/labels/membranes",
+                                      "--validate-every", "4"])
+        arguments[arguments.firstIndex(of: "data/images")!] = "sample.h5:/volumes/raw"
+        arguments[arguments.firstIndex(of: "data/labels")!] = "sample.h5:/volumes/labels/membranes"
+        let volume = try CLI.run(arguments, in: scratch.path)
+        #expect(volume.status == 0, "\(volume.transcript)")
+        #expect(try weightBits(scratch.file("volume/last.h5")) == weightBits(scratch.file("folders/last.h5")))
+        let validated = try logRows(scratch.file("volume/log.csv")).last!.fields
+        #expect(Double(validated[4]).map { (0...1).contains($0) } == true, "validation pixel error in \(validated)")
+    }
+
     /// Training 6 iterations and resuming to 10 gives exactly the weights of a straight 10-iteration
     /// run: batch order, optimiser moments and step, error-masking draws and dropout masks all continue.
     @Test(arguments: [

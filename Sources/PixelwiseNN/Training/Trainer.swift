@@ -61,7 +61,9 @@ public final class Trainer {
             var (value, gradient) = try loss.evaluate(output, target)
             guard value.isFinite else {
                 graph.releaseActivations()
-                throw PixelwiseError.training("iteration \(iteration + 1): the loss is \(value); lower the learning rate or check the data")
+                // Spelled out: Swift prints a NaN with its sign bit set as "-nan".
+                let what = value.isNaN ? "NaN (not a number)" : value > 0 ? "infinite" : "−infinite"
+                throw PixelwiseError.training("iteration \(iteration + 1): the loss is \(what); lower the learning rate or check the data")
             }
             if accumulationSteps > 1 { gradient.scale(by: 1 / Float(accumulationSteps)) }
             try graph.backward(gradient)

@@ -88,7 +88,10 @@ import Testing
     }
 
     @Test func nanAndExplodingLossStopWithTheIteration() throws {
-        for (values, phrase) in [([Float(1), 1, .nan], "iteration 3: the loss is nan"), ([1, 2, 5e4], "iteration 3: the loss exploded")] {
+        for (values, phrase) in [([Float(1), 1, .nan], "iteration 3: the loss is NaN (not a number)"),
+                                 ([Float(1), 1, -.nan], "iteration 3: the loss is NaN (not a number)"),
+                                 ([Float(1), 1, .infinity], "iteration 3: the loss is infinite"),
+                                 ([1, 2, 5e4], "iteration 3: the loss exploded")] {
             let graph = try makeGraph(seed: 1, dropout: 0)
             let trainer = Trainer(graph: graph, loss: ScriptedLoss(values: values), optimizer: SGD(learningRate: 0.1),
                                   schedule: .constant, baseLearningRate: 0.1)
