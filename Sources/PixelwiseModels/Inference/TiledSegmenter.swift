@@ -63,6 +63,11 @@ public struct TiledSegmenter {
     /// wastes less of its output at the image edge is often cheaper — and a size up to 30 % larger
     /// when one such tile covers the whole image (a 512² ISBI slice takes one 700² tile instead
     /// of four 572² ones).
+    ///
+    /// A same-padding network (context 0) is only exact on the whole image: every tile edge is
+    /// a border it pads with zeros, and the smaller the tile the more of it lies near one. Such a
+    /// network therefore gets `inputTile`, or one smaller tile when that covers the whole image —
+    /// never many small ones (which the work model alone would pick, since they cost no context).
     public func tile(forHeight height: Int, width: Int) -> (input: Int, output: Int) {
         var best = (input: inputTile, output: outputTile), bestCost = Int.max
         for (input, output) in acceptedSizes {
@@ -70,6 +75,7 @@ public struct TiledSegmenter {
             let tiles = TiledSegmenter.origins(extent: height, tile: output, step: step).count
                 * TiledSegmenter.origins(extent: width, tile: output, step: step).count
             guard input <= inputTile || tiles == 1 else { continue }
+            guard context > 0 || input == inputTile || tiles == 1 else { continue }
             let cost = tiles * input * input
             if cost < bestCost || (cost == bestCost && input > best.input) { (best, bestCost) = ((input, output), cost) }
         }
