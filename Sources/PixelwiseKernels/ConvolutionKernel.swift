@@ -40,9 +40,10 @@ public enum ConvolutionKernel {
     /// Precision of a primitive's bf16-able operands (source, weights, incoming gradient).
     static func operandPrecision(training: Bool) -> Precision { training ? trainingMath : .float32 }
 
-    /// Convolutions for which oneDNN has no bf16 kernel (2.6 has none for a 1-channel
-    /// channels-last input, i.e. every network's first layer on grey images): in mixed precision
-    /// these run in fp32 — forward and both backward passes, so a layer never mixes the two.
+    /// Convolutions for which oneDNN has no bf16 kernel ("unimplemented"; on CPUs without bf16
+    /// arithmetic that is all of them, and `Precision.effective` already asks for fp32 there):
+    /// in mixed precision these run in fp32 — forward and both backward passes, so a layer never
+    /// mixes the two.
     nonisolated(unsafe) private static var fp32Only: Set<String> = []
     private static let fp32OnlyLock = NSLock()
 

@@ -36,9 +36,9 @@ import Testing
         }
     }
 
-    /// oneDNN 2.6 has no bf16 convolution for a 1-channel channels-last input — every network's
-    /// first layer on grey EM images. Mixed precision runs such a layer in fp32 instead of failing
-    /// ("unimplemented" was the error), and the rest of the network still in bf16.
+    /// A grey-image network (1-channel first layer, as for EM) trains in mixed precision on any
+    /// CPU: where oneDNN has no bf16 kernel for a convolution (on an AVX2-only CPU, none at all)
+    /// that convolution runs in fp32 instead of stopping training with "unimplemented".
     @Test func greyInputTrainsInMixedPrecision() throws {
         func run(_ precision: Precision) throws -> (Tensor, [String: Tensor]) {
             let g = Graph(inputChannels: 1)
