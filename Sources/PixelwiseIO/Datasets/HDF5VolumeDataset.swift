@@ -47,7 +47,7 @@ public struct HDF5VolumeDataset: SegmentationDataset {
         }
         let (shape, values) = try HDF5Volume.read(path: path, dataset: dataset)
         let (depth, height, width) = shape.count == 3 ? (shape[0], shape[1], shape[2]) : (1, shape[0], shape[1])
-        let type = try HDF5Volume.sampleType(path: path, dataset: dataset)
+        let type = try HDF5Volume.sampleType(path: path, dataset: dataset) { values }  // no second read
         return (0..<depth).map { z in
             Image(width: width, height: height, channels: 1, sampleType: type,
                   pixels: Array(values[(z * width * height)..<((z + 1) * width * height)]))

@@ -23,13 +23,19 @@ extension HDF5Volume {
     /// 255 → uint8, up to 65535 → uint16, anything else float32 (taken as already in [0, 1]).
     /// Training and segmentation use this one rule, so a model sees the same normalisation in both.
     public static func sampleType(path: String, dataset: String) throws -> SampleType {
+        try sampleType(path: path, dataset: dataset) { try read(path: path, dataset: dataset).values }
+    }
+
+    /// The same rule, with the volume's values supplied by the caller when it has them already
+    /// (`values` is called only for datasets whose stored type does not decide).
+    static func sampleType(path: String, dataset: String, values: () throws -> [Float]) throws -> SampleType {
         let file = try HDF5File(reading: path)
         let layout = try file.integerLayout(at: dataset)
         file.close()
         switch layout?.bytes {
         case 1?: return .uint8
         case 2?: return .uint16
-        default: return sampleType(ofValues: try read(path: path, dataset: dataset).values)
+        default: return sampleType(ofValues: try values())
         }
     }
 
@@ -48,23 +54,9 @@ extension HDF5Volume {
         }
         let file = try HDF5File(reading: path)
         defer { file.close() }
-        let values: [Float]
-        if try depth == 1 && file.shape(at: dataset).count == 2 {
-            values = try read(path: path, dataset: dataset).values
-        } else {
-            switch try file.integerLayout(at: dataset) {
-            case let (bytes, true)? where bytes > 2:
-                let wide = try file.readPlane(Int64.self, at: dataset, index: index)
-                try checkExact(wide.lazy.map { $0.magnitude }, path: path, dataset: dataset)
-                values = wide.map { Float($0) }
-            case let (bytes, false)? where bytes > 2:
-                let wide = try file.readPlane(UInt64.self, at: dataset, index: index)
-                try checkExact(wide.lazy, path: path, dataset: dataset)
-                values = wide.map { Float($0) }
-            default:
-                values = try file.readPlane(Float.self, at: dataset, index: index)
-            }
-        }
+        // A 2-D dataset is its own single slice; a 3-D one is read one plane at a time.
+        let plane = try file.shape(at: dataset).count == 3 ? index : nil
+        let values = try floats(in: file, path: path, dataset: dataset, plane: plane)
         return Image(width: width, height: height, channels: 1, sampleType: sampleType, pixels: values)
     }
 }

@@ -20,17 +20,27 @@ public struct HDF5Volume {
         guard shape.count == 2 || shape.count == 3 else {
             throw PixelwiseError.file(path: path, problem: "dataset \(HDF5File.normalised(dataset)) has shape \(Shape(shape)), expected [D,H,W] or [H,W]")
         }
+        return (shape, try floats(in: file, path: path, dataset: dataset, plane: nil))
+    }
+
+    /// The values of the whole dataset (`plane` nil) or of one plane of a [D,H,W] dataset, as
+    /// floats; integers wider than 16 bits are read as 64-bit and checked for exactness.
+    static func floats(in file: HDF5File, path: String, dataset: String, plane: Int?) throws -> [Float] {
+        func load<E: HDF5Element>(_ type: E.Type) throws -> [E] {
+            if let plane { return try file.readPlane(type, at: dataset, index: plane) }
+            return try file.read(type, at: dataset).values
+        }
         switch try file.integerLayout(at: dataset) {
         case let (bytes, signed)? where bytes > 2 && signed:
-            let values = try file.read(Int64.self, at: dataset).values
+            let values = try load(Int64.self)
             try checkExact(values.lazy.map { $0.magnitude }, path: path, dataset: dataset)
-            return (shape, values.map { Float($0) })
+            return values.map { Float($0) }
         case let (bytes, _)? where bytes > 2:
-            let values = try file.read(UInt64.self, at: dataset).values
+            let values = try load(UInt64.self)
             try checkExact(values.lazy, path: path, dataset: dataset)
-            return (shape, values.map { Float($0) })
+            return values.map { Float($0) }
         default:
-            return (shape, try file.read(Float.self, at: dataset).values)
+            return try load(Float.self)
         }
     }
 
