@@ -2,13 +2,14 @@
 // Pixelwise: U-Net family training and pixelwise segmentation on the CPU, on oneDNN.
 //
 // Targets are layered; each depends only on targets above it:
-//   C libraries (CDNNL, CHDF5, CPNG, CTIFF, CJPEG)
+//   C libraries (CDNNL, CHDF5, CPNG, CTIFF, CJPEG, CMPI)
 //   PixelwiseCore        tensors, shapes, errors
 //   PixelwiseAlgorithms  distance transforms, connected components, segmentation metrics (no deps)
 //   PixelwiseKernels     oneDNN primitives behind a small CPU backend
 //   PixelwiseNN          layers, graph + reverse-mode autodiff, losses, optimisers, initialisers
 //   PixelwiseModels      the model zoo (U-Net family, SW/SK/USK-Nets, Algorithm 1)
 //   PixelwiseIO          images, HDF5 model files, data sets, augmentation
+//   PixelwiseDistributed data-parallel training over MPI (Open MPI's mpirun)
 //   PixelwiseCLI         the `pixelwise` command
 import PackageDescription
 
@@ -30,6 +31,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16"),
         .systemLibrary(name: "CTIFF", path: "Sources/CTIFF", pkgConfig: "libtiff-4"),
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c"),
         // C code that owns the setjmp libjpeg/libpng need for errors (Swift cannot call setjmp).
         .target(name: "CJPEGShim", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "CPNGShim", dependencies: ["CPNG"], linkerSettings: [.linkedLibrary("png16")]),
@@ -41,11 +43,12 @@ let package = Package(
         .target(name: "PixelwiseModels", dependencies: ["PixelwiseNN"], swiftSettings: optimise),
         .target(name: "PixelwiseIO", dependencies: ["PixelwiseNN", "CHDF5", "CPNG", "CTIFF", "CJPEG", "CJPEGShim", "CPNGShim"],
                 swiftSettings: optimise),
+        .target(name: "PixelwiseDistributed", dependencies: ["PixelwiseNN", "CMPI"], swiftSettings: optimise),
 
         .executableTarget(
             name: "PixelwiseCLI",
             dependencies: [
-                "PixelwiseIO", "PixelwiseModels", "PixelwiseAlgorithms",
+                "PixelwiseIO", "PixelwiseModels", "PixelwiseAlgorithms", "PixelwiseDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -11,7 +11,9 @@ struct Train: ParsableCommand {
         RUN_DIR/last.h5 (full state for --resume), RUN_DIR/log.csv, RUN_DIR/config.yaml and \
         RUN_DIR/report.html. Every flag can also be set in a YAML file given with --config, using \
         the flag's name with '_' for '-' (flags win over the file). Ctrl-C (or SIGTERM) saves a checkpoint and stops; \
-        `pixelwise train --resume RUN_DIR [--iterations N]` continues exactly where it stopped.
+        `pixelwise train --resume RUN_DIR [--iterations N]` continues exactly where it stopped. \
+        Data-parallel training: `mpirun -np N pixelwise train ...` (Open MPI) splits every batch \
+        over N processes and averages their gradients; process 0 writes the run folder.
         """)
 
     @Option(help: "Folder of raw images, or a multi-page TIFF stack.") var images: String?
@@ -33,7 +35,7 @@ struct Train: ParsableCommand {
     @Option(help: "Patches per iteration (default 4).") var batch: Int?
     @Option(help: "Input patch side in pixels (default 256; rounded down to a size the network takes).") var patch: Int?
     @Option(help: "Random seed (default 1).") var seed: UInt64?
-    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "Threads (default: all cores; under mpirun, the cores divided among the processes on this machine).") var threads: Int?
     @Option(help: "Convolution arithmetic: fp32 (default), or bf16 mixed precision (fp32 weights, activations and gradients; bf16 convolution operands with fp32 accumulation: 2-3x faster on CPUs with AMX/AVX-512-BF16).")
     var precision: String?
     @Option(help: "Learning-rate schedule: poly (default, nnU-Net's poly 0.9), cosine, step or constant.") var schedule: String?
@@ -67,7 +69,29 @@ struct Train: ParsableCommand {
         var configuration = try config.map(TrainingConfiguration.load) ?? TrainingConfiguration()
         configuration = configuration.overridden(by: flags)
         if let resume, configuration.out == nil { configuration.out = resume }
-        let run = try TrainingRun(configuration: configuration, resume: resume)
-        try run.start()
+        guard MPIProcessGroup.isLaunchedByMPI else {
+            try TrainingRun(configuration: configuration, resume: resume).start()
+            return
+        }
+        // One of several processes started by mpirun: data-parallel training.
+        let group = try MPIProcessGroup()
+        do {
+            try TrainingRun(configuration: configuration, resume: resume, processes: group, localProcesses: group.localSize).start()
+            group.finish()
+        } catch let code as ExitCode {
+            group.finish()  // a signal stopped every process at the same iteration
+            throw code
+        } catch {
+            // Process 0 reports; then MPI_Abort ends every process, including any that waits in
+            // an exchange for the one that failed. The others give process 0 time to report the
+            // error they share with it (every process reads the same data and configuration).
+            if group.rank == 0 {
+                let text = (error as? PixelwiseError)?.description ?? "\(error)"
+                FileHandle.standardError.write(Data("pixelwise: error: \(text)\n".utf8))
+            } else {
+                sleep(5)
+            }
+            group.abort(code: 1)
+        }
     }
 }

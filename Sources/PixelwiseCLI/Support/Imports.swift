@@ -2,3 +2,4 @@
 @_exported import PixelwiseAlgorithms
 @_exported import PixelwiseIO
 @_exported import PixelwiseModels
+@_exported import PixelwiseDistributed

@@ -17,13 +17,23 @@ private func requestStop(_ signal: Int32) {
 }
 
 /// One `pixelwise train` run: data, model, optimiser, the loop, checkpoints, log and report.
+///
+/// Under `mpirun` (`processes` set) every process runs this with the same configuration: each
+/// trains on its share of every batch, and process 0 alone writes the run folder and prints.
 final class TrainingRun {
     let configuration: TrainingConfiguration
     let folder: String
     let resumeFile: ModelFile?
     let seed: UInt64
+    let processes: (any ProcessGroup)?
+    /// How many of the run's processes share this machine's cores.
+    let localProcesses: Int
+    /// Process 0 (or the only one): it writes the files and the progress.
+    var isFirstProcess: Bool { (processes?.rank ?? 0) == 0 }
 
-    init(configuration given: TrainingConfiguration, resume: String?) throws {
+    init(configuration given: TrainingConfiguration, resume: String?, processes: (any ProcessGroup)? = nil, localProcesses: Int = 1) throws {
+        self.processes = processes
+        self.localProcesses = max(1, localProcesses)
         var configuration = given
         if let resume {
             let saved = resume + "/config.yaml"
@@ -44,6 +54,9 @@ final class TrainingRun {
                               ("validate-every", configuration.validateEvery), ("checkpoint-every", configuration.checkpointEvery),
                               ("base-filters", configuration.baseFilters), ("threads", configuration.threads)] {
             if let value, value <= 0 { throw PixelwiseError.invalidArgument("--\(name) must be positive, got \(value)") }
+        }
+        if let processes, (configuration.batch ?? 4) % processes.size != 0 {
+            throw PixelwiseError.invalidArgument("--batch \(configuration.batch ?? 4) does not split evenly over \(processes.size) processes; use a multiple of \(processes.size)")
         }
         if let w = configuration.warmup, w < 0 { throw PixelwiseError.invalidArgument("--warmup must be 0 or more, got \(w)") }
         if let m = configuration.minutes, !(m > 0) { throw PixelwiseError.invalidArgument("--minutes must be positive, got \(m)") }
@@ -102,7 +115,12 @@ final class TrainingRun {
     }
 
     func start() throws {
-        if let t = configuration.threads { Threads.set(t) }
+        if let t = configuration.threads {
+            Threads.set(t)
+        } else if localProcesses > 1 {
+            // Processes sharing a machine share its cores (mpirun binds each to its own).
+            Threads.set(max(1, Threads.count / localProcesses))
+        }
         // Read and check all data before the run folder exists: a bad file leaves nothing behind.
         let training = try loadSamples(images: configuration.images!, labels: configuration.labels!)
         let validation = try configuration.validateImages.map { try loadSamples(images: $0, labels: configuration.validateLabels!) } ?? []
@@ -157,15 +175,18 @@ final class TrainingRun {
         let totalIterations = configuration.iterations ?? (configuration.minutes == nil ? 2000 : Int.max)
         let trainer = Trainer(graph: graph, loss: loss, optimizer: optimizer, schedule: try makeSchedule(),
                               baseLearningRate: learningRate, warmupIterations: configuration.warmup ?? 0)
+        trainer.processes = processes
         trainer.iteration = startIteration
         trainer.firstLoss = state.firstLoss
 
-        let createdFolder = !FileManager.default.fileExists(atPath: folder)
+        let createdFolder = isFirstProcess && !FileManager.default.fileExists(atPath: folder)
         var checkpointWritten = resumeFile != nil
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw PixelwiseError.file(path: folder, problem: "cannot create the run folder (\(error.localizedDescription))")
+        if isFirstProcess {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw PixelwiseError.file(path: folder, problem: "cannot create the run folder (\(error.localizedDescription))")
+            }
         }
         do {
             try train(graph: graph, trainer: trainer, source: source, training: training, validation: validation, tiling: tiling,
@@ -187,11 +208,13 @@ final class TrainingRun {
     private func train(graph: Graph, trainer: Trainer, source: PatchBatchSource, training: [Sample], validation: [Sample],
                        tiling: TiledSegmenter, geometry: PatchGeometry, batchSize: Int, totalIterations: Int,
                        state: inout TrainerState, checkpointWritten: inout Bool) throws {
-        try configuration.yaml().write(toFile: folder + "/config.yaml", atomically: true, encoding: .utf8)
+        let writes = isFirstProcess
+        if writes { try configuration.yaml().write(toFile: folder + "/config.yaml", atomically: true, encoding: .utf8) }
         let startIteration = trainer.iteration
         // A resumed log keeps only the rows up to the checkpoint (a crash may have logged more).
-        let log = try TrainingLog(path: folder + "/log.csv", continuingAfter: resumeFile != nil ? startIteration : nil)
-        let progress = ProgressDisplay(total: totalIterations == Int.max ? nil : totalIterations, minutes: configuration.minutes)
+        let log = writes ? try TrainingLog(path: folder + "/log.csv", continuingAfter: resumeFile != nil ? startIteration : nil) : nil
+        let progress = writes ? ProgressDisplay(total: totalIterations == Int.max ? nil : totalIterations, minutes: configuration.minutes) : nil
+        let processCount = processes?.size ?? 1
         let validateEvery = configuration.validateEvery ?? 200
         let checkpointEvery = configuration.checkpointEvery ?? 200
         signal(SIGINT) { requestStop($0) }
@@ -204,13 +227,18 @@ final class TrainingRun {
         sigaddset(&stopSignals, SIGTERM)
         pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
 
-        FileHandle.standardError.write(Data("""
-        training \(graph.metadata["model"] ?? "network") (\(graph.parameterCount) parameters) on \(training.count) image(s), \
-        patches \(geometry.inputWidth)² → \(geometry.outputWidth)², batch \(batchSize), \(Threads.count) thread(s)\
-        \(graph.trainingPrecision == .bfloat16 ? ", bf16 mixed precision" : ""); run folder \(folder)\n
-        """.utf8))
+        let parallel = processCount > 1 ? " (\(batchSize / processCount) in each of \(processCount) processes)" : ""
+        if writes {
+            FileHandle.standardError.write(Data("""
+            training \(graph.metadata["model"] ?? "network") (\(graph.parameterCount) parameters) on \(training.count) image(s), \
+            patches \(geometry.inputWidth)² → \(geometry.outputWidth)², batch \(batchSize)\(parallel), \(Threads.count) thread(s)\
+            \(processCount > 1 ? " per process" : "")\(graph.trainingPrecision == .bfloat16 ? ", bf16 mixed precision" : ""); run folder \(folder)\n
+            """.utf8))
+        }
 
-        let prefetcher = BatchPrefetcher(capacity: 3, start: startIteration, workers: 1) { k in source.batch(k) }
+        // Every process draws the same batch k and trains on its own share of it.
+        let share = (processes?.rank ?? 0, processCount)
+        let prefetcher = BatchPrefetcher(capacity: 3, start: startIteration, workers: 1) { k in source.batch(k).share(share.0, of: share.1) }
         defer { prefetcher.stop() }
         var batches = PrefetchedBatches(prefetcher: prefetcher)
         let deadline = configuration.minutes.map { Date().timeIntervalSince1970 + $0 * 60 - state.elapsed }
@@ -218,6 +246,7 @@ final class TrainingRun {
         var trainerState = state
 
         func checkpoint() throws {
+            guard writes else { return }
             trainerState.iteration = trainer.iteration
             trainerState.elapsed = Date().timeIntervalSince1970 - started
             trainerState.firstLoss = trainer.firstLoss
@@ -228,7 +257,7 @@ final class TrainingRun {
         }
 
         func validate() throws {
-            guard !validation.isEmpty else { return }
+            guard writes, !validation.isEmpty else { return }
             let scores = try validation.map { sample -> Scores in
                 let probabilities = try tiling.segment(planarTensor(sample.raw))
                 return Scores(name: sample.name, foreground: foregroundProbability(probabilities), isProbability: true,
@@ -236,13 +265,13 @@ final class TrainingRun {
             }
             let mean = Scores(meanOf: scores)
             trainerState.validations.append(TrainerState.Validation(iteration: trainer.iteration, scores: mean))
-            log.validation(iteration: trainer.iteration, scores: mean)
+            log?.validation(iteration: trainer.iteration, scores: mean)
             if mean.randError < trainerState.bestRandError {
                 trainerState.bestRandError = mean.randError
                 trainerState.bestIteration = trainer.iteration
                 try ModelFile(graph: graph).write(to: folder + "/model.h5")
             }
-            progress.note(String(format: "validation at %d: pixel error %.4f, Rand error %.4f, IoU %.4f", trainer.iteration,
+            progress?.note(String(format: "validation at %d: pixel error %.4f, Rand error %.4f, IoU %.4f", trainer.iteration,
                                  mean.pixelError, mean.randError, mean.foregroundIoU)
                           + (trainerState.bestIteration == trainer.iteration ? " (best so far, saved model.h5)" : ""))
         }
@@ -250,26 +279,40 @@ final class TrainingRun {
         defer { state = trainerState }
         try trainer.train(source: &batches, iterations: totalIterations, deadline: deadline, shouldStop: { stopRequested }) { p in
             let elapsed = Date().timeIntervalSince1970 - started
-            log.step(iteration: p.iteration, seconds: elapsed, loss: p.loss, learningRate: p.learningRate)
+            log?.step(iteration: p.iteration, seconds: elapsed, loss: p.loss, learningRate: p.learningRate)
             trainerState.losses.append(TrainerState.Point(iteration: p.iteration, loss: p.loss))
-            progress.update(iteration: p.iteration, loss: p.loss, patchesPerSecond: p.patchesPerSecond, elapsed: elapsed)
+            progress?.update(iteration: p.iteration, loss: p.loss, patchesPerSecond: p.patchesPerSecond * Double(processCount), elapsed: elapsed)
             if p.iteration % validateEvery == 0 { try validate() }
             if p.iteration % checkpointEvery == 0 {
                 try checkpoint()
                 checkpointWritten = true
             }
         }
-        progress.finish()
+        progress?.finish()
         if trainer.iteration % validateEvery != 0 && trainer.iteration > startIteration { try validate() }
         try checkpoint()
         checkpointWritten = true
-        log.flush()
-        try TrainingReport(folder: folder, graph: graph, configuration: configuration, state: trainerState, validation: validation,
-                           tiling: tiling).write()
+        log?.flush()
+        if writes {
+            try TrainingReport(folder: folder, graph: graph, configuration: configuration, state: trainerState, validation: validation,
+                               tiling: tiling).write()
+        }
+        if let processes {
+            // The processes stopped together; a signal to any of them is the run's exit status.
+            let agreed = try processes.sum([stopRequested ? 1 : 0, Float(stopSignal)])
+            if agreed[0] > 0 {
+                stopRequested = true
+                stopSignal = Int32(agreed[1] / agreed[0])
+            }
+        }
+        guard writes else {
+            if stopRequested { throw ExitCode(128 + stopSignal) }
+            return
+        }
         if stopRequested {
             FileHandle.standardError.write(Data("""
             pixelwise: interrupted at iteration \(trainer.iteration): checkpoint saved in \(folder)/last.h5; \
-            continue with `pixelwise train --resume \(folder)`\n
+            continue with `\(processCount > 1 ? "mpirun -np \(processCount) " : "")pixelwise train --resume \(folder)`\n
             """.utf8))
             throw ExitCode(128 + stopSignal)
         }

@@ -98,3 +98,25 @@ public struct PatchBatchSource: Sendable {
                      classes: classes)
     }
 }
+
+extension Batch {
+    /// Share `part` of `parts` equal shares of the batch's patches (data-parallel training:
+    /// process r of n trains on share r, so the n processes together see exactly the batch one
+    /// process would). The batch size must be a multiple of `parts`.
+    public func share(_ part: Int, of parts: Int) -> Batch {
+        let size = raw.shape[0]
+        precondition(parts >= 1 && part >= 0 && part < parts && size % parts == 0, "batch of \(size): share \(part) of \(parts)")
+        if parts == 1 { return self }
+        let n = size / parts
+        func slice(_ t: Tensor) -> Tensor {
+            let per = t.count / size
+            var shape = t.shape.dims
+            shape[0] = n
+            let values = t.inLayout(.rowMajor).withUnsafeBufferPointer { Array($0[part * n * per ..< (part + 1) * n * per]) }
+            return Tensor(shape: Shape(shape), scalars: values)
+        }
+        let per = classes.count / size
+        return Batch(index: index, raw: slice(raw), labels: slice(labels),
+                     classes: Array(classes[part * n * per ..< (part + 1) * n * per]))
+    }
+}

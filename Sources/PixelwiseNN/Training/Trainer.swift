@@ -12,6 +12,11 @@ import Foundation
 ///
 /// A non-finite loss, or one above `explosionFactor` × the first loss of the run, throws
 /// `PixelwiseError.training` naming the iteration: continuing would only destroy the weights.
+///
+/// With `processes` (data-parallel training) every process runs this loop on its own share of
+/// the batch; the loss and the gradients are averaged over the processes before the checks and
+/// the optimiser step, and the decisions to stop (signal, deadline) and the schedule's length are
+/// agreed on, so that all processes stop together and their weights stay identical.
 public final class Trainer {
     public let graph: Graph
     public var loss: any Loss
@@ -28,6 +33,8 @@ public final class Trainer {
     public var explosionFactor: Float = 1e4
     /// The first loss seen (the reference for explosion); part of a resumable state.
     public var firstLoss: Float?
+    /// The other processes of a data-parallel run; nil for one process.
+    public var processes: (any ProcessGroup)?
 
     public init(graph: Graph, loss: any Loss, optimizer: any Optimizer, schedule: LearningRateSchedule, baseLearningRate: Float,
                 warmupIterations: Int = 0, accumulationSteps: Int = 1, gradientClipNorm: Float? = nil) {
@@ -39,6 +46,11 @@ public final class Trainer {
         self.warmupIterations = warmupIterations
         self.accumulationSteps = accumulationSteps
         self.gradientClipNorm = gradientClipNorm
+    }
+
+    /// A non-finite loss in words. Spelled out: Swift prints a NaN with its sign bit set as "-nan".
+    static func describe(_ value: Float) -> String {
+        value.isNaN ? "NaN (not a number)" : value > 0 ? "infinite" : "−infinite"
     }
 
     /// The learning rate of (0-based) iteration `i` of a run of `total`.
@@ -59,11 +71,11 @@ public final class Trainer {
             let (input, target) = try source.nextBatch()
             let output = try graph.forward(input, mode: .training)
             var (value, gradient) = try loss.evaluate(output, target)
-            guard value.isFinite else {
+            // With several processes the check waits for the averaged loss: one process stopping
+            // alone would leave the others waiting for it.
+            guard value.isFinite || processes != nil else {
                 graph.releaseActivations()
-                // Spelled out: Swift prints a NaN with its sign bit set as "-nan".
-                let what = value.isNaN ? "NaN (not a number)" : value > 0 ? "infinite" : "−infinite"
-                throw PixelwiseError.training("iteration \(iteration + 1): the loss is \(what); lower the learning rate or check the data")
+                throw PixelwiseError.training("iteration \(iteration + 1): the loss is \(Trainer.describe(value)); lower the learning rate or check the data")
             }
             if accumulationSteps > 1 { gradient.scale(by: 1 / Float(accumulationSteps)) }
             try graph.backward(gradient)
@@ -71,12 +83,19 @@ public final class Trainer {
             patches += input.shape[0]
         }
         graph.releaseActivations()
-        let value = sum / Float(accumulationSteps)
+        var value = sum / Float(accumulationSteps)
+        let parameters = graph.parameters
+        if let processes {
+            value = try processes.sum([value])[0] / Float(processes.size)
+            guard value.isFinite else {
+                throw PixelwiseError.training("iteration \(iteration + 1): the loss is \(Trainer.describe(value)) in at least one process; lower the learning rate or check the data")
+            }
+            try processes.averageGradients(parameters.map(\.parameter))
+        }
         if let first = firstLoss, first > 0, value > explosionFactor * first {
             throw PixelwiseError.training("iteration \(iteration + 1): the loss exploded to \(value) (first loss \(first)); lower the learning rate")
         }
         if firstLoss == nil { firstLoss = value }
-        let parameters = graph.parameters
         if let maxNorm = gradientClipNorm {
             let norm = clipGradientNorm(parameters, maxNorm: maxNorm)
             guard norm.isFinite else {
@@ -104,8 +123,8 @@ public final class Trainer {
         let start = DispatchTime.now().uptimeNanoseconds, startIteration = iteration
         var patches = 0
         while iteration < iterations {
-            if shouldStop() { return }
-            if let deadline, Date().timeIntervalSince1970 >= deadline { return }
+            var stop = shouldStop()
+            if let deadline, Date().timeIntervalSince1970 >= deadline { stop = true }
             var total: Int? = iterations
             if iterations == Int.max, let deadline {
                 let now = Date().timeIntervalSince1970
@@ -113,6 +132,14 @@ public final class Trainer {
                 let spent = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 total = done > 0 && spent > 0 ? iteration + Int(Double(done) / spent * max(deadline - now, 0)) + 1 : nil
             }
+            if let processes {
+                // Any process asked to stop: all stop. Process 0's clock sets the schedule's length.
+                let estimated = iterations == Int.max && deadline != nil
+                let agreed = try processes.sum([stop ? 1 : 0, processes.rank == 0 && estimated ? Float(total ?? -1) : 0])
+                stop = agreed[0] > 0
+                if estimated { total = agreed[1] < 0 ? nil : Int(agreed[1]) }
+            }
+            if stop { return }
             let result = try step(source: &source, total: total)
             patches += result.patches
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -34,13 +34,14 @@ struct CLI {
         return candidates.first { fm.isExecutableFile(atPath: $0.path) }?.path ?? candidates[0].path
     }()
 
-    /// Starts `pixelwise arguments…` in `folder`; call `wait` on the returned handle.
-    static func start(_ arguments: [String], in folder: String) throws -> Running {
+    /// Starts `pixelwise arguments…` in `folder`; call `wait` on the returned handle. With a
+    /// `launcher` (e.g. `mpirun -np 2`), runs `launcher… pixelwise arguments…` instead.
+    static func start(_ arguments: [String], in folder: String, launcher: [String] = [], environment extra: [String: String] = [:]) throws -> Running {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: launcher.first ?? executable)
+        process.arguments = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [executable] + arguments
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         environment["COLUMNS"] = "100"
         process.environment = environment
         let id = UUID().uuidString
@@ -58,6 +59,17 @@ struct CLI {
     /// Runs `pixelwise arguments…` in `folder` to the end (killed after `timeout` seconds).
     static func run(_ arguments: [String], in folder: String, timeout: Double = 120) throws -> Result {
         try start(arguments, in: folder).wait(timeout: timeout)
+    }
+
+    /// Open MPI's launcher, which scripts/install-deps installs.
+    static let mpirun = "/usr/bin/mpirun"
+
+    /// Runs `mpirun -np processes pixelwise arguments…` in `folder`. Open MPI refuses to start as
+    /// root unless told that is intended (containers and CI run as root); `--oversubscribe` lets
+    /// a test start more processes than the machine has cores.
+    static func runUnderMPI(processes: Int, _ arguments: [String], in folder: String, timeout: Double = 120) throws -> Result {
+        try start(arguments, in: folder, launcher: [mpirun, "-np", String(processes), "--oversubscribe"],
+                  environment: ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"]).wait(timeout: timeout)
     }
 
     /// A started process.

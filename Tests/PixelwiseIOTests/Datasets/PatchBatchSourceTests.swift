@@ -44,6 +44,25 @@ import PixelwiseCore
         #expect(source.batch(3).raw.scalars != raw)
     }
 
+    /// Data-parallel training: process r of n takes patches r·B/n ..< (r+1)·B/n of the same batch,
+    /// so the shares of all processes, in order, are the batch.
+    @Test func sharesOfABatchAreItsPatchesInOrder() throws {
+        let g = try PatchGeometry(input: 8, output: 4)
+        let source = try PatchBatchSource(samples: [Self.sample], geometry: g, batchSize: 4, seed: 5)
+        let whole = source.batch(7)
+        let halves = (0..<2).map { whole.share($0, of: 2) }
+        #expect(halves.map(\.raw.shape) == [[2, 1, 8, 8], [2, 1, 8, 8]])
+        #expect(halves.map(\.labels.shape) == [[2, 4, 4], [2, 4, 4]])
+        #expect(halves.flatMap(\.raw.scalars) == whole.raw.scalars)
+        #expect(halves.flatMap(\.labels.scalars) == whole.labels.scalars)
+        #expect(halves.flatMap(\.classes) == whole.classes)
+        #expect(halves.allSatisfy { $0.index == 7 })
+        let quarters = (0..<4).map { whole.share($0, of: 4) }
+        #expect(quarters[2].raw.scalars == Array(whole.raw.scalars[128..<192]))
+        #expect(quarters[3].classes == Array(whole.classes[48..<64]))
+        #expect(whole.share(0, of: 1).raw.scalars == whole.raw.scalars)
+    }
+
     @Test func prefetcherGivesTheSynchronousBatches() throws {
         let g = try PatchGeometry(input: 24, output: 16)
         let big = makeSample(width: 40, height: 32, raw: { x, y in Float((x * 7 + y * 3) % 17) / 17 }, label: { x, _ in x < 4 ? 1 : 0 })
