@@ -36,6 +36,8 @@ struct Pixelwise: ParsableCommand {
 struct ComputeOptions: ParsableArguments {
     @Option(help: "Threads for oneDNN and Pixelwise's own loops (default: all cores).")
     var threads: Int?
+    @Flag(help: "Fast mode: run fp32 3×3 convolutions by Winograd F(4×4, 3×3) (fewer multiplications; results within ≈1e-5 of the direct convolution's range).")
+    var winograd = false
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
@@ -43,5 +45,10 @@ struct ComputeOptions: ParsableArguments {
 
     func apply() {
         if let threads { Threads.set(threads) }
+    }
+
+    /// Sets the inference options on a network about to run.
+    func configure(_ graph: Graph) {
+        graph.winogradInference = winograd
     }
 }

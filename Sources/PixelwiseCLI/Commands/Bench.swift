@@ -65,6 +65,7 @@ struct Bench: ParsableCommand {
         let precision = self.precision.checkedForThisCPU()
         graph.inferenceStrategy = layerByLayer ? .layerByLayer : .planned(precision)
         graph.trainingPrecision = precision
+        compute.configure(graph)
         if let saveModel { try ModelFile(graph: graph).write(to: saveModel) }
         let inputShape = Shape([batch, graph.inputChannels, input, input])
         let shapes = try graph.shapes(for: inputShape)
@@ -81,6 +82,7 @@ struct Bench: ParsableCommand {
         summary["model"] = modelFile ?? model
         summary["threads"] = Threads.count
         summary["precision"] = precision.rawValue
+        summary["winograd"] = compute.winograd
         summary["peak_rss_bytes"] = peakResidentBytes()
         if json {
             let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
@@ -247,6 +249,7 @@ struct Bench: ParsableCommand {
         }
         let mode = s["mode"] as! String, seconds = s["seconds_per_iteration"] as! Double
         var line = "\(s["model"]!) \(mode) \(s["precision"]!)"
+        if s["winograd"] as? Bool == true { line += " winograd" }
         if mode == "tiled" {
             line += String(format: ": %d slice(s) of %d², tiles %d² → %d² (%d per slice); one %d² tile alone: %.1f kpx/s", slices,
                            s["image"] as! Int, s["input"] as! Int, s["output"] as! Int, s["tiles_per_slice"] as! Int, input,

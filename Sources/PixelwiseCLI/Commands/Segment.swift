@@ -49,6 +49,7 @@ struct Segment: ParsableCommand {
         compute.apply()
         let graph = try ModelFile.read(from: model).makeGraph(path: model)
         graph.inferenceStrategy = .planned(precision.checkedForThisCPU())
+        compute.configure(graph)
         let tileSize = tile ?? TiledSegmenter.tileSize(for: graph, memoryBudget: memory << 20)
         let segmenter = try TiledSegmenter(graph: graph, tile: tileSize, overlap: overlap)
         let classes = try graph.outputShape(for: [1, graph.inputChannels, segmenter.inputTile, segmenter.inputTile])[1]

@@ -29,6 +29,8 @@ public final class InferenceProgram {
     private var arena: UnsafeMutableRawPointer?
     private var memories: [Memory] = []
     private var scratch: UnsafeMutableRawPointer?
+    /// The Winograd steps' shared workspace (they run one after another).
+    private var winogradWorkspace: UnsafeMutablePointer<Float>?
     private var inputReorders: [Layout: Primitive] = [:]
     private var outputReorder: Primitive?
     /// Bytes of the activation arena and of the shared scratchpad (after `finalize`).
@@ -48,6 +50,10 @@ public final class InferenceProgram {
 
     public var input: Value { Value(index: 0) }
     public var stepNames: [String] { steps.map(\.name) }
+    /// The steps that run by Winograd F(4×4, 3×3).
+    public var winogradStepNames: [String] {
+        steps.filter { if case .winograd = $0.action { return true } else { return false } }.map(\.name)
+    }
 
     static func layout(for shape: Shape) -> Layout { shape.rank >= 3 ? .channelsLast : .rowMajor }
 
@@ -78,12 +84,35 @@ public final class InferenceProgram {
         return (v, WeightedStep(index: steps.count - 1))
     }
 
+    /// A 3×3, stride-1 convolution by Winograd F(4×4, 3×3) (`WinogradConvolution`; fp32 only),
+    /// with optional fused ReLU. Weights by `setWeights`, like `convolution`.
+    public func winogradConvolution(_ x: Value, weightShape: Shape, hasBias: Bool, outputShape: Shape, geometry: ConvolutionGeometry,
+                                    relu: Bool, name: String) -> (Value, WeightedStep) {
+        precondition(precision == .float32 && weightShape.rank == 4 && WinogradConvolution.applies(kernel: weightShape.spatial, geometry: geometry),
+                     "\(name): Winograd F(4×4, 3×3) needs an fp32 3×3 stride-1 convolution")
+        let kernel = WinogradConvolution(inputChannels: weightShape[1], outputChannels: weightShape[0], relu: relu)
+        let step = ProgramStep(name: name, inputs: [x.index],
+                               action: .winograd(kernel, padTop: geometry.paddingLow[0], padLeft: geometry.paddingLow[1]))
+        step.weights = WeightSpec(shape: weightShape, transposed: false, hasBias: hasBias)
+        let v = append(step, shape: outputShape)
+        return (v, WeightedStep(index: steps.count - 1))
+    }
+
     /// Reorders `weight` (PyTorch's OIHW, or IOHW when transposed) into the step's chosen format
     /// and precision, and keeps `bias` (fp32). Call again whenever the parameters change.
     public func setWeights(_ step: WeightedStep, weight: Tensor, bias: Tensor?) {
         let s = steps[step.index]
-        guard let spec = s.weights, case .primitive(let p, _) = s.action else { preconditionFailure("setWeights on a step without weights") }
+        guard let spec = s.weights else { preconditionFailure("setWeights on a step without weights") }
         precondition(weight.shape == spec.shape && (bias != nil) == spec.hasBias, "setWeights: \(weight.shape) for \(spec.shape)")
+        if case .winograd(let kernel, _, _) = s.action {
+            let w = weight.inLayout(.rowMajor), b = bias?.inLayout(.rowMajor)
+            w.withUnsafeBufferPointer { wp in
+                if let b { b.withUnsafeBufferPointer { kernel.setWeights(wp.baseAddress!, bias: $0.baseAddress!) } } else { kernel.setWeights(wp.baseAddress!, bias: nil) }
+            }
+            s.winogradWeightsSet = true
+            return
+        }
+        guard case .primitive(let p, _) = s.action else { preconditionFailure("setWeights on a step without weights") }
         let target = p.memoryDescriptor(dnnl_query_weights_md)
         let user = Memory(ConvolutionKernel.weightDescriptor(weight.shape, transposed: spec.transposed),
                           pointer: UnsafeMutableRawPointer(weight.storage.pointer))
@@ -171,6 +200,17 @@ public final class InferenceProgram {
             }
         }
         scratch = InferenceProgram.allocate(scratchpadBytes)
+        var winogradFloats = 0
+        for step in steps {
+            if case .winograd(let kernel, _, _) = step.action {
+                let out = shapes[step.output]
+                winogradFloats = max(winogradFloats, kernel.workspaceFloats(totalTiles: out[0] * ((out[2] + 3) / 4) * ((out[3] + 3) / 4)))
+            }
+        }
+        if winogradFloats > 0 {
+            winogradWorkspace = InferenceProgram.allocate(winogradFloats * 4).bindMemory(to: Float.self, capacity: winogradFloats)
+            scratchpadBytes += winogradFloats * 4
+        }
         for step in steps {
             if case .primitive(let p, _) = step.action {
                 var md = p.memoryDescriptor(dnnl_query_scratchpad_md)
@@ -232,6 +272,12 @@ public final class InferenceProgram {
             var args = zip(sourceArguments, step.inputs).map { ($0, memories[$1]) } + [(DNNL_ARG_DST, out)] + step.constants
             if let s = step.scratchpad { args.append((DNNL_ARG_SCRATCHPAD, s)) }
             p.execute(args)
+        case .winograd(let kernel, let padTop, let padLeft):
+            precondition(step.winogradWeightsSet, "\(step.name): setWeights was not called")
+            let x = shapes[step.inputs[0]], y = shapes[step.output]
+            kernel.forward(UnsafePointer(memories[step.inputs[0]].pointer.assumingMemoryBound(to: Float.self)), batch: x[0], height: x[2], width: x[3],
+                           padTop: padTop, padLeft: padLeft, into: out.pointer.assumingMemoryBound(to: Float.self),
+                           outputHeight: y[2], outputWidth: y[3], workspace: winogradWorkspace!)
         case .upsampleNearest(let factor):
             CopyKernels.upsampleNearest(from: memories[step.inputs[0]].pointer, shape: shapes[step.inputs[0]], factor: factor,
                                         into: out.pointer, elementBytes: precision.bytes)
@@ -257,6 +303,7 @@ public final class InferenceProgram {
         for step in steps { step.scratchpad = nil }
         if let arena { free(arena) }
         if let scratch { free(scratch) }
+        if let winogradWorkspace { free(winogradWorkspace) }
     }
 }
 
@@ -272,6 +319,8 @@ final class ProgramStep {
     enum Action {
         /// A oneDNN primitive; `sourceArguments` name the inputs' argument slots, the output is DST.
         case primitive(Primitive, sourceArguments: [Int32])
+        /// A Winograd 3×3 convolution; the zero padding before the first row and column.
+        case winograd(WinogradConvolution, padTop: Int, padLeft: Int)
         case upsampleNearest(factor: [Int])
         case mergeCrop
         case fallback(([Tensor]) throws -> Tensor)
@@ -285,6 +334,7 @@ final class ProgramStep {
     /// Weights and bias in the primitive's formats.
     var constants: [(Int32, Memory)] = []
     var scratchpad: Memory?
+    var winogradWeightsSet = false
 
     init(name: String, inputs: [Int], action: Action) {
         self.name = name
@@ -292,5 +342,8 @@ final class ProgramStep {
         self.action = action
     }
 
-    var constantBytes: Int { constants.reduce(0) { $0 + Descriptor.size($1.1.descriptor) } }
+    var constantBytes: Int {
+        if case .winograd(let k, _, _) = action { return 36 * k.inputChannels * k.outputChannels * 4 + k.outputChannels * 4 }
+        return constants.reduce(0) { $0 + Descriptor.size($1.1.descriptor) }
+    }
 }

@@ -44,6 +44,11 @@ public final class Graph {
     /// weights, activations and gradients; bf16 operands with fp32 accumulation inside each
     /// convolution — `ConvolutionKernel.trainingMath`). Inference follows `inferenceStrategy`.
     public var trainingPrecision: Precision = .float32
+    /// Planned fp32 inference runs 3×3 stride-1 convolutions by Winograd F(4×4, 3×3)
+    /// (`InferencePlan`): an opt-in fast mode, rounding differences ~1e-5 of the output's range.
+    public var winogradInference = false {
+        didSet { if winogradInference != oldValue { plans = [] } }
+    }
 
     /// The most recently used plans (at most two input shapes are kept: each holds an arena).
     private var plans: [InferencePlan] = []
@@ -57,7 +62,7 @@ public final class Graph {
             plans.append(plan)
             return plan
         }
-        let plan = try InferencePlan(graph: self, inputShape: inputShape, precision: precision)
+        let plan = try InferencePlan(graph: self, inputShape: inputShape, precision: precision, winograd: winogradInference)
         plans.append(plan)
         if plans.count > 2 { plans.removeFirst() }
         return plan

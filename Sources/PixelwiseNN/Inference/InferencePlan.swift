@@ -13,6 +13,10 @@
 ///   activations: native steps. Dropout is the identity. Anything else runs the layer's own
 ///   `forward` on fp32 copies of its inputs (a fallback step).
 ///
+/// With `winograd`, fp32 3×3 stride-1 convolutions with at least 16 input and output channels
+/// (and no activation but ReLU) run by Winograd F(4×4, 3×3) (`WinogradConvolution`) instead of
+/// oneDNN's direct kernel: an opt-in fast mode, results within ~1e-5 of the output's range.
+///
 /// The folded, reordered weights are refreshed before a run whenever a parameter or batch-norm
 /// statistic the plan depends on has changed (`Parameter.version`).
 public final class InferencePlan {
@@ -26,7 +30,7 @@ public final class InferencePlan {
     public var precision: Precision { program.precision }
     public var inputShape: Shape { program.inputShape }
 
-    public init(graph: Graph, inputShape: Shape, precision: Precision = .float32) throws {
+    public init(graph: Graph, inputShape: Shape, precision: Precision = .float32, winograd: Bool = false) throws {
         let shapes = try graph.shapes(for: inputShape)
         let nodes = graph.nodes
         program = InferenceProgram(inputShape: inputShape, precision: precision)
@@ -65,9 +69,15 @@ public final class InferencePlan {
             default: preconditionFailure("emitConvolution on \(nodes[i].layer.kind)")
             }
             let outShape = Shape([sourceShape[0], outChannels] + (try nodes[i].layer.outputShape(for: [sourceShape]).spatial))
-            let (v, step) = try program.convolution(source, weightShape: weight.shape, hasBias: bias != nil || bn != nil,
-                                                    outputShape: outShape, geometry: geometry, transposed: transposed,
-                                                    activation: activation, name: name)
+            let useWinograd = winograd && precision == .float32 && !transposed && weight.shape.rank == 4
+                && WinogradConvolution.applies(kernel: weight.shape.spatial, geometry: geometry)
+                && weight.shape[0] >= 16 && weight.shape[1] >= 16 && (activation == nil || activation == .relu)
+            let (v, step) = useWinograd
+                ? program.winogradConvolution(source, weightShape: weight.shape, hasBias: bias != nil || bn != nil, outputShape: outShape,
+                                              geometry: geometry, relu: activation == .relu, name: name)
+                : try program.convolution(source, weightShape: weight.shape, hasBias: bias != nil || bn != nil,
+                                          outputShape: outShape, geometry: geometry, transposed: transposed,
+                                          activation: activation, name: name)
             let program = self.program
             weightUpdates.append {
                 if let bn {

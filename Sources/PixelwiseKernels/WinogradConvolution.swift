@@ -1,0 +1,213 @@
+import CDNNL
+
+/// 3×3 convolution (stride 1, no dilation) for inference by Winograd's minimal filtering
+/// F(4×4, 3×3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016).
+///
+/// Why: on CPUs without AVX-512 oneDNN 2.6 has no Winograd kernel, and its direct convolution
+/// is what PyTorch runs too. F(4×4, 3×3) computes a 4×4 output tile from a 6×6 input tile with
+/// 36 multiplications per input/output channel pair instead of 144, so the work that dominates a
+/// wide layer, a matrix product per tile position, shrinks 4×:
+///
+///   Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A      per tile d (6×6), kernel g (3×3), output Y (4×4),
+///
+/// and summed over input channels that is, for each of the 36 positions p of the 6×6 transform,
+/// M_p = V_p · U_p with V_p [tiles × Cin] (transformed inputs), U_p [Cin × Cout] (transformed
+/// weights, computed once by `setWeights`); one SGEMM each, on oneDNN. The input and output
+/// transforms are a few additions per value, done here over channel vectors (channels-last data).
+/// The price is rounding: transforms with coefficients up to 8 lose a few bits, so results agree
+/// with direct convolution to about 1e-5 of the output's range (tests check it), which is why it
+/// is an opt-in fast mode.
+///
+/// Activations are channels-last (NHWC), fp32. Bias and ReLU are fused into the output transform.
+public final class WinogradConvolution {
+    public let inputChannels: Int
+    public let outputChannels: Int
+    public let relu: Bool
+    /// U[p][ci][co], p = 6·i + j over the 6×6 transform.
+    private var transformedWeights: [Float]
+    private var bias: [Float]
+
+    public init(inputChannels: Int, outputChannels: Int, relu: Bool) {
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.relu = relu
+        transformedWeights = [Float](repeating: 0, count: 36 * inputChannels * outputChannels)
+        bias = [Float](repeating: 0, count: outputChannels)
+    }
+
+    /// Whether a convolution can run here: 3×3 kernel, stride 1, no dilation, 2-D.
+    public static func applies(kernel: [Int], geometry: ConvolutionGeometry) -> Bool {
+        kernel == [3, 3] && geometry.stride == [1, 1] && geometry.dilation == [1, 1]
+    }
+
+    /// Transforms `weight` (OIHW, [Cout, Cin, 3, 3]) into U = G g Gᵀ, in double precision.
+    public func setWeights(_ weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?) {
+        let g: [[Double]] = [[0.25, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
+                             [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
+        let cin = inputChannels, cout = outputChannels
+        for co in 0..<cout {
+            for ci in 0..<cin {
+                let k = weight + (co * cin + ci) * 9
+                // t = G · k (6×3), then U = t · Gᵀ (6×6).
+                var t = [Double](repeating: 0, count: 18)
+                for i in 0..<6 { for b in 0..<3 { t[i * 3 + b] = (0..<3).reduce(0) { $0 + g[i][$1] * Double(k[$1 * 3 + b]) } } }
+                for i in 0..<6 {
+                    for j in 0..<6 {
+                        let u = (0..<3).reduce(0) { $0 + t[i * 3 + $1] * g[j][$1] }
+                        transformedWeights[((i * 6 + j) * cin + ci) * cout + co] = Float(u)
+                    }
+                }
+            }
+        }
+        for co in 0..<cout { self.bias[co] = bias?[co] ?? 0 }
+    }
+
+    /// Tiles transformed together: enough to keep the SGEMMs efficient, few enough that one
+    /// block's transformed inputs and products (36 · T · (Cin + Cout) floats) stay near the caches.
+    public func tilesPerBlock(totalTiles: Int) -> Int {
+        let budget = 3 << 20  // floats
+        return max(8, min(totalTiles, budget / (36 * (inputChannels + outputChannels))))
+    }
+
+    /// Floats of workspace `forward` needs for a batch with `totalTiles` tiles.
+    public func workspaceFloats(totalTiles: Int) -> Int {
+        let t = tilesPerBlock(totalTiles: totalTiles)
+        return 36 * t * (inputChannels + outputChannels) + inputChannels
+    }
+
+    /// y = conv(x) (+ bias, ReLU): x [N, H, W, Cin] channels-last, y [N, outH, outW, Cout], where
+    /// output pixel (oy, ox) reads input rows oy − padTop … oy − padTop + 2 (zeros outside).
+    public func forward(_ x: UnsafePointer<Float>, batch n: Int, height h: Int, width w: Int, padTop: Int, padLeft: Int,
+                        into y: UnsafeMutablePointer<Float>, outputHeight oh: Int, outputWidth ow: Int,
+                        workspace: UnsafeMutablePointer<Float>) {
+        let cin = inputChannels, cout = outputChannels
+        let tilesY = (oh + 3) / 4, tilesX = (ow + 3) / 4, perImage = tilesY * tilesX, total = n * perImage
+        let block = tilesPerBlock(totalTiles: total)
+        let v = workspace, m = workspace + 36 * block * cin
+        let zeros = workspace + 36 * block * (cin + cout)
+        zeros.initialize(repeating: 0, count: cin)
+        let threads = Threads.count
+        transformedWeights.withUnsafeBufferPointer { u in
+            bias.withUnsafeBufferPointer { bias in
+                var first = 0
+                while first < total {
+                    let count = min(block, total - first)
+                    // 1. Input transform, tile by tile: V[p][τ][ci] = (Bᵀ d B)[p].
+                    parallelChunks(count, threads) { range in
+                        var scratch = [Float](repeating: 0, count: 36 * cin)
+                        scratch.withUnsafeMutableBufferPointer { t in
+                            var rows = [UnsafePointer<Float>](repeating: UnsafePointer(zeros), count: 36)
+                            for tau in range {
+                                let tile = first + tau, image = tile / perImage, ty = (tile % perImage) / tilesX, tx = tile % tilesX
+                                let y0 = 4 * ty - padTop, x0 = 4 * tx - padLeft
+                                for i in 0..<6 {
+                                    for j in 0..<6 {
+                                        let yy = y0 + i, xx = x0 + j
+                                        rows[i * 6 + j] = yy >= 0 && yy < h && xx >= 0 && xx < w
+                                            ? x + ((image * h + yy) * w + xx) * cin : UnsafePointer(zeros)
+                                    }
+                                }
+                                let tp = t.baseAddress!
+                                // Columns: t[i][j] = Σ_k Bᵀ[i][k] d[k][j].
+                                for j in 0..<6 {
+                                    WinogradConvolution.inputTransform(rows[j], rows[6 + j], rows[12 + j], rows[18 + j], rows[24 + j], rows[30 + j],
+                                                                       tp + j * cin, tp + (6 + j) * cin, tp + (12 + j) * cin,
+                                                                       tp + (18 + j) * cin, tp + (24 + j) * cin, tp + (30 + j) * cin, cin)
+                                }
+                                // Rows: V[i][j] = Σ_k t[i][k] Bᵀ[j][k].
+                                for i in 0..<6 {
+                                    let r = tp + i * 6 * cin
+                                    func out(_ j: Int) -> UnsafeMutablePointer<Float> { v + ((i * 6 + j) * block + tau) * cin }
+                                    WinogradConvolution.inputTransform(r, r + cin, r + 2 * cin, r + 3 * cin, r + 4 * cin, r + 5 * cin,
+                                                                       out(0), out(1), out(2), out(3), out(4), out(5), cin)
+                                }
+                            }
+                        }
+                    }
+                    // 2. One product per transform position: M_p [count × Cout] = V_p [count × Cin] · U_p [Cin × Cout].
+                    for p in 0..<36 {
+                        _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), Int64(count), Int64(cout), Int64(cin), 1,
+                                       v + p * block * cin, Int64(cin), u.baseAddress! + p * cin * cout, Int64(cout), 0,
+                                       m + p * block * cout, Int64(cout))
+                    }
+                    // 3. Output transform, bias, ReLU: Y = Aᵀ M A, written where it falls inside the output.
+                    parallelChunks(count, threads) { range in
+                        var scratch = [Float](repeating: 0, count: 24 * cout + 4 * cout)
+                        scratch.withUnsafeMutableBufferPointer { s in
+                            let sp = s.baseAddress!, rowOut = sp + 24 * cout
+                            for tau in range {
+                                let tile = first + tau, image = tile / perImage, ty = (tile % perImage) / tilesX, tx = tile % tilesX
+                                func mp(_ i: Int, _ j: Int) -> UnsafePointer<Float> { UnsafePointer(m + ((i * 6 + j) * block + tau) * cout) }
+                                // Rows of M → s[i][0..3] (6×4).
+                                for i in 0..<6 {
+                                    WinogradConvolution.outputTransform(mp(i, 0), mp(i, 1), mp(i, 2), mp(i, 3), mp(i, 4), mp(i, 5),
+                                                                        sp + (i * 4) * cout, sp + (i * 4 + 1) * cout,
+                                                                        sp + (i * 4 + 2) * cout, sp + (i * 4 + 3) * cout, cout)
+                                }
+                                // Columns of s → output rows.
+                                for j in 0..<4 {
+                                    let xx = 4 * tx + j
+                                    guard xx < ow else { continue }
+                                    func sv(_ i: Int) -> UnsafePointer<Float> { UnsafePointer(sp + (i * 4 + j) * cout) }
+                                    WinogradConvolution.outputTransform(sv(0), sv(1), sv(2), sv(3), sv(4), sv(5),
+                                                                        rowOut, rowOut + cout, rowOut + 2 * cout, rowOut + 3 * cout, cout)
+                                    for i in 0..<4 {
+                                        let yy = 4 * ty + i
+                                        guard yy < oh else { continue }
+                                        let dst = y + ((image * oh + yy) * ow + xx) * cout, src = rowOut + i * cout
+                                        if relu {
+                                            for c in 0..<cout { dst[c] = max(src[c] + bias[c], 0) }
+                                        } else {
+                                            for c in 0..<cout { dst[c] = src[c] + bias[c] }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    first += count
+                }
+            }
+        }
+    }
+
+    /// y = Bᵀ x for six channel vectors (Bᵀ's rows: interpolation at 0, ±1, ±2 and ∞).
+    @inline(__always)
+    static func inputTransform(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ x2: UnsafePointer<Float>,
+                               _ x3: UnsafePointer<Float>, _ x4: UnsafePointer<Float>, _ x5: UnsafePointer<Float>,
+                               _ y0: UnsafeMutablePointer<Float>, _ y1: UnsafeMutablePointer<Float>, _ y2: UnsafeMutablePointer<Float>,
+                               _ y3: UnsafeMutablePointer<Float>, _ y4: UnsafeMutablePointer<Float>, _ y5: UnsafeMutablePointer<Float>,
+                               _ n: Int) {
+        for c in 0..<n {
+            let a0 = x0[c], a1 = x1[c], a2 = x2[c], a3 = x3[c], a4 = x4[c], a5 = x5[c]
+            y0[c] = 4 * a0 - 5 * a2 + a4
+            y1[c] = a3 + a4 - 4 * (a1 + a2)
+            y2[c] = a4 - a3 + 4 * (a1 - a2)
+            y3[c] = a4 - a2 + 2 * (a3 - a1)
+            y4[c] = a4 - a2 + 2 * (a1 - a3)
+            y5[c] = 4 * a1 - 5 * a3 + a5
+        }
+    }
+
+    /// y = Aᵀ x for six channel vectors, four results.
+    @inline(__always)
+    static func outputTransform(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ x2: UnsafePointer<Float>,
+                                _ x3: UnsafePointer<Float>, _ x4: UnsafePointer<Float>, _ x5: UnsafePointer<Float>,
+                                _ y0: UnsafeMutablePointer<Float>, _ y1: UnsafeMutablePointer<Float>, _ y2: UnsafeMutablePointer<Float>,
+                                _ y3: UnsafeMutablePointer<Float>, _ n: Int) {
+        for c in 0..<n {
+            let a1 = x1[c], a2 = x2[c], a3 = x3[c], a4 = x4[c]
+            let s12 = a1 + a2, d12 = a1 - a2, s34 = a3 + a4, d34 = a3 - a4
+            y0[c] = x0[c] + s12 + s34
+            y1[c] = d12 + 2 * d34
+            y2[c] = s12 + 4 * s34
+            y3[c] = d12 + 8 * d34 + x5[c]
+        }
+    }
+}
+
+/// Runs `body` on `threads` contiguous ranges of 0..<count at once (each range once).
+func parallelChunks(_ count: Int, _ threads: Int, _ body: (Range<Int>) -> Void) {
+    let workers = max(1, min(threads, count))
+    parallelFor(workers) { w in body(count * w / workers ..< count * (w + 1) / workers) }
+}
