@@ -42,19 +42,29 @@ public final class WinogradConvolution {
 
     /// Transforms `weight` (OIHW, [Cout, Cin, 3, 3]) into U = G g Gᵀ, in double precision.
     public func setWeights(_ weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?) {
-        let g: [[Double]] = [[0.25, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
-                             [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
+        // G's rows; U[i][j] = Σ_a Σ_b G[i][a] g[a][b] G[j][b].
+        let g: [Double] = [0.25, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+                           1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1]
         let cin = inputChannels, cout = outputChannels
-        for co in 0..<cout {
-            for ci in 0..<cin {
-                let k = weight + (co * cin + ci) * 9
-                // t = G · k (6×3), then U = t · Gᵀ (6×6).
+        transformedWeights.withUnsafeMutableBufferPointer { u in
+            let box = UncheckedBox(u.baseAddress!)
+            parallelChunks(cout, Threads.count) { range in
                 var t = [Double](repeating: 0, count: 18)
-                for i in 0..<6 { for b in 0..<3 { t[i * 3 + b] = (0..<3).reduce(0) { $0 + g[i][$1] * Double(k[$1 * 3 + b]) } } }
-                for i in 0..<6 {
-                    for j in 0..<6 {
-                        let u = (0..<3).reduce(0) { $0 + t[i * 3 + $1] * g[j][$1] }
-                        transformedWeights[((i * 6 + j) * cin + ci) * cout + co] = Float(u)
+                for co in range {
+                    for ci in 0..<cin {
+                        let k = weight + (co * cin + ci) * 9
+                        // t = G · k (6×3), then U = t · Gᵀ (6×6).
+                        for i in 0..<6 {
+                            for b in 0..<3 {
+                                t[i * 3 + b] = g[i * 3] * Double(k[b]) + g[i * 3 + 1] * Double(k[3 + b]) + g[i * 3 + 2] * Double(k[6 + b])
+                            }
+                        }
+                        for i in 0..<6 {
+                            for j in 0..<6 {
+                                let v = t[i * 3] * g[j * 3] + t[i * 3 + 1] * g[j * 3 + 1] + t[i * 3 + 2] * g[j * 3 + 2]
+                                box.value[((i * 6 + j) * cin + ci) * cout + co] = Float(v)
+                            }
+                        }
                     }
                 }
             }
