@@ -135,10 +135,17 @@ public final class WinogradConvolution {
                         }
                     }
                     // 2. One product per transform position: M_p [count × Cout] = V_p [count × Cin] · U_p [Cin × Cout].
-                    for p in 0..<36 {
-                        _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), Int64(count), Int64(cout), Int64(cin), 1,
-                                       v + p * block * cin, Int64(cin), u.baseAddress! + p * cin * cout, Int64(cout), 0,
-                                       m + p * block * cout, Int64(cout))
+                    // The 36 products are shared out among the threads, each run single-threaded:
+                    // one fork and join per block instead of one per product.
+                    parallelChunks(36, threads) { positions in
+                        if threads > 1 { pw_omp_set_num_threads(1) }
+                        for p in positions {
+                            _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), Int64(count), Int64(cout), Int64(cin), 1,
+                                           v + p * block * cin, Int64(cin), u.baseAddress! + p * cin * cout, Int64(cout), 0,
+                                           m + p * block * cout, Int64(cout))
+                        }
+                        // The calling thread takes part too: give it back its thread count.
+                        if threads > 1 { pw_omp_set_num_threads(Int32(threads)) }
                     }
                     // 3. Output transform, bias, ReLU: Y = Aᵀ M A, written where it falls inside the output.
                     parallelChunks(count, threads) { range in
