@@ -33,7 +33,7 @@ public final class InferencePlan {
     public var precision: Precision { program.precision }
     public var inputShape: Shape { program.inputShape }
 
-    public static let winogradMinimumInputChannels = 128
+    public static let winogradMinimumInputChannels = 64
 
     public init(graph: Graph, inputShape: Shape, precision: Precision = .float32, winograd: Bool = false,
                 winogradMinimumInputChannels: Int = InferencePlan.winogradMinimumInputChannels) throws {
