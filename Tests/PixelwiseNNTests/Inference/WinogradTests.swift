@@ -73,8 +73,8 @@ import Testing
         let input = Tensor.random([1, 2, 30, 26], seed: 22)
         let expected = try InferencePlanTests.reference(g, input)
         let direct = try g.forward(input, mode: .inference)
-        // From 16 input channels (the default, 128, would leave this small network direct).
-        let plan = try InferencePlan(graph: g, inputShape: input.shape, winograd: true, winogradMinimumInputChannels: 16)
+        // From 16 channels (the default, 32, would leave this small network direct).
+        let plan = try InferencePlan(graph: g, inputShape: input.shape, winograd: true, winogradMinimumChannels: 16)
         // c1 has 2 input channels; c4 ends in a sigmoid, which the output transform does not fuse.
         #expect(plan.program.winogradStepNames == ["c2+c2.bn+c2.relu", "c3+c3.relu"])
         let y = try plan.run(input)
