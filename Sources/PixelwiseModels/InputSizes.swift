@@ -14,8 +14,8 @@ extension Graph {
         var shapes: [Shape] = []
         for node in nodes {
             let ins = node.inputs.map { $0 == Graph.inputIndex ? input : shapes[$0] }
-            if let (kernel, stride) = Graph.downsampling(node.layer), let w = ins[0].spatial.first(where: { $0 % stride != 0 }) {
-                throw PixelwiseError.shapeMismatch("\(node.name): pooling input \(w) is not divisible by its kernel \(kernel) and stride \(stride)")
+            if let strides = Graph.downsampling(node.layer), let (w, stride) = zip(ins[0].spatial, strides).first(where: { $0 % $1 != 0 }) {
+                throw PixelwiseError.shapeMismatch("\(node.name): pooling input \(w) is not divisible by its kernel \(stride) and stride \(stride)")
             }
             do { shapes.append(try node.layer.outputShape(for: ins)) } catch let error as PixelwiseError {
                 throw PixelwiseError.shapeMismatch("\(node.name): \(error.description)")
@@ -24,18 +24,19 @@ extension Graph {
         return shapes
     }
 
-    /// (kernel, stride) of a down-sampling pooling layer: stride = kernel > 1, no kernel stride.
-    static func downsampling(_ layer: any Layer) -> (Int, Int)? {
+    /// The per-axis strides of a down-sampling pooling layer: stride = kernel, some axis > 1, no kernel
+    /// stride (anisotropic 3-D pooling has 1 in depth).
+    static func downsampling(_ layer: any Layer) -> [Int]? {
         if let p = layer as? MaxPooling, p.configuration.dilation.allSatisfy({ $0 == 1 }), p.configuration.stride == p.configuration.kernelSize,
-           let s = p.configuration.stride.first, s > 1 { return (s, s) }
+           p.configuration.stride.contains(where: { $0 > 1 }) { return p.configuration.stride }
         if let p = layer as? AveragePooling, p.configuration.stride == p.configuration.kernelSize,
-           let s = p.configuration.stride.first, s > 1 { return (s, s) }
+           p.configuration.stride.contains(where: { $0 > 1 }) { return p.configuration.stride }
         return nil
     }
 
-    /// Output size (along each spatial axis) for an input of n: 572 → 388 for Tschopp's U-Net.
+    /// Output size (along the width axis) for an input of n: 572 → 388 for Tschopp's U-Net.
     public func outputSize(for inputSize: Int) throws -> Int {
-        try shapes(forInputSize: inputSize).last?.spatial.first ?? inputSize
+        try shapes(forInputSize: inputSize).last?.spatial.last ?? inputSize
     }
 
     /// Tschopp's total padding v = input − output: the context a valid network consumes (184 for

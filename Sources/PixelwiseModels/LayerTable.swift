@@ -19,7 +19,7 @@ public struct LayerTable: Sendable {
         public var convolutionWeights: Int
 
         /// w: the spatial output size.
-        public var size: Int { outputShape.spatial.first ?? 1 }
+        public var size: Int { outputShape.spatial.last ?? 1 }
         public var outputChannels: Int { outputShape[1] }
     }
 
@@ -45,9 +45,9 @@ public struct LayerTable: Sendable {
 
     static func geometry(_ layer: any Layer) -> (Int, Int, Int) {
         switch layer {
-        case let c as Convolution: return (c.configuration.kernelSize[0], c.configuration.stride[0], c.configuration.dilation[0])
-        case let t as TransposedConvolution: return (t.configuration.kernelSize[0], t.configuration.stride[0], t.configuration.dilation[0])
-        case let p as MaxPooling: return (p.configuration.kernelSize[0], p.configuration.stride[0], p.configuration.dilation[0])
+        case let c as Convolution: return (c.configuration.kernelSize.last!, c.configuration.stride.last!, c.configuration.dilation.last!)
+        case let t as TransposedConvolution: return (t.configuration.kernelSize.last!, t.configuration.stride.last!, t.configuration.dilation.last!)
+        case let p as MaxPooling: return (p.configuration.kernelSize.last!, p.configuration.stride.last!, p.configuration.dilation.last!)
         case let p as AveragePooling: return (p.configuration.kernelSize[0], p.configuration.stride[0], 1)
         case let u as Upsampling: return (u.configuration.factor[0], u.configuration.factor[0], 1)
         default: return (1, 1, 1)

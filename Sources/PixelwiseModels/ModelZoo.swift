@@ -72,6 +72,14 @@ public enum ModelZoo {
                 $0.upMode = .nearest; $0.resizeProjection = .none
             }
         },
+        ModelPreset(name: "unet3d", summary: "3-D U-Net (Çiçek et al. 2016) for volumes: depth 3, 16→128 filters, batch norm, same padding, 2×2×2 pooling and transposed convolutions",
+                    exampleInputSize: 16) { o in
+            try unet(o) { $0.spatialDimensions = 3; $0.depth = 3; $0.baseFilters = 16; $0.batchNorm = true }
+        },
+        ModelPreset(name: "unet3d-anisotropic", summary: "3-D U-Net for serial-section EM (sections ~10× thicker than pixels): depth 4, 1×3×3 kernels and 1×2×2 pooling on the first 3 levels",
+                    exampleInputSize: 16) { o in
+            try unet(o) { $0.spatialDimensions = 3; $0.depth = 4; $0.baseFilters = 16; $0.batchNorm = true; $0.anisotropicLevels = 3 }
+        },
         ModelPreset(name: "tschopp-unet", summary: "Ronneberger's U-Net as in Tschopp's Table 3.4: valid padding, 572 → 388, 64→1024 filters, nearest ×2 + 1×1 conv, ≈ 29·10⁶ weights",
                     exampleInputSize: 572) { o in
             try unet(o) { $0.depth = 4; $0.baseFilters = 64; $0.padding = .valid; $0.upMode = .nearest; $0.resizeProjection = .kernel(1) }

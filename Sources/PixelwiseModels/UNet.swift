@@ -10,7 +10,8 @@
 /// the first convolution of chosen levels (Intel's "3a and 4a"), up-sampling by 2×2 transposed
 /// convolution, MagmaDNN's 3×3 stride-2 transposed convolution + 3×3 convolution, or a fixed
 /// nearest/bilinear resize followed by a 1×1/2×2/3×3 convolution or by nothing (Intel's
-/// UpSampling2D variant), and residual blocks (ResU-Net).
+/// UpSampling2D variant), residual blocks (ResU-Net), and volumes: the 3-D U-Net (Çiçek et al.
+/// 2016), optionally anisotropic for stacks whose sections are much thicker than their pixels.
 ///
 /// Parameter paths: `enc<level>.conv<1|2>`, `enc<level>.bn<1|2>`, `enc<level>.shortcut` (residual),
 /// `up<level>`, `up<level>.conv` (MagmaDNN), `dec<level>.conv<1|2>`, `classifier` — stable, they
@@ -67,6 +68,12 @@ public struct UNet: Codable, Equatable, Sendable {
     /// Filter counts stop doubling here (MagmaDNN/Intel caps).
     public var maxFilters = Int.max
     public var initializer: Initializer = .he
+    /// 2 for images (N, C, H, W); 3 for volumes (N, C, D, H, W).
+    public var spatialDimensions = 2
+    /// Volumes only: the first `anisotropicLevels` levels leave the depth axis alone — 1×3×3
+    /// convolutions, and 1×2×2 pooling into and up-sampling out of the next level — until the
+    /// voxels are about as deep as they are wide (serial-section EM, 4×4×40 nm: three such levels).
+    public var anisotropicLevels = 0
 
     public init(inputChannels: Int = 1, classes: Int = 2, depth: Int = 4, baseFilters: Int = 64, padding: Padding = .same,
                 batchNorm: Bool = false, dropout: Float = 0, dropoutPlacement: DropoutPlacement = .bottleneck,
@@ -90,9 +97,24 @@ public struct UNet: Codable, Equatable, Sendable {
     /// Filters of level `level` (0-based): baseFilters · 2^level, capped at maxFilters.
     func filters(_ level: Int) -> Int { min(baseFilters << level, maxFilters) }
 
+    /// Kernel side `k` on every spatial axis of level `level` (0-based); depth 1 on anisotropic levels.
+    func kernel(_ k: Int, level: Int) -> [Int] {
+        spatialDimensions == 2 ? [k, k] : [level < anisotropicLevels ? min(k, 1) : k, k, k]
+    }
+
+    /// The pooling (and up-sampling) factors between level `level` and the next: 2 on every axis,
+    /// but 1 in depth below `anisotropicLevels`.
+    func scale(below level: Int) -> [Int] { kernel(2, level: level) }
+
     func validate() throws {
         guard depth >= 0, baseFilters > 0, classes >= 1, inputChannels >= 1 else {
             throw PixelwiseError.invalidArgument("U-Net: depth ≥ 0, baseFilters ≥ 1, classes ≥ 1 and inputChannels ≥ 1 are required")
+        }
+        guard [2, 3].contains(spatialDimensions), (0...depth).contains(anisotropicLevels), spatialDimensions == 3 || anisotropicLevels == 0 else {
+            throw PixelwiseError.invalidArgument("U-Net: spatialDimensions is 2 or 3, anisotropicLevels 0...depth (volumes only)")
+        }
+        if spatialDimensions == 3, padding != .same || upMode == .transposed3x3 {
+            throw PixelwiseError.invalidArgument("U-Net: the 3-D U-Net needs same padding and 2×2×2 transposed or resize up-sampling")
         }
         if residual, padding != .same {
             throw PixelwiseError.invalidArgument("U-Net: residual blocks need same padding (the shortcut cannot be added to a shrunken map)")
@@ -108,12 +130,12 @@ public struct UNet: Codable, Equatable, Sendable {
     /// Builds the graph; parameters are initialised from `seed`.
     public func makeGraph(seed: UInt64 = 1) throws -> Graph {
         try validate()
-        let g = Graph(inputChannels: inputChannels)
+        let g = Graph(inputChannels: inputChannels, spatialRank: spatialDimensions)
         var x = g.input
         var skips: [Graph.Value] = []
         var channels = inputChannels
         for level in 0...depth {
-            if level > 0 { x = try g.add("pool\(level)", MaxPooling(kernelSize: 2), x) }
+            if level > 0 { x = try g.add("pool\(level)", MaxPooling(MaxPooling.Configuration(kernelSize: scale(below: level - 1))), x) }
             x = try encoderBlock(g, level: level, x, from: channels)
             channels = filters(level)
             if level == depth, dropout > 0, dropoutPlacement == .bottleneck {
@@ -123,13 +145,14 @@ public struct UNet: Codable, Equatable, Sendable {
         }
         for level in stride(from: depth - 1, through: 0, by: -1) {
             let out = filters(level)
-            let (up, upChannels) = try upsample(g, "up\(level + 1)", x, from: channels, to: out)
+            let (up, upChannels) = try upsample(g, "up\(level + 1)", x, from: channels, to: out, level: level)
             let join: any Layer = padding == .valid ? MergeCrop() : Concatenation()
             x = try g.add("merge\(level + 1)", join, up, skips[level])
-            x = try block(g, "dec\(level + 1)", x, from: upChannels + out, to: out, dropoutAfterFirst: false)
+            x = try block(g, "dec\(level + 1)", x, level: level, from: upChannels + out, to: out, dropoutAfterFirst: false)
             channels = out
         }
-        try g.add("classifier", Convolution(inputChannels: channels, outputChannels: classes, kernelSize: 1, initializer: initializer), x)
+        try g.add("classifier", Convolution(Convolution.Configuration(inputChannels: channels, outputChannels: classes, kernelSize: kernel(1, level: 0),
+                                                                     initializer: initializer)), x)
         g.metadata["model"] = residual ? "resunet" : "unet"
         g.resetParameters(seed: seed)
         return g
@@ -138,14 +161,16 @@ public struct UNet: Codable, Equatable, Sendable {
     private func encoderBlock(_ g: Graph, level: Int, _ x: Graph.Value, from: Int) throws -> Graph.Value {
         var dropHere = false
         if dropout > 0, case .afterFirstConvolution(let levels) = dropoutPlacement { dropHere = levels.contains(level + 1) }
-        return try block(g, "enc\(level + 1)", x, from: from, to: filters(level), dropoutAfterFirst: dropHere)
+        return try block(g, "enc\(level + 1)", x, level: level, from: from, to: filters(level), dropoutAfterFirst: dropHere)
     }
 
-    private func upsample(_ g: Graph, _ name: String, _ x: Graph.Value, from: Int, to: Int) throws -> (Graph.Value, Int) {
+    /// Up-sampling from level `level + 1` to `level`.
+    private func upsample(_ g: Graph, _ name: String, _ x: Graph.Value, from: Int, to: Int, level: Int) throws -> (Graph.Value, Int) {
+        let factor = scale(below: level)
         switch upMode {
         case .transposed:
             let t = try TransposedConvolution(TransposedConvolution.Configuration(
-                inputChannels: from, outputChannels: to, kernelSize: [2, 2], stride: [2, 2], initializer: initializer))
+                inputChannels: from, outputChannels: to, kernelSize: factor, stride: factor, initializer: initializer))
             return (try g.add(name, t, x), to)
         case .transposed3x3:
             let t = try TransposedConvolution(TransposedConvolution.Configuration(
@@ -155,7 +180,7 @@ public struct UNet: Codable, Equatable, Sendable {
             return (try g.add("\(name).conv", Convolution(inputChannels: from, outputChannels: to, kernelSize: 3, padding: .same,
                                                           initializer: initializer), y), to)
         case .nearest, .bilinear:
-            let resize = try Upsampling(factor: 2, method: upMode == .nearest ? .nearest : .bilinear)
+            let resize = try Upsampling(Upsampling.Configuration(factor: factor, method: upMode == .nearest ? .nearest : .bilinear))
             let kernel: Int, pad: Padding
             switch resizeProjection {
             case .none: return (try g.add(name, resize, x), from)
@@ -165,8 +190,8 @@ public struct UNet: Codable, Equatable, Sendable {
                 (kernel, pad) = padding == .valid ? (2, .explicit(low: [0, 0], high: [1, 1])) : (3, .same)
             }
             let y = try g.add("\(name).resize", resize, x)
-            return (try g.add(name, Convolution(inputChannels: from, outputChannels: to, kernelSize: kernel, padding: pad,
-                                                initializer: initializer), y), to)
+            return (try g.add(name, Convolution(Convolution.Configuration(inputChannels: from, outputChannels: to, kernelSize: self.kernel(kernel, level: level),
+                                                                          padding: pad, initializer: initializer)), y), to)
         }
     }
 }

@@ -123,6 +123,7 @@ import Testing
         (["train", "--images", "data/images", "--labels", "data/labels", "--loss", "l2", "--out", "run"], "l2"),
         (["train", "--images", "data/images", "--labels", "data/labels", "--precision", "fp16", "--out", "run"], "unknown --precision fp16; use fp32 or bf16"),
         (["train", "--images", "data/images", "--labels", "data/labels", "--patch", "abc", "--out", "run"], "--patch"),
+        (["train", "--images", "data/images", "--labels", "data/labels", "--model", "unet3d", "--out", "run"], "unet3d is a 3-D network"),
     ])
     func badFlagValues(arguments: [String], named: String) throws {
         let scratch = try ScratchFolder()

@@ -45,7 +45,7 @@ import Testing
             #expect("\(error)".contains("unknown model vnet"))
             #expect("\(error)".contains("tschopp-unet, sw-net, sk-net, usk-net"))
         }
-        #expect(ModelZoo.presets.count == 9)
-        #expect(Set(ModelZoo.presets.map(\.name)).count == 9)
+        #expect(ModelZoo.presets.count == 11)
+        #expect(Set(ModelZoo.presets.map(\.name)).count == 11)
     }
 }

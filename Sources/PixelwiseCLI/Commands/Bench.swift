@@ -67,7 +67,10 @@ struct Bench: ParsableCommand {
         graph.trainingPrecision = precision
         compute.configure(graph)
         if let saveModel { try ModelFile(graph: graph).write(to: saveModel) }
-        let inputShape = Shape([batch, graph.inputChannels, input, input])
+        if image != nil, graph.spatialRank != 2 {
+            throw PixelwiseError.invalidArgument("--image segments a 2-D image; this is a 3-D network (its input is \(input)³ per sample)")
+        }
+        let inputShape = Shape([batch, graph.inputChannels] + Array(repeating: input, count: graph.spatialRank))
         let shapes = try graph.shapes(for: inputShape)
         let x = Tensor.random(inputShape, seed: 1)
         if let saveTensors { try save(graph, x, into: saveTensors) }
@@ -83,6 +86,7 @@ struct Bench: ParsableCommand {
         summary["threads"] = Threads.count
         summary["precision"] = precision.rawValue
         summary["winograd"] = compute.winograd
+        summary["spatial_rank"] = graph.spatialRank
         summary["peak_rss_bytes"] = peakResidentBytes()
         if json {
             let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
@@ -255,7 +259,8 @@ struct Bench: ParsableCommand {
                            s["image"] as! Int, s["input"] as! Int, s["output"] as! Int, s["tiles_per_slice"] as! Int, input,
                            (s["single_tile_pixels_per_second"] as! Double) / 1000)
         } else {
-            line += String(format: " %d² → %d², batch %d", input, s["output"] as! Int, batch)
+            let power = s["spatial_rank"] as? Int == 3 ? "³" : "²"
+            line += String(format: " %d\(power) → %d\(power), batch %d", input, s["output"] as! Int, batch)
             if let path = s["path"] as? String { line += " (\(path))" }
         }
         line += String(format: ", %d threads: %.3f s per iteration (median of %d), %.1f kpx/s", Threads.count, seconds, repetitions,

@@ -20,7 +20,7 @@ struct Models: ParsableCommand {
             abstract: "Print one row per layer: name, type, output shape, parameters (Tschopp's Table 3.4 style).")
         @Argument(help: "A preset name (see `pixelwise models list`).")
         var name: String
-        @Option(help: "Square input size in pixels.")
+        @Option(help: "Input side in pixels (a square, or a cube for 3-D networks).")
         var input: Int = 256
         @Option(help: "Base filter count, for presets that allow it.")
         var baseFilters: Int?
@@ -35,7 +35,8 @@ struct Models: ParsableCommand {
                 let sizes = validInputSizes(for: graph, near: input)
                 let below = sizes.below.map(String.init).joined(separator: ", ")
                 let above = sizes.above.map(String.init).joined(separator: ", ")
-                throw PixelwiseError.invalidArgument("\(name) cannot take a \(input)×\(input) input (\(error.description)); "
+                let side = Array(repeating: String(input), count: graph.spatialRank).joined(separator: "×")
+                throw PixelwiseError.invalidArgument("\(name) cannot take a \(side) input (\(error.description)); "
                     + "valid sizes nearby: \(below.isEmpty ? "none below" : below) below, \(above.isEmpty ? "none above" : above) above")
             }
         }

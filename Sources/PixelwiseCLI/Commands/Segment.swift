@@ -48,6 +48,9 @@ struct Segment: ParsableCommand {
     func run() throws {
         compute.apply()
         let graph = try ModelFile.read(from: model).makeGraph(path: model)
+        guard graph.spatialRank == 2 else {
+            throw PixelwiseError.file(path: model, problem: "holds a 3-D network; pixelwise segment segments images and stacks slice by slice with 2-D networks")
+        }
         graph.inferenceStrategy = .planned(precision.checkedForThisCPU())
         compute.configure(graph)
         let tileSize = tile ?? TiledSegmenter.tileSize(for: graph, memoryBudget: memory << 20)

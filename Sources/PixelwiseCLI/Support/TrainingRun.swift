@@ -146,6 +146,9 @@ final class TrainingRun {
             conventions.classValues = [0, (configuration.foreground ?? [255]).max() ?? 255]
             conventions.store(in: graph)
         }
+        guard graph.spatialRank == 2 else {
+            throw PixelwiseError.invalidArgument("\(configuration.model ?? "the model") is a 3-D network; pixelwise train cuts 2-D patches from images and slices (3-D networks train through the library: Trainer with your own BatchSource)")
+        }
         graph.trainingPrecision = (configuration.precision.flatMap(Precision.init(rawValue:)) ?? .float32).checkedForThisCPU()
         guard graph.inputChannels == channels else {
             throw PixelwiseError.file(path: configuration.images!, problem: "images have \(channels) channel(s), the model takes \(graph.inputChannels)")
