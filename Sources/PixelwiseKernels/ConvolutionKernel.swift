@@ -120,6 +120,9 @@ public enum ConvolutionKernel {
             return try forwardInCurrentPrecision(x, weight: weight, bias: bias, outputShape: outputShape, geometry: geometry,
                                                  transposed: transposed, training: false)
         }
+        if WinogradTraining.applies(input: x, weight: weight.shape, geometry: geometry, transposed: transposed) {
+            return WinogradTraining.forward(x, weight: weight, bias: bias, outputShape: outputShape, geometry: geometry)
+        }
         return try inSupportedPrecision(shapeKey(x.shape, weight.shape, outputShape, geometry, transposed, x.layout)) {
             try forwardInCurrentPrecision(x, weight: weight, bias: bias, outputShape: outputShape, geometry: geometry,
                                           transposed: transposed, training: true)
@@ -148,7 +151,10 @@ public enum ConvolutionKernel {
     /// dL/dx from dL/dy.
     public static func backwardData(_ dy: Tensor, weight: Tensor, inputShape: Shape, geometry g: ConvolutionGeometry,
                                     transposed: Bool) throws -> Tensor {
-        try inSupportedPrecision(shapeKey(inputShape, weight.shape, dy.shape, g, transposed, dy.layout)) {
+        if WinogradTraining.applies(input: dy, weight: weight.shape, geometry: g, transposed: transposed) {
+            return WinogradTraining.backwardData(dy, weight: weight, inputShape: inputShape, geometry: g)
+        }
+        return try inSupportedPrecision(shapeKey(inputShape, weight.shape, dy.shape, g, transposed, dy.layout)) {
             try backwardDataInCurrentPrecision(dy, weight: weight, inputShape: inputShape, geometry: g, transposed: transposed)
         }
     }

@@ -38,6 +38,8 @@ struct Train: ParsableCommand {
     @Option(help: "Threads (default: all cores; under mpirun, the cores divided among the processes on this machine).") var threads: Int?
     @Option(help: "Convolution arithmetic: fp32 (default), or bf16 mixed precision (fp32 weights, activations and gradients; bf16 convolution operands with fp32 accumulation: 2-3x faster on CPUs with AMX/AVX-512-BF16).")
     var precision: String?
+    @Flag(inversion: .prefixedNo, help: "Fast mode: forward and backward-data passes of 3×3 convolutions with ≥ 32 channels by Winograd F(4×4, 3×3) (fp32; gradients within ≈1e-5 of the direct kernel's).")
+    var winograd: Bool?
     @Option(help: "Learning-rate schedule: poly (default, nnU-Net's poly 0.9), cosine, step or constant.") var schedule: String?
     @Option(help: "Linear learning-rate warm-up over this many iterations.") var warmup: Int?
     @Option(help: "Weight decay (L2 for adam/sgd, decoupled for adamw).") var weightDecay: Float?
@@ -61,7 +63,7 @@ struct Train: ParsableCommand {
         c.threads = threads; c.schedule = schedule; c.warmup = warmup; c.weightDecay = weightDecay
         c.validateEvery = validateEvery; c.checkpointEvery = checkpointEvery; c.classWeights = classWeights
         c.errorMasking = errorMasking; c.patchPrior = patchPrior; c.elastic = elastic; c.blur = blur; c.clahe = clahe; c.jitter = jitter
-        c.switchAt = switchAt; c.precision = precision
+        c.switchAt = switchAt; c.precision = precision; c.winograd = winograd
         return c
     }
 

@@ -38,10 +38,12 @@ struct TrainingConfiguration: Codable, Equatable {
     var switchAt: Int?
     /// Convolution arithmetic in training: fp32 (default) or bf16 mixed precision.
     var precision: String?
+    /// Forward and backward-data passes of wide 3×3 convolutions by Winograd F(4×4, 3×3).
+    var winograd: Bool?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case images, labels, model, foreground, iterations, minutes, out, loss, optimizer, lr, batch, patch, seed, threads, precision
-        case schedule, warmup, elastic, blur, clahe, jitter
+        case schedule, warmup, elastic, blur, clahe, jitter, winograd
         case validateImages = "validate_images", validateLabels = "validate_labels", baseFilters = "base_filters"
         case weightDecay = "weight_decay", validateEvery = "validate_every", checkpointEvery = "checkpoint_every"
         case classWeights = "class_weights", errorMasking = "error_masking", patchPrior = "patch_prior"

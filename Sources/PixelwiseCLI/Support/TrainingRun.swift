@@ -149,6 +149,8 @@ final class TrainingRun {
         guard graph.spatialRank == 2 else {
             throw PixelwiseError.invalidArgument("\(configuration.model ?? "the model") is a 3-D network; pixelwise train cuts 2-D patches from images and slices (3-D networks train through the library: Trainer with your own BatchSource)")
         }
+        graph.winogradTraining = configuration.winograd ?? false
+        graph.winogradInference = configuration.winograd ?? false  // validation
         graph.trainingPrecision = (configuration.precision.flatMap(Precision.init(rawValue:)) ?? .float32).checkedForThisCPU()
         guard graph.inputChannels == channels else {
             throw PixelwiseError.file(path: configuration.images!, problem: "images have \(channels) channel(s), the model takes \(graph.inputChannels)")
@@ -235,7 +237,8 @@ final class TrainingRun {
             FileHandle.standardError.write(Data("""
             training \(graph.metadata["model"] ?? "network") (\(graph.parameterCount) parameters) on \(training.count) image(s), \
             patches \(geometry.inputWidth)² → \(geometry.outputWidth)², batch \(batchSize)\(parallel), \(Threads.count) thread(s)\
-            \(processCount > 1 ? " per process" : "")\(graph.trainingPrecision == .bfloat16 ? ", bf16 mixed precision" : ""); run folder \(folder)\n
+            \(processCount > 1 ? " per process" : "")\(graph.trainingPrecision == .bfloat16 ? ", bf16 mixed precision" : "")\
+            \(graph.winogradTraining ? ", Winograd" : ""); run folder \(folder)\n
             """.utf8))
         }
 

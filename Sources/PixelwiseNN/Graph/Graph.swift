@@ -49,6 +49,9 @@ public final class Graph {
     public var winogradInference = false {
         didSet { if winogradInference != oldValue { plans = [] } }
     }
+    /// Training runs the forward and backward-data passes of wide 3×3 stride-1 convolutions by
+    /// Winograd F(4×4, 3×3) (`WinogradTraining`; fp32): opt-in, like `winogradInference`.
+    public var winogradTraining = false
 
     /// The most recently used plans (at most two input shapes are kept: each holds an arena).
     private var plans: [InferencePlan] = []
@@ -169,7 +172,9 @@ public final class Graph {
         }
         if mode == .training { StoragePool.enableForTraining() }
         return try ConvolutionKernel.$trainingMath.withValue(trainingPrecision.effective) {
-            try forward(input, mode: mode, keepActivations: mode == .training)
+            try WinogradTraining.$enabled.withValue(winogradTraining) {
+                try forward(input, mode: mode, keepActivations: mode == .training)
+            }
         }
     }
 
@@ -211,7 +216,9 @@ public final class Graph {
     @discardableResult
     public func backward(_ outputGradient: Tensor, needInputGradient: Bool = false) throws -> Tensor? {
         try ConvolutionKernel.$trainingMath.withValue(trainingPrecision.effective) {
-            try backwardPass(outputGradient, needInputGradient: needInputGradient)
+            try WinogradTraining.$enabled.withValue(winogradTraining) {
+                try backwardPass(outputGradient, needInputGradient: needInputGradient)
+            }
         }
     }
 

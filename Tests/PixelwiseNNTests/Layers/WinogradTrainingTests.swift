@@ -1,0 +1,72 @@
+import Testing
+@testable import PixelwiseNN
+
+/// Training convolutions by Winograd (forward and backward data) against oneDNN's direct ones.
+@Suite struct WinogradTrainingTests {
+    @Test(arguments: [Padding.same, Padding.valid])
+    func forwardAndInputGradientMatchTheDirectConvolution(padding: Padding) throws {
+        let conv = try Convolution(inputChannels: 32, outputChannels: 40, kernelSize: 3, padding: padding)
+        var generator = SeededGenerator(seed: 3)
+        conv.resetParameters(using: &generator)
+        conv.bias!.value = Tensor.random([40], seed: 4)
+        let x = Tensor.random([2, 32, 19, 14], seed: 5).inLayout(.channelsLast)
+        let y = try conv.forward([x], mode: .training)
+        let dy = Tensor.random(y.shape, seed: 6)
+        let dx = try conv.backward(dy, inputs: [x], output: y, needsInputGradient: [true])[0]!
+        conv.weight.zeroGradient()
+        conv.bias!.zeroGradient()
+        let (yw, dxw) = try WinogradTraining.$enabled.withValue(true) {
+            let y = try conv.forward([x], mode: .training)
+            return (y, try conv.backward(dy, inputs: [x], output: y, needsInputGradient: [true])[0]!)
+        }
+        #expect(yw.shape == y.shape && dxw.shape == dx.shape)
+        #expect(yw.maxAbsDifference(y) <= 1e-5 * y.maxAbs)
+        #expect(dxw.maxAbsDifference(dx) <= 1e-5 * dx.maxAbs)
+        #expect(yw.maxAbsDifference(y) > 0, "Winograd ran (not the same kernel)")
+    }
+
+    @Test func narrowLayersStayDirect() throws {
+        let conv = try Convolution(inputChannels: 16, outputChannels: 16, kernelSize: 3, padding: .same)
+        var generator = SeededGenerator(seed: 3)
+        conv.resetParameters(using: &generator)
+        let x = Tensor.random([1, 16, 12, 12], seed: 5).inLayout(.channelsLast)
+        let y = try conv.forward([x], mode: .training)
+        let yw = try WinogradTraining.$enabled.withValue(true) { try conv.forward([x], mode: .training) }
+        #expect(yw.maxAbsDifference(y) == 0)
+    }
+
+    /// A whole training step of a small U-Net-like graph: the loss and every parameter gradient
+    /// stay within rounding of the direct convolutions'.
+    @Test func aTrainingStepKeepsItsGradients() throws {
+        func graph() throws -> Graph {
+            let g = Graph(inputChannels: 1)
+            var x = try g.add("c1", Convolution(inputChannels: 1, outputChannels: 32, kernelSize: 3, padding: .same), g.input)
+            x = try g.add("r1", ReLU(), x)
+            x = try g.add("c2", Convolution(inputChannels: 32, outputChannels: 32, kernelSize: 3, padding: .same, bias: false), x)
+            x = try g.add("bn", BatchNormalization(channels: 32), x)
+            x = try g.add("r2", ReLU(), x)
+            x = try g.add("c3", Convolution(inputChannels: 32, outputChannels: 32, kernelSize: 3, padding: .same), x)
+            x = try g.add("r3", ReLU(), x)
+            try g.add("head", Convolution(inputChannels: 32, outputChannels: 2, kernelSize: 1), x)
+            g.resetParameters(seed: 8)
+            return g
+        }
+        let x = Tensor.random([2, 1, 20, 20], seed: 9)
+        let target = Target(labels: x.scalars.map { $0 > 0 ? 1 : 0 })
+        func step(_ winograd: Bool) throws -> (Float, [[Float]]) {
+            let g = try graph()
+            g.winogradTraining = winograd
+            let y = try g.forward(x, mode: .training)
+            let (value, gradient) = try SoftmaxCrossEntropy().evaluate(y, target)
+            try g.backward(gradient)
+            return (value, g.parameters.map { $0.parameter.gradient!.scalars })
+        }
+        let (direct, directGradients) = try step(false)
+        let (winograd, winogradGradients) = try step(true)
+        #expect(abs(winograd - direct) <= 1e-5 * direct)
+        for (a, b) in zip(directGradients, winogradGradients) {
+            let scale = a.map { abs($0) }.max()!
+            #expect(zip(a, b).map { abs($0 - $1) }.max()! <= 1e-4 * scale)
+        }
+    }
+}
