@@ -196,6 +196,9 @@ public enum ConvolutionKernel {
     public static func backwardWeights(_ dy: Tensor, input x: Tensor, weightShape: Shape, hasBias: Bool,
                                        geometry g: ConvolutionGeometry, transposed: Bool) throws -> (weight: Tensor, bias: Tensor?) {
         precondition(dy.layout == x.layout, "backwardWeights: layouts of dy and x differ")
+        if WinogradTraining.applies(input: x, weight: weightShape, geometry: g, transposed: transposed) {
+            return WinogradTraining.backwardWeights(dy, input: x, weightShape: weightShape, hasBias: hasBias, geometry: g)
+        }
         return try inSupportedPrecision(shapeKey(x.shape, weightShape, dy.shape, g, transposed, x.layout)) {
             try backwardWeightsInCurrentPrecision(dy, input: x, weightShape: weightShape, hasBias: hasBias, geometry: g, transposed: transposed)
         }

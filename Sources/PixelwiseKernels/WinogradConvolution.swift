@@ -188,6 +188,136 @@ public final class WinogradConvolution {
         }
     }
 
+    /// Floats of workspace `weightGradient` needs for a batch with `totalTiles` tiles.
+    public func weightGradientWorkspaceFloats(totalTiles: Int) -> Int {
+        workspaceFloats(totalTiles: totalTiles) + 36 * inputChannels * outputChannels
+    }
+
+    /// dL/dw (OIHW, [Cout, Cin, 3, 3]) of the convolution `forward` computes, from its input x
+    /// (channels-last) and dL/dy (channels-last, [N, outH, outW, Cout]), by F(3×3, 4×4): each
+    /// 4×4 tile of dL/dy is the "kernel" e correlated with the 6×6 input tile d, so
+    /// dL/dw = A'ᵀ [Σ_tiles (G' e G'ᵀ) ⊙ (Bᵀ d B)] A' with the forward pass's Bᵀ, G' (6×4) and
+    /// A'ᵀ (3×6) for the same interpolation points; summed over tiles that is, per transform
+    /// position p, S_p [Cin × Cout] = V_pᵀ · E_p, one SGEMM per block of tiles.
+    public func weightGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch n: Int, height h: Int, width w: Int,
+                               padTop: Int, padLeft: Int, outputHeight oh: Int, outputWidth ow: Int,
+                               into dw: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+        let cin = inputChannels, cout = outputChannels
+        let tilesY = (oh + 3) / 4, tilesX = (ow + 3) / 4, perImage = tilesY * tilesX, total = n * perImage
+        let block = tilesPerBlock(totalTiles: total)
+        let v = workspace, e = workspace + 36 * block * cin
+        let zeros = workspace + 36 * block * (cin + cout)
+        let sums = zeros + cin
+        zeros.initialize(repeating: 0, count: cin)
+        let threads = Threads.count
+        var first = 0
+        while first < total {
+            let count = min(block, total - first)
+            // 1. Input tiles as in `forward`, and dL/dy tiles: E[p][τ][co] = (G' e G'ᵀ)[p].
+            parallelChunks(count, threads) { range in
+                var scratch = [Float](repeating: 0, count: 36 * max(cin, cout) + cout)
+                scratch.withUnsafeMutableBufferPointer { t in
+                    let tp = t.baseAddress!, zeroRow = tp + 36 * max(cin, cout)
+                    zeroRow.initialize(repeating: 0, count: cout)
+                    var rows = [UnsafePointer<Float>](repeating: UnsafePointer(zeros), count: 36)
+                    for tau in range {
+                        let tile = first + tau, image = tile / perImage, ty = (tile % perImage) / tilesX, tx = tile % tilesX
+                        let y0 = 4 * ty - padTop, x0 = 4 * tx - padLeft
+                        for i in 0..<6 {
+                            for j in 0..<6 {
+                                let yy = y0 + i, xx = x0 + j
+                                rows[i * 6 + j] = yy >= 0 && yy < h && xx >= 0 && xx < w ? x + ((image * h + yy) * w + xx) * cin : UnsafePointer(zeros)
+                            }
+                        }
+                        for j in 0..<6 {
+                            WinogradConvolution.inputTransform(rows[j], rows[6 + j], rows[12 + j], rows[18 + j], rows[24 + j], rows[30 + j],
+                                                               tp + j * cin, tp + (6 + j) * cin, tp + (12 + j) * cin,
+                                                               tp + (18 + j) * cin, tp + (24 + j) * cin, tp + (30 + j) * cin, cin)
+                        }
+                        for i in 0..<6 {
+                            let r = tp + i * 6 * cin
+                            func out(_ j: Int) -> UnsafeMutablePointer<Float> { v + ((i * 6 + j) * block + tau) * cin }
+                            WinogradConvolution.inputTransform(r, r + cin, r + 2 * cin, r + 3 * cin, r + 4 * cin, r + 5 * cin,
+                                                               out(0), out(1), out(2), out(3), out(4), out(5), cin)
+                        }
+                        // dL/dy tile (4×4, zeros outside the output): columns, then rows, through G'.
+                        var g = [UnsafePointer<Float>](repeating: UnsafePointer(zeroRow), count: 16)
+                        for a in 0..<4 {
+                            for b in 0..<4 {
+                                let yy = 4 * ty + a, xx = 4 * tx + b
+                                if yy < oh && xx < ow { g[a * 4 + b] = dy + ((image * oh + yy) * ow + xx) * cout }
+                            }
+                        }
+                        for b in 0..<4 {  // t[i][b] = Σ_a G'[i][a] e[a][b]
+                            WinogradConvolution.gradientTransform(g[b], g[4 + b], g[8 + b], g[12 + b],
+                                                                  tp + b * cout, tp + (4 + b) * cout, tp + (8 + b) * cout,
+                                                                  tp + (12 + b) * cout, tp + (16 + b) * cout, tp + (20 + b) * cout, cout)
+                        }
+                        for i in 0..<6 {  // E[i][j] = Σ_b t[i][b] G'[j][b]
+                            let r = UnsafePointer(tp + i * 4 * cout)
+                            func out(_ j: Int) -> UnsafeMutablePointer<Float> { e + ((i * 6 + j) * block + tau) * cout }
+                            WinogradConvolution.gradientTransform(r, r + cout, r + 2 * cout, r + 3 * cout,
+                                                                  out(0), out(1), out(2), out(3), out(4), out(5), cout)
+                        }
+                    }
+                }
+            }
+            // 2. S_p += V_pᵀ · E_p, the 36 products shared among the threads, each single-threaded.
+            let beta: Float = first == 0 ? 0 : 1
+            parallelChunks(36, threads) { positions in
+                if threads > 1 { pw_omp_set_num_threads(1) }
+                for p in positions {
+                    _ = dnnl_sgemm(CChar(UInt8(ascii: "T")), CChar(UInt8(ascii: "N")), Int64(cin), Int64(cout), Int64(count), 1,
+                                   v + p * block * cin, Int64(cin), e + p * block * cout, Int64(cout), beta,
+                                   sums + p * cin * cout, Int64(cout))
+                }
+                if threads > 1 { pw_omp_set_num_threads(Int32(threads)) }
+            }
+            first += count
+        }
+        // 3. dL/dw = A'ᵀ S A' for every channel pair.
+        let box = UncheckedBox(dw)
+        parallelChunks(cout, threads) { range in
+            var s = [Float](repeating: 0, count: 36), r = [Float](repeating: 0, count: 18)
+            for co in range {
+                for ci in 0..<cin {
+                    for p in 0..<36 { s[p] = sums[(p * cin + ci) * cout + co] }
+                    for i in 0..<6 {  // r[i][k] = Σ_j S[i][j] A'[j][k]
+                        let s0 = s[i * 6], s1 = s[i * 6 + 1], s2 = s[i * 6 + 2], s3 = s[i * 6 + 3], s4 = s[i * 6 + 4], s5 = s[i * 6 + 5]
+                        r[i * 3] = s0 + s1 + s2 + s3 + s4
+                        r[i * 3 + 1] = s1 - s2 + 2 * (s3 - s4)
+                        r[i * 3 + 2] = s1 + s2 + 4 * (s3 + s4) + s5
+                    }
+                    let out = box.value + (co * cin + ci) * 9
+                    for k in 0..<3 {
+                        let r0 = r[k], r1 = r[3 + k], r2 = r[6 + k], r3 = r[9 + k], r4 = r[12 + k], r5 = r[15 + k]
+                        out[k] = r0 + r1 + r2 + r3 + r4
+                        out[3 + k] = r1 - r2 + 2 * (r3 - r4)
+                        out[6 + k] = r1 + r2 + 4 * (r3 + r4) + r5
+                    }
+                }
+            }
+        }
+    }
+
+    /// y = G' x for four channel vectors, six results (F(3×3, 4×4)'s kernel transform).
+    @inline(__always)
+    static func gradientTransform(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ x2: UnsafePointer<Float>, _ x3: UnsafePointer<Float>,
+                                  _ y0: UnsafeMutablePointer<Float>, _ y1: UnsafeMutablePointer<Float>, _ y2: UnsafeMutablePointer<Float>,
+                                  _ y3: UnsafeMutablePointer<Float>, _ y4: UnsafeMutablePointer<Float>, _ y5: UnsafeMutablePointer<Float>,
+                                  _ n: Int) {
+        for c in 0..<n {
+            let a0 = x0[c], a1 = x1[c], a2 = x2[c], a3 = x3[c]
+            let even = a0 + a2, odd = a1 + a3
+            y0[c] = 0.25 * a0
+            y1[c] = -(even + odd) / 6
+            y2[c] = (odd - even) / 6
+            y3[c] = a0 / 24 + a1 / 12 + a2 / 6 + a3 / 3
+            y4[c] = a0 / 24 - a1 / 12 + a2 / 6 - a3 / 3
+            y5[c] = a3
+        }
+    }
+
     /// y = Bᵀ x for six channel vectors (Bᵀ's rows: interpolation at 0, ±1, ±2 and ∞).
     @inline(__always)
     static func inputTransform(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ x2: UnsafePointer<Float>,

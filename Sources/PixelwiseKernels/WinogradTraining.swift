@@ -5,7 +5,8 @@ import PixelwiseCore
 /// which for a stride-1 convolution is itself a convolution — of dL/dy with the kernel turned by
 /// 180° and its channel axes swapped, padded by 2 − p where the forward pass was padded by p.
 /// The weights change every step, so they are transformed on every call (a few MFLOP per layer,
-/// against GFLOPs of products); the backward-weights pass stays on oneDNN.
+/// against GFLOPs of products). The backward-weights pass is F(3×3, 4×4): each 4×4 tile of dL/dy
+/// is the kernel run over the 6×6 input tile (`WinogradConvolution.weightGradient`).
 ///
 /// Opt-in (`Graph.winogradTraining` binds `enabled` around the graph's passes), fp32 only, for
 /// channels-last 3×3 stride-1 undilated convolutions with at least `minimumChannels` channels in
@@ -52,25 +53,55 @@ public enum WinogradTraining {
         }
     }
 
-    private static func run(_ x: Tensor, inputChannels: Int, outputChannels: Int, outputShape: Shape, padTop: Int, padLeft: Int,
-                            setWeights: (WinogradConvolution) -> Void) -> Tensor {
+    /// (dL/dw as OIHW, dL/db = Σ dL/dy per channel).
+    static func backwardWeights(_ dy: Tensor, input x: Tensor, weightShape: Shape, hasBias: Bool,
+                                geometry g: ConvolutionGeometry) -> (Tensor, Tensor?) {
         lock.lock()
         defer { lock.unlock() }
+        let (cout, cin) = (weightShape[0], weightShape[1])
+        let x = x.inLayout(.channelsLast), dy = dy.inLayout(.channelsLast)
+        let kernel = kernel(inputChannels: cin, outputChannels: cout)
+        let tiles = dy.shape[0] * ((dy.shape[2] + 3) / 4) * ((dy.shape[3] + 3) / 4)
+        let ws = workspace(kernel.weightGradientWorkspaceFloats(totalTiles: tiles))
+        let dw = Tensor(uninitialized: weightShape, layout: .rowMajor)
+        kernel.weightGradient(UnsafePointer(x.storage.pointer), UnsafePointer(dy.storage.pointer), batch: x.shape[0], height: x.shape[2],
+                              width: x.shape[3], padTop: g.paddingLow[0], padLeft: g.paddingLow[1], outputHeight: dy.shape[2],
+                              outputWidth: dy.shape[3], into: dw.storage.pointer, workspace: ws)
+        guard hasBias else { return (dw, nil) }
+        var db = [Double](repeating: 0, count: cout)
+        let pixels = dy.count / cout, p = dy.storage.pointer
+        for i in 0..<pixels { for c in 0..<cout { db[c] += Double(p[i * cout + c]) } }
+        return (dw, Tensor(shape: [cout], scalars: db.map { Float($0) }))
+    }
+
+    private static func kernel(inputChannels: Int, outputChannels: Int) -> WinogradConvolution {
         let key = [inputChannels, outputChannels]
         let kernel = kernels[key] ?? WinogradConvolution(inputChannels: inputChannels, outputChannels: outputChannels, relu: false)
         kernels[key] = kernel
-        setWeights(kernel)
-        let tiles = outputShape[0] * ((outputShape[2] + 3) / 4) * ((outputShape[3] + 3) / 4)
-        let needed = kernel.workspaceFloats(totalTiles: tiles)
+        return kernel
+    }
+
+    private static func workspace(_ needed: Int) -> UnsafeMutablePointer<Float> {
         if needed > workspaceCount {
             workspace?.deallocate()
             workspace = .allocate(capacity: needed)
             workspaceCount = needed
         }
+        return workspace!
+    }
+
+    private static func run(_ x: Tensor, inputChannels: Int, outputChannels: Int, outputShape: Shape, padTop: Int, padLeft: Int,
+                            setWeights: (WinogradConvolution) -> Void) -> Tensor {
+        lock.lock()
+        defer { lock.unlock() }
+        let kernel = kernel(inputChannels: inputChannels, outputChannels: outputChannels)
+        setWeights(kernel)
+        let tiles = outputShape[0] * ((outputShape[2] + 3) / 4) * ((outputShape[3] + 3) / 4)
+        let ws = workspace(kernel.workspaceFloats(totalTiles: tiles))
         let y = Tensor(uninitialized: outputShape, layout: .channelsLast)
         kernel.forward(UnsafePointer(x.storage.pointer), batch: x.shape[0], height: x.shape[2], width: x.shape[3], padTop: padTop,
                        padLeft: padLeft, into: y.storage.pointer, outputHeight: outputShape[2], outputWidth: outputShape[3],
-                       workspace: workspace!)
+                       workspace: ws)
         return y
     }
 }

@@ -13,6 +13,7 @@ import Testing
         let y = try conv.forward([x], mode: .training)
         let dy = Tensor.random(y.shape, seed: 6)
         let dx = try conv.backward(dy, inputs: [x], output: y, needsInputGradient: [true])[0]!
+        let (dw, db) = (conv.weight.gradient!, conv.bias!.gradient!)
         conv.weight.zeroGradient()
         conv.bias!.zeroGradient()
         let (yw, dxw) = try WinogradTraining.$enabled.withValue(true) {
@@ -22,6 +23,10 @@ import Testing
         #expect(yw.shape == y.shape && dxw.shape == dx.shape)
         #expect(yw.maxAbsDifference(y) <= 1e-5 * y.maxAbs)
         #expect(dxw.maxAbsDifference(dx) <= 1e-5 * dx.maxAbs)
+        // dL/dw by F(3×3, 4×4), dL/db by a plain sum.
+        #expect(conv.weight.gradient!.maxAbsDifference(dw) <= 1e-4 * dw.maxAbs)
+        #expect(conv.bias!.gradient!.maxAbsDifference(db) <= 1e-5 * db.maxAbs)
+        #expect(conv.weight.gradient!.maxAbsDifference(dw) > 0, "Winograd ran for the weights too")
         #expect(yw.maxAbsDifference(y) > 0, "Winograd ran (not the same kernel)")
     }
 
