@@ -46,6 +46,19 @@ import Testing
         #expect(result.stderrLines.last?.hasPrefix("finished at iteration 6") == true, "\(result.transcript)")
     }
 
+    /// `--winograd` trains (its kernels are checked against the direct ones in WinogradTrainingTests)
+    /// and is remembered in the run's configuration, so a resumed run keeps it.
+    @Test func winogradTrainingRunsAndIsRecorded() throws {
+        let scratch = try ScratchFolder()
+        try SyntheticData.writePairs(count: 1, width: 96, height: 80, into: scratch.file("data"))
+        let result = try CLI.run(tinyTraining(data: "data", out: "run", iterations: 3, ["--winograd"]), in: scratch.path)
+        #expect(result.status == 0, "\(result.transcript)")
+        #expect(result.stderrLines.first?.contains(", Winograd; run folder run") == true, "\(result.transcript)")
+        let config = try String(contentsOfFile: scratch.file("run/config.yaml"), encoding: .utf8)
+        #expect(config.contains("winograd: true"))
+        #expect(try logRows(scratch.file("run/log.csv")).allSatisfy { Float($0.fields[2]).map { $0.isFinite } == true })
+    }
+
     /// The same slices as a CREMI-style HDF5 volume (raw and labels as [D,H,W] uint8 datasets)
     /// and as image folders train to the same weights, bit for bit; validation reads volumes too.
     @Test func hdf5VolumesTrainLikeImageFolders() throws {
