@@ -133,6 +133,11 @@ def main():
                                               a.threads),
                             lambda: torch_times(torch_training(u_train, 256, 4), a.reps))
     line("2. fp32 training step U-Net 64 + BN, 4×256², Adam (s)", pwt, tft, "s", tft / pwt, 1.3)
+    pwtw, tftw, _ = alternate(a.rounds, a.reps,
+                              lambda: pixelwise(a.pixelwise, ["--model-file", unet, "--input", "256", "--batch", "4", "--train",
+                                                              "--winograd"] + reps, a.threads),
+                              lambda: torch_times(torch_training(u_train, 256, 4), a.reps))
+    line("2w. the same step with --winograd (fp32, all three passes by Winograd) (s)", pwtw, tftw, "s", tftw / pwtw, 1.3)
 
     # bf16 targets need bf16 arithmetic (AVX-512-BF16 or AMX); on other CPUs (e.g. AVX2 only)
     # oneDNN has no bf16 convolution and Pixelwise runs such requests in fp32.
