@@ -91,7 +91,8 @@ public final class WinogradConvolution {
                         into y: UnsafeMutablePointer<Float>, outputHeight oh: Int, outputWidth ow: Int,
                         workspace: UnsafeMutablePointer<Float>) {
         let cin = inputChannels, cout = outputChannels
-        let tilesY = (oh + 3) / 4, tilesX = (ow + 3) / 4, perImage = tilesY * tilesX, total = n * perImage
+        let grid = TileGrid(batch: n, height: h, width: w, outputHeight: oh, outputWidth: ow, padTop: padTop, padLeft: padLeft)
+        let total = grid.count
         let block = tilesPerBlock(totalTiles: total)
         let v = workspace, m = workspace + 36 * block * cin
         let zeros = workspace + 36 * block * (cin + cout)
@@ -106,30 +107,9 @@ public final class WinogradConvolution {
                     parallelChunks(count, threads) { range in
                         var scratch = [Float](repeating: 0, count: 36 * cin)
                         scratch.withUnsafeMutableBufferPointer { t in
-                            var rows = [UnsafePointer<Float>](repeating: UnsafePointer(zeros), count: 36)
                             for tau in range {
-                                let tile = first + tau, image = tile / perImage, ty = (tile % perImage) / tilesX, tx = tile % tilesX
-                                let y0 = 4 * ty - padTop, x0 = 4 * tx - padLeft
-                                for i in 0..<6 {
-                                    for j in 0..<6 {
-                                        let yy = y0 + i, xx = x0 + j
-                                        rows[i * 6 + j] = yy >= 0 && yy < h && xx >= 0 && xx < w
-                                            ? x + ((image * h + yy) * w + xx) * cin : UnsafePointer(zeros)
-                                    }
-                                }
-                                let tp = t.baseAddress!
-                                // Columns: t[i][j] = Σ_k Bᵀ[i][k] d[k][j].
-                                for j in 0..<6 {
-                                    WinogradConvolution.inputTransform(rows[j], rows[6 + j], rows[12 + j], rows[18 + j], rows[24 + j], rows[30 + j],
-                                                                       tp + j * cin, tp + (6 + j) * cin, tp + (12 + j) * cin,
-                                                                       tp + (18 + j) * cin, tp + (24 + j) * cin, tp + (30 + j) * cin, cin)
-                                }
-                                // Rows: V[i][j] = Σ_k t[i][k] Bᵀ[j][k].
-                                for i in 0..<6 {
-                                    let r = tp + i * 6 * cin
-                                    func out(_ j: Int) -> UnsafeMutablePointer<Float> { v + ((i * 6 + j) * block + tau) * cin }
-                                    WinogradConvolution.inputTransform(r, r + cin, r + 2 * cin, r + 3 * cin, r + 4 * cin, r + 5 * cin,
-                                                                       out(0), out(1), out(2), out(3), out(4), out(5), cin)
+                                grid.transformInputTile(x, tile: first + tau, channels: cin, zeros: zeros, scratch: t.baseAddress!) { p in
+                                    v + (p * block + tau) * cin
                                 }
                             }
                         }
@@ -153,7 +133,7 @@ public final class WinogradConvolution {
                         scratch.withUnsafeMutableBufferPointer { s in
                             let sp = s.baseAddress!, rowOut = sp + 24 * cout
                             for tau in range {
-                                let tile = first + tau, image = tile / perImage, ty = (tile % perImage) / tilesX, tx = tile % tilesX
+                                let (image, ty, tx) = grid.locate(first + tau)
                                 func mp(_ i: Int, _ j: Int) -> UnsafePointer<Float> { UnsafePointer(m + ((i * 6 + j) * block + tau) * cout) }
                                 // Rows of M → s[i][0..3] (6×4).
                                 for i in 0..<6 {
@@ -203,7 +183,8 @@ public final class WinogradConvolution {
                                padTop: Int, padLeft: Int, outputHeight oh: Int, outputWidth ow: Int,
                                into dw: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
         let cin = inputChannels, cout = outputChannels
-        let tilesY = (oh + 3) / 4, tilesX = (ow + 3) / 4, perImage = tilesY * tilesX, total = n * perImage
+        let grid = TileGrid(batch: n, height: h, width: w, outputHeight: oh, outputWidth: ow, padTop: padTop, padLeft: padLeft)
+        let total = grid.count
         let block = tilesPerBlock(totalTiles: total)
         let v = workspace, e = workspace + 36 * block * cin
         let zeros = workspace + 36 * block * (cin + cout)
@@ -219,27 +200,9 @@ public final class WinogradConvolution {
                 scratch.withUnsafeMutableBufferPointer { t in
                     let tp = t.baseAddress!, zeroRow = tp + 36 * max(cin, cout)
                     zeroRow.initialize(repeating: 0, count: cout)
-                    var rows = [UnsafePointer<Float>](repeating: UnsafePointer(zeros), count: 36)
                     for tau in range {
-                        let tile = first + tau, image = tile / perImage, ty = (tile % perImage) / tilesX, tx = tile % tilesX
-                        let y0 = 4 * ty - padTop, x0 = 4 * tx - padLeft
-                        for i in 0..<6 {
-                            for j in 0..<6 {
-                                let yy = y0 + i, xx = x0 + j
-                                rows[i * 6 + j] = yy >= 0 && yy < h && xx >= 0 && xx < w ? x + ((image * h + yy) * w + xx) * cin : UnsafePointer(zeros)
-                            }
-                        }
-                        for j in 0..<6 {
-                            WinogradConvolution.inputTransform(rows[j], rows[6 + j], rows[12 + j], rows[18 + j], rows[24 + j], rows[30 + j],
-                                                               tp + j * cin, tp + (6 + j) * cin, tp + (12 + j) * cin,
-                                                               tp + (18 + j) * cin, tp + (24 + j) * cin, tp + (30 + j) * cin, cin)
-                        }
-                        for i in 0..<6 {
-                            let r = tp + i * 6 * cin
-                            func out(_ j: Int) -> UnsafeMutablePointer<Float> { v + ((i * 6 + j) * block + tau) * cin }
-                            WinogradConvolution.inputTransform(r, r + cin, r + 2 * cin, r + 3 * cin, r + 4 * cin, r + 5 * cin,
-                                                               out(0), out(1), out(2), out(3), out(4), out(5), cin)
-                        }
+                        grid.transformInputTile(x, tile: first + tau, channels: cin, zeros: zeros, scratch: tp) { p in v + (p * block + tau) * cin }
+                        let (image, ty, tx) = grid.locate(first + tau)
                         // dL/dy tile (4×4, zeros outside the output): columns, then rows, through G'.
                         var g = [UnsafePointer<Float>](repeating: UnsafePointer(zeroRow), count: 16)
                         for a in 0..<4 {
@@ -349,6 +312,46 @@ public final class WinogradConvolution {
             y1[c] = d12 + 2 * d34
             y2[c] = s12 + 4 * s34
             y3[c] = d12 + 8 * d34 + x5[c]
+        }
+    }
+}
+
+/// The 4×4 output tiles of a batch, and the 6×6 input tile each reads.
+struct TileGrid {
+    let batch: Int, height: Int, width: Int, outputHeight: Int, outputWidth: Int, padTop: Int, padLeft: Int
+    var tilesX: Int { (outputWidth + 3) / 4 }
+    var tilesPerImage: Int { ((outputHeight + 3) / 4) * tilesX }
+    var count: Int { batch * tilesPerImage }
+
+    /// Image and tile row and column of tile `tile` (numbered image by image, row by row).
+    func locate(_ tile: Int) -> (image: Int, ty: Int, tx: Int) {
+        (tile / tilesPerImage, (tile % tilesPerImage) / tilesX, tile % tilesX)
+    }
+
+    /// Writes V[p] = (Bᵀ d B)[p] of tile `tile`'s input d (channel vectors of x, channels-last;
+    /// `zeros` outside the image) to `destination(p)` for p = 6i + j, using 36 · channels floats
+    /// of `scratch`.
+    @inline(__always)
+    func transformInputTile(_ x: UnsafePointer<Float>, tile: Int, channels c: Int, zeros: UnsafePointer<Float>,
+                            scratch tp: UnsafeMutablePointer<Float>, destination: (Int) -> UnsafeMutablePointer<Float>) {
+        let (image, ty, tx) = locate(tile)
+        let y0 = 4 * ty - padTop, x0 = 4 * tx - padLeft
+        func d(_ i: Int, _ j: Int) -> UnsafePointer<Float> {
+            let yy = y0 + i, xx = x0 + j
+            return yy >= 0 && yy < height && xx >= 0 && xx < width ? x + ((image * height + yy) * width + xx) * c : zeros
+        }
+        // Columns: t[i][j] = Σ_k Bᵀ[i][k] d[k][j].
+        for j in 0..<6 {
+            WinogradConvolution.inputTransform(d(0, j), d(1, j), d(2, j), d(3, j), d(4, j), d(5, j),
+                                               tp + j * c, tp + (6 + j) * c, tp + (12 + j) * c, tp + (18 + j) * c, tp + (24 + j) * c,
+                                               tp + (30 + j) * c, c)
+        }
+        // Rows: V[i][j] = Σ_k t[i][k] Bᵀ[j][k].
+        for i in 0..<6 {
+            let r = UnsafePointer(tp + i * 6 * c)
+            WinogradConvolution.inputTransform(r, r + c, r + 2 * c, r + 3 * c, r + 4 * c, r + 5 * c,
+                                               destination(i * 6), destination(i * 6 + 1), destination(i * 6 + 2),
+                                               destination(i * 6 + 3), destination(i * 6 + 4), destination(i * 6 + 5), c)
         }
     }
 }
