@@ -36,7 +36,7 @@ struct Pixelwise: ParsableCommand {
 struct ComputeOptions: ParsableArguments {
     @Option(help: "Threads for oneDNN and Pixelwise's own loops (default: all cores).")
     var threads: Int?
-    @Flag(help: "Fast mode: run fp32 3×3 convolutions with ≥ 32 channels by Winograd F(4×4, 3×3) (fewer multiplications; results within ≈1e-5 of the direct convolution's range; with bench --train, the forward and backward-data passes).")
+    @Flag(help: "Fast mode: run fp32 3×3 convolutions with ≥ 32 channels by Winograd F(4×4, 3×3) (fewer multiplications; results within ≈1e-5 of the direct convolution's range; with bench --train, all three training passes).")
     var winograd = false
 
     func validate() throws {
