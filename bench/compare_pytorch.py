@@ -188,25 +188,24 @@ def main():
                   f"(single tile {pw_rss / 1e6:.0f} MB)", flush=True)
 
     # Numerical agreement on the same weights and input.
-    x = np.fromfile(os.path.join(work, "tschopp", "input.f32"), dtype="<f4").reshape(1, 1, 572, 572)
-    y = np.fromfile(os.path.join(work, "tschopp", "output.f32"), dtype="<f4").reshape(1, 2, 388, 388)
-    with torch.no_grad():
-        ref = t_model(torch.from_numpy(x)).numpy()
-    diff = np.abs(ref - y).max() / np.abs(ref).max()
-    same = (ref.argmax(1) == y.argmax(1)).mean()
+    diff, same = agreement(t_model, os.path.join(work, "tschopp"))
     print(f"\nagreement, tschopp-unet fp32, same weights and input: max |Δ| = {diff:.2e} of max |output|, "
           f"argmax equal on {100 * same:.3f} % of pixels ({'OK' if diff < 1e-4 else 'MISMATCH'})")
     pixelwise(a.pixelwise, ["--model-file", tschopp, "--input", "572", "--repetitions", "1", "--winograd",
                             "--save-tensors", os.path.join(work, "winograd")], a.threads)
-    xw = np.fromfile(os.path.join(work, "winograd", "input.f32"), dtype="<f4").reshape(1, 1, 572, 572)
-    yw = np.fromfile(os.path.join(work, "winograd", "output.f32"), dtype="<f4").reshape(1, 2, 388, 388)
-    with torch.no_grad():
-        refw = t_model(torch.from_numpy(xw)).numpy()
-    diffw = np.abs(refw - yw).max() / np.abs(refw).max()
-    samew = (refw.argmax(1) == yw.argmax(1)).mean()
-    print(f"agreement, tschopp-unet --winograd against PyTorch fp32: max |Δ| = {diffw:.2e} of max |output|, "
-          f"argmax equal on {100 * samew:.3f} % of pixels")
+    diff, same = agreement(t_model, os.path.join(work, "winograd"))
+    print(f"agreement, tschopp-unet --winograd against PyTorch fp32: max |Δ| = {diff:.2e} of max |output|, "
+          f"argmax equal on {100 * same:.3f} % of pixels")
 
+
+def agreement(model, folder):
+    """PyTorch's output for the input Pixelwise saved in `folder` (bench --save-tensors) against
+    Pixelwise's output there: (max |Δ| relative to max |output|, fraction of equal argmax)."""
+    x = np.fromfile(os.path.join(folder, "input.f32"), dtype="<f4").reshape(1, 1, 572, 572)
+    y = np.fromfile(os.path.join(folder, "output.f32"), dtype="<f4").reshape(1, 2, 388, 388)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(x)).numpy()
+    return np.abs(ref - y).max() / np.abs(ref).max(), (ref.argmax(1) == y.argmax(1)).mean()
 
 if __name__ == "__main__":
     main()
