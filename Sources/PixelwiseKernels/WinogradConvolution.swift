@@ -79,6 +79,14 @@ public final class WinogradConvolution {
         return max(8, min(totalTiles, budget / (36 * (inputChannels + outputChannels))))
     }
 
+    /// The workspace of a block of `block` tiles: transformed inputs V [36][block][Cin], the
+    /// per-position products (or transformed dL/dy) [36][block][Cout], then Cin zeros (the input
+    /// outside the image); `workspaceFloats` counts exactly these.
+    private func regions(of workspace: UnsafeMutablePointer<Float>, block: Int)
+        -> (inputs: UnsafeMutablePointer<Float>, products: UnsafeMutablePointer<Float>, zeros: UnsafeMutablePointer<Float>) {
+        (workspace, workspace + 36 * block * inputChannels, workspace + 36 * block * (inputChannels + outputChannels))
+    }
+
     /// Floats of workspace `forward` needs for a batch with `totalTiles` tiles.
     public func workspaceFloats(totalTiles: Int) -> Int {
         let t = tilesPerBlock(totalTiles: totalTiles)
@@ -94,8 +102,7 @@ public final class WinogradConvolution {
         let grid = TileGrid(batch: n, height: h, width: w, outputHeight: oh, outputWidth: ow, padTop: padTop, padLeft: padLeft)
         let total = grid.count
         let block = tilesPerBlock(totalTiles: total)
-        let v = workspace, m = workspace + 36 * block * cin
-        let zeros = workspace + 36 * block * (cin + cout)
+        let (v, m, zeros) = regions(of: workspace, block: block)
         zeros.initialize(repeating: 0, count: cin)
         let threads = Threads.count
         transformedWeights.withUnsafeBufferPointer { u in
@@ -186,8 +193,7 @@ public final class WinogradConvolution {
         let grid = TileGrid(batch: n, height: h, width: w, outputHeight: oh, outputWidth: ow, padTop: padTop, padLeft: padLeft)
         let total = grid.count
         let block = tilesPerBlock(totalTiles: total)
-        let v = workspace, e = workspace + 36 * block * cin
-        let zeros = workspace + 36 * block * (cin + cout)
+        let (v, e, zeros) = regions(of: workspace, block: block)
         let sums = zeros + cin
         zeros.initialize(repeating: 0, count: cin)
         let threads = Threads.count
