@@ -57,6 +57,8 @@ public struct ThresholdSweep: Sendable {
     public var evaluations: [SegmentationEvaluation]
 
     public var pixelError: ThresholdedScore { best(minimising: true) { $0.pixelError } }
+    /// 1 − maximal F-score of pixel similarity: the ISBI 2012 scorer's "pixel error".
+    public var fScoreError: ThresholdedScore { best(minimising: true) { $0.confusion.fScoreError } }
     public var randError: ThresholdedScore { best(minimising: true) { $0.randError } }
     public var informationError: ThresholdedScore { best(minimising: true) { $0.informationError } }
     public var intersectionOverUnion: ThresholdedScore { best(minimising: false) { $0.confusion.intersectionOverUnion } }

@@ -17,6 +17,7 @@ import Testing
         #expect(abs(c.pixelError - 2.0 / 6) < 1e-15)
         #expect(c.intersectionOverUnion == 0.5)
         #expect(c.dice == 4.0 / 6)
+        #expect(abs(c.fScoreError - 2.0 / 6) < 1e-15)
         let empty = BinaryConfusion(prediction: [false, false], groundTruth: [false, false])
         #expect(empty.intersectionOverUnion == 1 && empty.dice == 1 && empty.accuracy == 1)
     }
@@ -122,6 +123,18 @@ import Testing
         let atHalf = sweep.evaluations[sweep.thresholds.firstIndex(of: 0.5)!]
         #expect(abs(atHalf.randError - 1.0 / 3) < 1e-12)
         #expect(atHalf.warping?.errorCount == 3)
+    }
+
+    /// The ISBI scorer's "pixel error" is 1 − F-score, which weighs errors by the foreground they
+    /// touch: with little foreground it prefers a threshold that 1 − accuracy does not.
+    @Test func fScoreErrorAndPixelErrorPickTheirOwnThresholds() {
+        let truth = [true, false, false, false]
+        let probability: [Float] = [0.6, 0.7, 0.8, 0.1]
+        let sweep = ThresholdSweep(probability: probability, groundTruth: truth, width: 4, height: 1, thresholds: [0.5, 0.85])
+        // t = 0.5: TP 1, FP 2 → 1 − accuracy = 2/4, 1 − F = 1 − 2/4.  t = 0.85: FN 1 → 1/4 and 1 − 0 = 1.
+        #expect(sweep.pixelError == ThresholdedScore(value: 0.25, threshold: 0.85))
+        #expect(sweep.fScoreError == ThresholdedScore(value: 0.5, threshold: 0.5))
+        #expect(sweep.evaluations[0].confusion.fScoreError == 1 - sweep.evaluations[0].confusion.dice)
     }
 
     @Test func timingSweep512() {

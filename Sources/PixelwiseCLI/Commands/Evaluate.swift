@@ -9,10 +9,15 @@ struct Evaluate: ParsableCommand {
         discussion: """
         Predictions and labels are paired by sorted file name. A prediction is a label image (two \
         values, e.g. 0/255) or a probability map (8-bit 0–255, 16-bit or float TIFF); for \
-        probability maps each error is minimised over the thresholds 0.05…0.95 (the ISBI 2012 \
-        convention) and the thresholds are reported with --json. Rand and V_info errors are \
-        foreground-restricted (ground-truth background excluded); the warping error follows Jain \
-        et al. 2010 (simple-point warping of the ground truth towards the prediction).
+        probability maps each error is minimised over the thresholds 0.05…0.95 (or --thresholds; \
+        the ISBI 2012 convention) and the thresholds are reported with --json. Two pixel errors: \
+        "pixel err." is the fraction of wrong pixels (1 − accuracy); "ISBI pixel err." is 1 − the \
+        F-score of the foreground pixels, which is what the ISBI 2012 Fiji scorer prints as \
+        "pixel error" and what papers scored with it report (Tschopp 2016 among them). Rand and \
+        V_info errors are foreground-restricted (ground-truth background excluded); the warping \
+        error follows Jain et al. 2010 (simple-point warping of the ground truth towards the \
+        prediction). The Fiji scorer's own thresholds are --thresholds 0 0.1 0.2 0.3 0.4 0.5 0.6 \
+        0.7 0.8 0.9 1.
         """)
 
     @Option(help: "Folder (or single file) of predictions.")
@@ -21,10 +26,19 @@ struct Evaluate: ParsableCommand {
     var labels: String
     @Option(parsing: .upToNextOption, help: "Label values that are foreground (default 255).")
     var foreground: [Float] = [255]
+    @Option(parsing: .upToNextOption, help: "Thresholds (0…1) to minimise each error over, for probability maps (default 0.05 0.10 … 0.95).")
+    var thresholds: [Float] = ThresholdSweep.defaultThresholds
     @Flag(help: "Skip the warping error (the slowest measure).")
     var noWarping = false
     @Flag(help: "Print JSON instead of a table.")
     var json = false
+
+    func validate() throws {
+        guard !thresholds.isEmpty else { throw ValidationError("--thresholds needs at least one value") }
+        if let bad = thresholds.first(where: { !(0...1).contains($0) }) {
+            throw ValidationError("--thresholds must lie between 0 and 1, got \(bad)")
+        }
+    }
 
     func run() throws {
         let predictionFiles = try expandInputs([predictions]), labelFiles = try expandInputs([labels])
@@ -48,7 +62,8 @@ struct Evaluate: ParsableCommand {
             let isForeground: (Float) -> Bool = usesForegroundValues ? { foregroundValues.contains($0) } : { $0 == distinct.max() }
             let foregroundMap: [Float] = isProbability ? values.map { $0 / scale } : values.map { isForeground($0) ? 1 : 0 }
             all.append(Scores(name: URL(fileURLWithPath: p).lastPathComponent, foreground: foregroundMap, isProbability: isProbability,
-                              truth: truth, width: label.width, height: label.height, warping: !noWarping))
+                              truth: truth, width: label.width, height: label.height, warping: !noWarping,
+                              thresholds: thresholds))
         }
         let mean = Scores(meanOf: all)
         if json {

@@ -5,6 +5,8 @@ struct Scores: Codable {
     var name: String
     var pixelAccuracy: Double
     var pixelError: Double
+    /// 1 − F-score of the foreground pixels: the ISBI 2012 scorer's (and Tschopp's) "pixel error".
+    var isbiPixelError: Double
     var foregroundIoU: Double
     var foregroundDice: Double
     var randError: Double
@@ -14,18 +16,22 @@ struct Scores: Codable {
     var thresholds: [String: Float]?
 
     /// Scores a foreground probability map (minimised over thresholds) or a binary map.
-    init(name: String, foreground: [Float], isProbability: Bool, truth: [Bool], width: Int, height: Int, warping: Bool) {
+    init(name: String, foreground: [Float], isProbability: Bool, truth: [Bool], width: Int, height: Int, warping: Bool,
+         thresholds candidates: [Float] = ThresholdSweep.defaultThresholds) {
         self.name = name
         if isProbability {
-            let sweep = ThresholdSweep(probability: foreground, groundTruth: truth, width: width, height: height, includeWarping: warping)
+            let sweep = ThresholdSweep(probability: foreground, groundTruth: truth, width: width, height: height,
+                                       thresholds: candidates, includeWarping: warping)
             pixelError = sweep.pixelError.value
             pixelAccuracy = 1 - pixelError
+            isbiPixelError = sweep.fScoreError.value
             foregroundIoU = sweep.intersectionOverUnion.value
             foregroundDice = sweep.dice.value
             randError = sweep.randError.value
             informationError = sweep.informationError.value
             warpingError = sweep.warpingError?.value
-            var t = ["pixel_error": sweep.pixelError.threshold, "rand_error": sweep.randError.threshold,
+            var t = ["pixel_error": sweep.pixelError.threshold, "isbi_pixel_error": sweep.fScoreError.threshold,
+                     "rand_error": sweep.randError.threshold,
                      "information_error": sweep.informationError.threshold]
             if let w = sweep.warpingError { t["warping_error"] = w.threshold }
             thresholds = t
@@ -34,6 +40,7 @@ struct Scores: Codable {
                                            includeWarping: warping)
             pixelAccuracy = e.confusion.accuracy
             pixelError = e.pixelError
+            isbiPixelError = e.confusion.fScoreError
             foregroundIoU = e.confusion.intersectionOverUnion
             foregroundDice = e.confusion.dice
             randError = e.randError
@@ -47,6 +54,7 @@ struct Scores: Codable {
         name = "mean"
         pixelAccuracy = mean(\.pixelAccuracy)
         pixelError = mean(\.pixelError)
+        isbiPixelError = mean(\.isbiPixelError)
         foregroundIoU = mean(\.foregroundIoU)
         foregroundDice = mean(\.foregroundDice)
         randError = mean(\.randError)
@@ -54,10 +62,10 @@ struct Scores: Codable {
         warpingError = all.allSatisfy({ $0.warpingError != nil }) ? mean { $0.warpingError! } : nil
     }
 
-    static let header = ["image", "pixel acc.", "pixel err.", "fg IoU", "fg Dice", "Rand err.", "V_info err.", "warping err."]
+    static let header = ["image", "pixel acc.", "pixel err.", "ISBI pixel err.", "fg IoU", "fg Dice", "Rand err.", "V_info err.", "warping err."]
 
     var row: [String] {
-        [name] + [pixelAccuracy, pixelError, foregroundIoU, foregroundDice, randError, informationError].map { format($0) }
+        [name] + [pixelAccuracy, pixelError, isbiPixelError, foregroundIoU, foregroundDice, randError, informationError].map { format($0) }
             + [warpingError.map { format($0) } ?? "–"]
     }
 
@@ -65,7 +73,8 @@ struct Scores: Codable {
 
     enum CodingKeys: String, CodingKey {
         case name, thresholds
-        case pixelAccuracy = "pixel_accuracy", pixelError = "pixel_error", foregroundIoU = "foreground_iou"
+        case pixelAccuracy = "pixel_accuracy", pixelError = "pixel_error", isbiPixelError = "isbi_pixel_error"
+        case foregroundIoU = "foreground_iou"
         case foregroundDice = "foreground_dice", randError = "rand_error", informationError = "information_error"
         case warpingError = "warping_error"
     }
