@@ -10,10 +10,15 @@ import PixelwiseCore
 ///
 /// Opt-in (`Graph.winogradTraining` binds `enabled` around the graph's passes), fp32 only, for
 /// channels-last 3×3 stride-1 undilated convolutions with at least `minimumChannels` channels in
-/// and out (the same rule as inference plans).
+/// and out (the same rule as inference plans), on batches of at least `minimumTiles` 4×4 tiles.
 public enum WinogradTraining {
     @TaskLocal public static var enabled = false
     public static let minimumChannels = 32
+    /// Inference plans transform their weights once; training re-transforms them on every pass
+    /// (36·Cin·Cout floats), and with few tiles that and the thin products cost more than Winograd
+    /// saves: a U-Net's 16×16×1024 layers at batch 4 (64 tiles) trained 1.3–1.5× slower than
+    /// direct, its 32×32×512 layers (256 tiles) 2× faster.
+    public static let minimumTiles = 128
 
     /// Kernels by (input channels, output channels), and one workspace: training runs one
     /// convolution at a time.
@@ -26,6 +31,7 @@ public enum WinogradTraining {
     static func applies(input: Tensor, weight: Shape, geometry: ConvolutionGeometry, transposed: Bool) -> Bool {
         enabled && !transposed && ConvolutionKernel.trainingMath == .float32 && input.rank == 4 && weight.rank == 4
             && WinogradConvolution.applies(kernel: weight.spatial, geometry: geometry) && min(weight[0], weight[1]) >= minimumChannels
+            && input.shape[0] * ((input.shape[2] + 3) / 4) * ((input.shape[3] + 3) / 4) >= minimumTiles
     }
 
     /// y = conv(x, w) + b, channels-last.

@@ -9,7 +9,7 @@ import Testing
         var generator = SeededGenerator(seed: 3)
         conv.resetParameters(using: &generator)
         conv.bias!.value = Tensor.random([40], seed: 4)
-        let x = Tensor.random([2, 32, 19, 14], seed: 5).inLayout(.channelsLast)
+        let x = Tensor.random([2, 32, 39, 34], seed: 5).inLayout(.channelsLast)  // 2 · 10 · 9 = 180 tiles
         let y = try conv.forward([x], mode: .training)
         let dy = Tensor.random(y.shape, seed: 6)
         let dx = try conv.backward(dy, inputs: [x], output: y, needsInputGradient: [true])[0]!
@@ -40,6 +40,20 @@ import Testing
         #expect(yw.maxAbsDifference(y) == 0)
     }
 
+    /// Below `minimumTiles` (here 2 · 4 · 4 = 32 tiles) the weight transforms cost more than they save.
+    @Test func smallBatchesStayDirect() throws {
+        let conv = try Convolution(inputChannels: 32, outputChannels: 32, kernelSize: 3, padding: .same)
+        var generator = SeededGenerator(seed: 3)
+        conv.resetParameters(using: &generator)
+        let x = Tensor.random([2, 32, 16, 16], seed: 5).inLayout(.channelsLast)
+        let y = try conv.forward([x], mode: .training)
+        let yw = try WinogradTraining.$enabled.withValue(true) { try conv.forward([x], mode: .training) }
+        #expect(yw.maxAbsDifference(y) == 0)
+        let larger = Tensor.random([8, 32, 16, 16], seed: 5).inLayout(.channelsLast)  // 128 tiles
+        let direct = try conv.forward([larger], mode: .training)
+        #expect(try WinogradTraining.$enabled.withValue(true) { try conv.forward([larger], mode: .training) }.maxAbsDifference(direct) > 0)
+    }
+
     /// A whole training step of a small U-Net-like graph: the loss and every parameter gradient
     /// stay within rounding of the direct convolutions'.
     @Test func aTrainingStepKeepsItsGradients() throws {
@@ -56,7 +70,7 @@ import Testing
             g.resetParameters(seed: 8)
             return g
         }
-        let x = Tensor.random([2, 1, 20, 20], seed: 9)
+        let x = Tensor.random([2, 1, 36, 36], seed: 9)  // 2 · 9 · 9 = 162 tiles: Winograd runs
         let target = Target(labels: x.scalars.map { $0 > 0 ? 1 : 0 })
         func step(_ winograd: Bool) throws -> (Float, [[Float]]) {
             let g = try graph()
@@ -73,5 +87,6 @@ import Testing
             let scale = a.map { abs($0) }.max()!
             #expect(zip(a, b).map { abs($0 - $1) }.max()! <= 1e-4 * scale)
         }
+        #expect(directGradients != winogradGradients, "Winograd ran")
     }
 }
