@@ -36,8 +36,8 @@ struct Pixelwise: ParsableCommand {
 struct ComputeOptions: ParsableArguments {
     @Option(help: "Threads for oneDNN and Pixelwise's own loops (default: all cores).")
     var threads: Int?
-    @Flag(inversion: .prefixedNo, help: "Run fp32 3×3 convolutions with ≥ 32 channels by Winograd F(4×4, 3×3) (default: on; 4× fewer multiplications, results within ≈1e-5 of the direct convolution's range; with bench --train, all three training passes). --no-winograd: oneDNN's direct kernels everywhere.")
-    var winograd = true
+    @Flag(help: "Fast mode: run fp32 3×3 convolutions with ≥ 32 channels by Winograd F(4×4, 3×3) (fewer multiplications; results within ≈1e-5 of the direct convolution's range; with bench --train, all three training passes).")
+    var winograd = false
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }

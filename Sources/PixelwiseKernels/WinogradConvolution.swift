@@ -15,9 +15,8 @@ import CDNNL
 /// weights, computed once by `setWeights`); one SGEMM each, on oneDNN. The input and output
 /// transforms are a few additions per value, done here over channel vectors (channels-last data).
 /// The price is rounding: transforms with coefficients up to 8 lose a few bits, so results agree
-/// with direct convolution to about 1e-5 of the output's range (tests check it) — below what
-/// changes a segmentation (the shipped models score the same to 4 decimals either way), so the tool
-/// uses it by default and `--no-winograd` turns it off.
+/// with direct convolution to about 1e-5 of the output's range (tests check it), which is why it
+/// is an opt-in fast mode.
 ///
 /// Activations are channels-last (NHWC), fp32. Bias and ReLU are fused into the output transform.
 public final class WinogradConvolution {

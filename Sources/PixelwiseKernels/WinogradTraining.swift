@@ -8,8 +8,7 @@ import PixelwiseCore
 /// against GFLOPs of products). The backward-weights pass is F(3×3, 4×4): each 4×4 tile of dL/dy
 /// is the kernel run over the 6×6 input tile (`WinogradConvolution.weightGradient`).
 ///
-/// `Graph.winogradTraining` binds `enabled` around the graph's passes (the tool sets it unless
-/// `--no-winograd`); fp32 only, for
+/// Opt-in (`Graph.winogradTraining` binds `enabled` around the graph's passes), fp32 only, for
 /// channels-last 3×3 stride-1 undilated convolutions with at least `minimumChannels` channels in
 /// and out (the same rule as inference plans), on batches of at least `minimumTiles` 4×4 tiles.
 public enum WinogradTraining {

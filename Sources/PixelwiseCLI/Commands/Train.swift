@@ -38,7 +38,7 @@ struct Train: ParsableCommand {
     @Option(help: "Threads (default: all cores; under mpirun, the cores divided among the processes on this machine).") var threads: Int?
     @Option(help: "Convolution arithmetic: fp32 (default), or bf16 mixed precision (fp32 weights, activations and gradients; bf16 convolution operands with fp32 accumulation: 2-3x faster on CPUs with AMX/AVX-512-BF16).")
     var precision: String?
-    @Flag(inversion: .prefixedNo, help: "All three passes of fp32 3×3 convolutions with ≥ 32 channels by Winograd F(4×4, 3×3) (default: on; values and gradients within ≈1e-5–1e-4 of the direct kernel's, 1.3–2.5× faster training on AVX2). --no-winograd: oneDNN's direct kernels everywhere.")
+    @Flag(inversion: .prefixedNo, help: "Fast mode: all three passes of 3×3 convolutions with ≥ 32 channels by Winograd (fp32; values and gradients within ≈1e-5–1e-4 of the direct kernel's; 1.3–2.5× faster training on AVX2).")
     var winograd: Bool?
     @Option(help: "Learning-rate schedule: poly (default, nnU-Net's poly 0.9), cosine, step or constant.") var schedule: String?
     @Option(help: "Linear learning-rate warm-up over this many iterations.") var warmup: Int?

@@ -38,7 +38,7 @@ struct TrainingConfiguration: Codable, Equatable {
     var switchAt: Int?
     /// Convolution arithmetic in training: fp32 (default) or bf16 mixed precision.
     var precision: String?
-    /// All three passes of wide 3×3 convolutions by Winograd F(4×4, 3×3) (default true; false: oneDNN's direct kernels).
+    /// Forward and backward-data passes of wide 3×3 convolutions by Winograd F(4×4, 3×3).
     var winograd: Bool?
 
     enum CodingKeys: String, CodingKey, CaseIterable {

@@ -70,8 +70,6 @@ final class TrainingRun {
         if let weights = configuration.classWeights, !["none", "balanced"].contains(weights) {
             throw PixelwiseError.invalidArgument("unknown --class-weights \(weights); use none or balanced")
         }
-        // Written into the run's config.yaml, so that a resumed run keeps the arithmetic it started with.
-        if configuration.winograd == nil { configuration.winograd = true }
         self.configuration = configuration
         seed = configuration.seed ?? 1
         let formatter = DateFormatter()
@@ -151,8 +149,8 @@ final class TrainingRun {
         guard graph.spatialRank == 2 else {
             throw PixelwiseError.invalidArgument("\(configuration.model ?? "the model") is a 3-D network; pixelwise train cuts 2-D patches from images and slices (3-D networks train through the library: Trainer with your own BatchSource)")
         }
-        graph.winogradTraining = configuration.winograd ?? true
-        graph.winogradInference = graph.winogradTraining  // validation
+        graph.winogradTraining = configuration.winograd ?? false
+        graph.winogradInference = configuration.winograd ?? false  // validation
         graph.trainingPrecision = (configuration.precision.flatMap(Precision.init(rawValue:)) ?? .float32).checkedForThisCPU()
         guard graph.inputChannels == channels else {
             throw PixelwiseError.file(path: configuration.images!, problem: "images have \(channels) channel(s), the model takes \(graph.inputChannels)")

@@ -45,14 +45,12 @@ public final class Graph {
     /// convolution — `ConvolutionKernel.trainingMath`). Inference follows `inferenceStrategy`.
     public var trainingPrecision: Precision = .float32
     /// Planned fp32 inference runs 3×3 stride-1 convolutions by Winograd F(4×4, 3×3)
-    /// (`InferencePlan`), rounding differences ~1e-5 of the output's range. Off by default in the
-    /// library, so that a graph computes exactly what its reference implementations do; the
-    /// command-line tool turns it on (`--no-winograd` to keep the direct kernels).
+    /// (`InferencePlan`): an opt-in fast mode, rounding differences ~1e-5 of the output's range.
     public var winogradInference = false {
         didSet { if winogradInference != oldValue { plans = [] } }
     }
-    /// Training runs all three passes of wide 3×3 stride-1 convolutions by Winograd F(4×4, 3×3)
-    /// (`WinogradTraining`; fp32). Off by default in the library, on in the tool, like `winogradInference`.
+    /// Training runs the forward and backward-data passes of wide 3×3 stride-1 convolutions by
+    /// Winograd F(4×4, 3×3) (`WinogradTraining`; fp32): opt-in, like `winogradInference`.
     public var winogradTraining = false
 
     /// The most recently used plans (at most two input shapes are kept: each holds an arena).
