@@ -49,13 +49,18 @@ struct DataParallelTrainingTests {
             #expect(abs(x - y) <= 1e-5 * abs(x), "iteration \(a.iteration): loss \(x) alone, \(y) in two processes")
             #expect(a.fields[3] == b.fields[3], "learning rate at iteration \(a.iteration)")
         }
-        // …and the same weights after five Adam steps.
+        // …and the same weights after five Adam steps. Adam divides each gradient by its own running
+        // RMS, so the rounding of near-zero gradients (summed over the patches in another order) moves
+        // a weight by a small fraction of a step: on top of 1e-4 of the largest weight, allow 0.1 % of
+        // the largest movement five steps can make (5 · lr = 5e-3). The biases start at zero and are
+        // at most that; a wrong gradient average would differ by whole steps.
         let w1 = try ModelFile.read(from: scratch.file("one/last.h5")), w2 = try ModelFile.read(from: scratch.file("two/last.h5"))
         #expect(w1.parameters.map(\.name) == w2.parameters.map(\.name))
+        let movement: Float = 5 * 1e-3
         for ((name, a), (_, b)) in zip(w1.parameters, w2.parameters) {
             let scale = a.scalars.map { abs($0) }.max() ?? 1
             let worst = zip(a.scalars, b.scalars).map { abs($0 - $1) }.max() ?? 0
-            #expect(worst <= 1e-4 * scale, "\(name): weights differ by \(worst) (largest weight \(scale))")
+            #expect(worst <= 1e-4 * scale + 1e-3 * movement, "\(name): weights differ by \(worst) (largest weight \(scale))")
         }
         #expect(w2.optimizerStep == 5)
     }
