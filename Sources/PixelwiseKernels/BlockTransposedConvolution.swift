@@ -39,19 +39,14 @@ public enum BlockTransposedConvolution {
                         _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), Int64(count), Int64(columns), Int64(cin), 1,
                                        xp.baseAddress! + first * cin, Int64(cin), wp.baseAddress!, Int64(columns), 0,
                                        zp.baseAddress!, Int64(columns))
-                        parallelChunks(count, Threads.count) { range in
-                            for r in range {
-                                let base = blocks.outputOffset(row: first + r)
-                                for s in 0..<blocks.segmentsPerRow {
-                                    let source = zBase.value + r * columns + s * length, target = out.value + base + blocks.segmentOffsets[s]
-                                    if let biasValues {
-                                        for k in stride(from: 0, to: length, by: cout) {
-                                            for c in 0..<cout { target[k + c] = source[k + c] + biasValues[c] }
-                                        }
-                                    } else {
-                                        target.update(from: source, count: length)
-                                    }
+                        blocks.forEachSegment(rows: first, count: count) { zOffset, outOffset in
+                            let source = zBase.value + zOffset, target = out.value + outOffset
+                            if let biasValues {
+                                for k in stride(from: 0, to: length, by: cout) {
+                                    for c in 0..<cout { target[k + c] = source[k + c] + biasValues[c] }
                                 }
+                            } else {
+                                target.update(from: source, count: length)
                             }
                         }
                     }
@@ -80,13 +75,8 @@ public enum BlockTransposedConvolution {
                     for first in stride(from: 0, to: blocks.rows, by: blocks.chunkRows) {
                         let count = min(blocks.chunkRows, blocks.rows - first)
                         // Gather each input pixel's block of dL/dy into its row of Z.
-                        parallelChunks(count, Threads.count) { range in
-                            for r in range {
-                                let base = blocks.outputOffset(row: first + r)
-                                for s in 0..<blocks.segmentsPerRow {
-                                    (zBase.value + r * columns + s * length).update(from: source.value + base + blocks.segmentOffsets[s], count: length)
-                                }
-                            }
+                        blocks.forEachSegment(rows: first, count: count) { zOffset, outOffset in
+                            (zBase.value + zOffset).update(from: source.value + outOffset, count: length)
                         }
                         let beta: Float = first == 0 ? 0 : 1
                         // dL/dWᵗ += Xᵀ · Z
@@ -179,6 +169,18 @@ struct Blocks {
             rest /= inputSpatial[a]
         }
         return offset + rest * outputBatchStride
+    }
+
+    /// Calls `body(offset in Z, offset in the output)` for every segment of the input rows
+    /// first ..< first + count, Z holding those rows from its start; the rows are split among the
+    /// threads. The one walk the forward scatter and the backward gather share.
+    func forEachSegment(rows first: Int, count: Int, _ body: (Int, Int) -> Void) {
+        parallelChunks(count, Threads.count) { range in
+            for r in range {
+                let base = outputOffset(row: first + r)
+                for s in 0..<segmentsPerRow { body(r * columns + s * segmentLength, base + segmentOffsets[s]) }
+            }
+        }
     }
 
     /// Wᵗ [C_in][kernel offset][C_out] from PyTorch's [C_in][C_out][kernel offset].

@@ -1,4 +1,5 @@
 import CDNNL
+import PixelwiseCore
 
 /// 3×3 convolution (stride 1, no dilation) for inference by Winograd's minimal filtering
 /// F(4×4, 3×3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016).
@@ -328,6 +329,10 @@ struct TileGrid {
     var tilesX: Int { (outputWidth + 3) / 4 }
     var tilesPerImage: Int { ((outputHeight + 3) / 4) * tilesX }
     var count: Int { batch * tilesPerImage }
+
+    /// The number of 4×4 tiles covering an [N, C, H, W] map: what sizes workspaces and decides
+    /// whether training uses Winograd at all.
+    static func tiles(covering shape: Shape) -> Int { shape[0] * ((shape[2] + 3) / 4) * ((shape[3] + 3) / 4) }
 
     /// Image and tile row and column of tile `tile` (numbered image by image, row by row).
     func locate(_ tile: Int) -> (image: Int, ty: Int, tx: Int) {

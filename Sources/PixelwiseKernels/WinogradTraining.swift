@@ -31,7 +31,7 @@ public enum WinogradTraining {
     static func applies(input: Tensor, weight: Shape, geometry: ConvolutionGeometry, transposed: Bool) -> Bool {
         enabled && !transposed && ConvolutionKernel.trainingMath == .float32 && input.rank == 4 && weight.rank == 4
             && WinogradConvolution.applies(kernel: weight.spatial, geometry: geometry) && min(weight[0], weight[1]) >= minimumChannels
-            && input.shape[0] * ((input.shape[2] + 3) / 4) * ((input.shape[3] + 3) / 4) >= minimumTiles
+            && TileGrid.tiles(covering: input.shape) >= minimumTiles
     }
 
     /// y = conv(x, w) + b, channels-last.
@@ -67,8 +67,7 @@ public enum WinogradTraining {
         let (cout, cin) = (weightShape[0], weightShape[1])
         let x = x.inLayout(.channelsLast), dy = dy.inLayout(.channelsLast)
         let kernel = kernel(inputChannels: cin, outputChannels: cout)
-        let tiles = dy.shape[0] * ((dy.shape[2] + 3) / 4) * ((dy.shape[3] + 3) / 4)
-        let ws = workspace(kernel.weightGradientWorkspaceFloats(totalTiles: tiles))
+        let ws = workspace(kernel.weightGradientWorkspaceFloats(totalTiles: TileGrid.tiles(covering: dy.shape)))
         let dw = Tensor(uninitialized: weightShape, layout: .rowMajor)
         kernel.weightGradient(UnsafePointer(x.storage.pointer), UnsafePointer(dy.storage.pointer), batch: x.shape[0], height: x.shape[2],
                               width: x.shape[3], padTop: g.paddingLow[0], padLeft: g.paddingLow[1], outputHeight: dy.shape[2],
@@ -102,8 +101,7 @@ public enum WinogradTraining {
         defer { lock.unlock() }
         let kernel = kernel(inputChannels: inputChannels, outputChannels: outputChannels)
         setWeights(kernel)
-        let tiles = outputShape[0] * ((outputShape[2] + 3) / 4) * ((outputShape[3] + 3) / 4)
-        let ws = workspace(kernel.workspaceFloats(totalTiles: tiles))
+        let ws = workspace(kernel.workspaceFloats(totalTiles: TileGrid.tiles(covering: outputShape)))
         let y = Tensor(uninitialized: outputShape, layout: .channelsLast)
         kernel.forward(UnsafePointer(x.storage.pointer), batch: x.shape[0], height: x.shape[2], width: x.shape[3], padTop: padTop,
                        padLeft: padLeft, into: y.storage.pointer, outputHeight: outputShape[2], outputWidth: outputShape[3],

@@ -204,7 +204,7 @@ public final class InferenceProgram {
         for step in steps {
             if case .winograd(let kernel, _, _) = step.action {
                 let out = shapes[step.output]
-                winogradFloats = max(winogradFloats, kernel.workspaceFloats(totalTiles: out[0] * ((out[2] + 3) / 4) * ((out[3] + 3) / 4)))
+                winogradFloats = max(winogradFloats, kernel.workspaceFloats(totalTiles: TileGrid.tiles(covering: out)))
             }
         }
         if winogradFloats > 0 {
