@@ -30,28 +30,25 @@ import Testing
         #expect(yw.maxAbsDifference(y) > 0, "Winograd ran (not the same kernel)")
     }
 
-    @Test func narrowLayersStayDirect() throws {
-        let conv = try Convolution(inputChannels: 16, outputChannels: 16, kernelSize: 3, padding: .same)
+    /// max |y_Winograd-enabled − y_direct| of a 3×3 same convolution on `input` (0: it stayed direct).
+    static func winogradChange(channels: Int, input: Shape) throws -> Float {
+        let conv = try Convolution(inputChannels: input[1], outputChannels: channels, kernelSize: 3, padding: .same)
         var generator = SeededGenerator(seed: 3)
         conv.resetParameters(using: &generator)
-        let x = Tensor.random([1, 16, 12, 12], seed: 5).inLayout(.channelsLast)
+        let x = Tensor.random(input, seed: 5).inLayout(.channelsLast)
         let y = try conv.forward([x], mode: .training)
         let yw = try WinogradTraining.$enabled.withValue(true) { try conv.forward([x], mode: .training) }
-        #expect(yw.maxAbsDifference(y) == 0)
+        return yw.maxAbsDifference(y)
+    }
+
+    @Test func narrowLayersStayDirect() throws {
+        #expect(try Self.winogradChange(channels: 16, input: [1, 16, 12, 12]) == 0)
     }
 
     /// Below `minimumTiles` (here 2 · 4 · 4 = 32 tiles) the weight transforms cost more than they save.
     @Test func smallBatchesStayDirect() throws {
-        let conv = try Convolution(inputChannels: 32, outputChannels: 32, kernelSize: 3, padding: .same)
-        var generator = SeededGenerator(seed: 3)
-        conv.resetParameters(using: &generator)
-        let x = Tensor.random([2, 32, 16, 16], seed: 5).inLayout(.channelsLast)
-        let y = try conv.forward([x], mode: .training)
-        let yw = try WinogradTraining.$enabled.withValue(true) { try conv.forward([x], mode: .training) }
-        #expect(yw.maxAbsDifference(y) == 0)
-        let larger = Tensor.random([8, 32, 16, 16], seed: 5).inLayout(.channelsLast)  // 128 tiles
-        let direct = try conv.forward([larger], mode: .training)
-        #expect(try WinogradTraining.$enabled.withValue(true) { try conv.forward([larger], mode: .training) }.maxAbsDifference(direct) > 0)
+        #expect(try Self.winogradChange(channels: 32, input: [2, 32, 16, 16]) == 0)
+        #expect(try Self.winogradChange(channels: 32, input: [8, 32, 16, 16]) > 0)  // 128 tiles
     }
 
     /// A whole training step of a small U-Net-like graph: the loss and every parameter gradient
