@@ -82,11 +82,15 @@ public enum ConvolutionKernel {
 
     /// A forward primitive descriptor. `precision` is that of activations and weights (the bias
     /// stays fp32); `attributes` carry post-ops and the scratchpad mode of compiled plans.
-    /// `outputPrecision` that of the result (default: `precision`).
+    /// `outputPrecision` that of the result (default: `precision`). With `anyActivationFormat`
+    /// oneDNN also picks the source and destination formats (the caller reorders to and from them).
     static func forwardDescriptor(input: Shape, weight: Shape, hasBias: Bool, output: Shape, geometry g: ConvolutionGeometry,
                                   transposed: Bool, layout: Layout, training: Bool, precision: Precision = .float32,
-                                  outputPrecision: Precision? = nil, attributes: Attributes? = nil) throws -> dnnl_primitive_desc_t {
-        var src = Descriptor.of(input, layout, precision), dst = Descriptor.of(output, layout, outputPrecision ?? precision)
+                                  outputPrecision: Precision? = nil, attributes: Attributes? = nil,
+                                  anyActivationFormat: Bool = false) throws -> dnnl_primitive_desc_t {
+        var src = anyActivationFormat ? Descriptor.any(input, precision) : Descriptor.of(input, layout, precision)
+        var dst = anyActivationFormat ? Descriptor.any(output, outputPrecision ?? precision)
+                                      : Descriptor.of(output, layout, outputPrecision ?? precision)
         var w = Descriptor.any(oneDNNWeightDims(weight, transposed: transposed), precision)
         var b = Descriptor.of([output[1]], .rowMajor)
         let strides = g.stride.map(Int64.init), dil = g.oneDNNDilation
@@ -135,16 +139,20 @@ public enum ConvolutionKernel {
         let p = try PrimitiveCache.shared.primitive(k) {
             try forwardDescriptor(input: x.shape, weight: weight.shape, hasBias: bias != nil, output: outputShape,
                                   geometry: geometry, transposed: transposed, layout: x.layout, training: training,
-                                  precision: operandPrecision(training: training), outputPrecision: .float32)
+                                  precision: operandPrecision(training: training), outputPrecision: .float32,
+                                  anyActivationFormat: training)
         }
         let y = Tensor(uninitialized: outputShape, layout: x.layout)
         let userWeight = Memory(weightDescriptor(weight.shape, transposed: transposed),
                                 pointer: UnsafeMutableRawPointer(weight.storage.pointer))
         let w = reordered(userWeight, to: p.memoryDescriptor(dnnl_query_weights_md))
         let src = reordered(Memory(x), to: p.memoryDescriptor(dnnl_query_src_md))  // to bf16 in mixed precision
-        var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DST, Memory(y))]
+        let dst = Memory(y), chosenDst = p.memoryDescriptor(dnnl_query_dst_md)
+        let out = Descriptor.equal(dst.descriptor, chosenDst) ? dst : Memory(allocating: chosenDst)
+        var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DST, out)]
         if let bias { args.append((DNNL_ARG_BIAS, Memory(bias))) }
         p.execute(args)
+        if out !== dst { reorder(out, into: dst) }
         return y
     }
 
@@ -165,10 +173,11 @@ public enum ConvolutionKernel {
         let hint = try PrimitiveCache.shared.primitive(key("fwdtrue", inputShape, weight.shape, false, dy.shape, g, transposed, layout)) {
             try forwardDescriptor(input: inputShape, weight: weight.shape, hasBias: false, output: dy.shape,
                                   geometry: g, transposed: transposed, layout: layout, training: true,
-                                  precision: trainingMath, outputPrecision: .float32)
+                                  precision: trainingMath, outputPrecision: .float32, anyActivationFormat: true)
         }
         let p = try PrimitiveCache.shared.primitive(key("bwdd", inputShape, weight.shape, false, dy.shape, g, transposed, layout)) {
-            var dsrc = Descriptor.of(inputShape, layout), ddst = Descriptor.of(dy.shape, layout, trainingMath)
+            // Like the forward pass, in the formats oneDNN picks (see `forwardInCurrentPrecision`).
+            var dsrc = Descriptor.any(inputShape), ddst = Descriptor.any(dy.shape, trainingMath)
             var w = Descriptor.any(oneDNNWeightDims(weight.shape, transposed: transposed), trainingMath)
             let strides = g.stride.map(Int64.init), dil = g.oneDNNDilation
             let pl = g.paddingLow.map(Int64.init), ph = g.paddingHigh.map(Int64.init)
@@ -188,7 +197,10 @@ public enum ConvolutionKernel {
                                 pointer: UnsafeMutableRawPointer(weight.storage.pointer))
         let w = reordered(userWeight, to: p.memoryDescriptor(dnnl_query_weights_md))
         let ddst = reordered(Memory(dy), to: p.memoryDescriptor(dnnl_query_diff_dst_md))
-        p.execute([(DNNL_ARG_DIFF_DST, ddst), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DIFF_SRC, Memory(dx))])
+        let result = Memory(dx), chosen = p.memoryDescriptor(dnnl_query_diff_src_md)
+        let out = Descriptor.equal(result.descriptor, chosen) ? result : Memory(allocating: chosen)
+        p.execute([(DNNL_ARG_DIFF_DST, ddst), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DIFF_SRC, out)])
+        if out !== result { reorder(out, into: result) }
         return dx
     }
 
@@ -210,7 +222,7 @@ public enum ConvolutionKernel {
         let hint = try PrimitiveCache.shared.primitive(key("fwdtrue", x.shape, weightShape, hasBias, dy.shape, g, transposed, layout)) {
             try forwardDescriptor(input: x.shape, weight: weightShape, hasBias: hasBias, output: dy.shape,
                                   geometry: g, transposed: transposed, layout: layout, training: true,
-                                  precision: trainingMath, outputPrecision: .float32)
+                                  precision: trainingMath, outputPrecision: .float32, anyActivationFormat: true)
         }
         let p = try PrimitiveCache.shared.primitive(key("bwdw", x.shape, weightShape, hasBias, dy.shape, g, transposed, layout)) {
             // x and dL/dy in the layout oneDNN prefers (they are reordered into it below): its NHWC

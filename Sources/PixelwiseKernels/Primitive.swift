@@ -56,7 +56,9 @@ final class Primitive: @unchecked Sendable {
 final class Memory {
     let handle: dnnl_memory_t
     let descriptor: dnnl_memory_desc_t
-    private let owned: UnsafeMutableRawPointer?
+    /// Scratch this object allocated: a `TensorStorage`, so that large blocks come from and go back
+    /// to `StoragePool` (training reorders the same sizes into oneDNN's blocked formats every step).
+    private let owned: TensorStorage?
 
     /// Wraps `pointer` without copying.
     init(_ descriptor: dnnl_memory_desc_t, pointer: UnsafeMutableRawPointer) {
@@ -72,16 +74,12 @@ final class Memory {
     init(allocating descriptor: dnnl_memory_desc_t) {
         var md = descriptor
         let bytes = max(dnnl_memory_desc_get_size(&md), 64)
-        var raw: UnsafeMutableRawPointer?
-        // Not inside precondition(): -Ounchecked (release) drops the whole expression, allocation included.
-        guard posix_memalign(&raw, 64, bytes) == 0, raw != nil else {
-            fatalError("Pixelwise: out of memory allocating \(bytes) bytes of oneDNN scratch")
-        }
+        let storage = TensorStorage(count: (bytes + 3) / 4)
         var h: dnnl_memory_t?
-        check(dnnl_memory_create(&h, &md, Engine.shared.engine, raw), "memory_create")
+        check(dnnl_memory_create(&h, &md, Engine.shared.engine, storage.pointer), "memory_create")
         handle = h!
         self.descriptor = descriptor
-        owned = raw
+        owned = storage
     }
 
     var pointer: UnsafeMutableRawPointer {
@@ -92,7 +90,6 @@ final class Memory {
 
     deinit {
         dnnl_memory_destroy(handle)
-        if let owned { free(owned) }
     }
 }
 
