@@ -211,6 +211,9 @@ public enum ConvolutionKernel {
         if WinogradTraining.applies(input: x, weight: weightShape, geometry: g, transposed: transposed) {
             return WinogradTraining.backwardWeights(dy, input: x, weightShape: weightShape, hasBias: hasBias, geometry: g)
         }
+        if !transposed, trainingMath == .float32, ShiftedWeightGradient.applies(input: x.shape, weight: weightShape, geometry: g, layout: x.layout) {
+            return ShiftedWeightGradient.weightGradient(dy, input: x, weightShape: weightShape, hasBias: hasBias, geometry: g)
+        }
         return try inSupportedPrecision(shapeKey(x.shape, weightShape, dy.shape, g, transposed, x.layout)) {
             try backwardWeightsInCurrentPrecision(dy, input: x, weightShape: weightShape, hasBias: hasBias, geometry: g, transposed: transposed)
         }

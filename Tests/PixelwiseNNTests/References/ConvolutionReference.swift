@@ -41,3 +41,26 @@ enum ConvolutionReference {
         return (y, outShape)
     }
 }
+
+extension ConvolutionReference {
+    /// dL/dw and dL/db of `forward`, straight from its definition:
+    ///
+    ///   dL/dw[o, i, k] = Σ_n Σ_p dL/dy[n, o, p] · x[n, i, s·p + d·k − pad_low],   dL/db[o] = Σ_n Σ_p dL/dy[n, o, p]
+    static func weightGradient(_ dy: [Double], outputShape ys: [Int], input x: [Double], shape xs: [Int], weightShape ws: [Int],
+                               stride: [Int], dilation: [Int], paddingLow: [Int]) -> (weight: [Double], bias: [Double]) {
+        let i = Volume(xs), o = Volume(ys)
+        let k = axes3(Array(ws.dropFirst(2)), fill: 1), s = axes3(stride, fill: 1), d = axes3(dilation, fill: 1)
+        let pl = axes3(paddingLow, fill: 0)
+        var dw = [Double](repeating: 0, count: ws.reduce(1, *)), db = [Double](repeating: 0, count: o.c)
+        for n in 0..<o.n { for oc in 0..<o.c { for z in 0..<o.d { for yy in 0..<o.h { for xx in 0..<o.w {
+            let g = dy[o.index(n, oc, z, yy, xx)]
+            db[oc] += g
+            for ic in 0..<i.c { for kz in 0..<k[0] { for ky in 0..<k[1] { for kx in 0..<k[2] {
+                let iz = z * s[0] + kz * d[0] - pl[0], iy = yy * s[1] + ky * d[1] - pl[1], ix = xx * s[2] + kx * d[2] - pl[2]
+                guard i.contains(iz, iy, ix) else { continue }
+                dw[(((oc * i.c + ic) * k[0] + kz) * k[1] + ky) * k[2] + kx] += g * x[i.index(n, ic, iz, iy, ix)]
+            } } } }
+        } } } } }
+        return (dw, db)
+    }
+}
