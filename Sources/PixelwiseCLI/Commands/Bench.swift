@@ -147,9 +147,10 @@ struct Bench: ParsableCommand {
             let runs = Double(repetitions + 1)
             for (s, covered) in plan.stepNodes.enumerated() {
                 let name = plan.program.stepNames[s]
-                let type = covered.map { graph.nodes[$0].layer.kind }.joined(separator: "+")
+                let reorder = plan.program.isReorder(s)
+                let type = reorder ? "Reorder" : covered.map { graph.nodes[$0].layer.kind }.joined(separator: "+")
                 rows.append(row(name, type, shapes[covered.last!], forward: plan.program.stepSeconds[s] / runs, backward: 0,
-                                macs: covered.reduce(0) { $0 + nodeMACs[$1] }))
+                                macs: reorder ? 0 : covered.reduce(0) { $0 + nodeMACs[$1] }))
             }
             extra["arena_bytes"] = plan.program.arenaBytes
             extra["scratchpad_bytes"] = plan.program.scratchpadBytes

@@ -24,7 +24,8 @@
 /// statistic the plan depends on has changed (`Parameter.version`).
 public final class InferencePlan {
     public let program: InferenceProgram
-    /// For every program step, the graph nodes it computes (several when fused).
+    /// For every program step, the graph nodes it computes (several when fused; a reorder step
+    /// inserted for a node's inputs counts as that node's).
     public private(set) var stepNodes: [[Int]] = []
     private var weightUpdates: [() -> Void] = []
     private var dependencies: [Parameter] = []
@@ -35,11 +36,13 @@ public final class InferencePlan {
 
     public static let winogradMinimumChannels = 32
 
+    /// `chooseFormats`: let convolutions pick their activation formats (`InferenceProgram`); off,
+    /// every value is channels-last.
     public init(graph: Graph, inputShape: Shape, precision: Precision = .float32, winograd: Bool = false,
-                winogradMinimumChannels: Int = InferencePlan.winogradMinimumChannels) throws {
+                winogradMinimumChannels: Int = InferencePlan.winogradMinimumChannels, chooseFormats: Bool = true) throws {
         let shapes = try graph.shapes(for: inputShape)
         let nodes = graph.nodes
-        program = InferenceProgram(inputShape: inputShape, precision: precision)
+        program = InferenceProgram(inputShape: inputShape, precision: precision, chooseFormats: chooseFormats)
         var readers = [[Int]](repeating: [], count: nodes.count)
         for (i, node) in nodes.enumerated() { for j in node.inputs where j >= 0 { readers[j].append(i) } }
         let last = nodes.count - 1
@@ -101,6 +104,7 @@ public final class InferencePlan {
         for (i, node) in nodes.enumerated() where !done[i] {
             let ins = node.inputs.map(value)
             var covered = [i]
+            let firstStep = program.stepCount
             switch node.layer {
             case is Convolution, is TransposedConvolution:
                 let (v, end) = try emitConvolution(i, source: ins[0], sourceShape: node.inputs[0] >= 0 ? shapes[node.inputs[0]] : inputShape,
@@ -112,8 +116,10 @@ public final class InferencePlan {
                     let sourceShape = node.inputs[0] >= 0 ? shapes[node.inputs[0]] : inputShape
                     covered = [r]
                     let (low, _) = try emitConvolution(r, source: ins[0], sourceShape: sourceShape, covered: &covered)
+                    let convolutionSteps = program.stepCount - firstStep
                     let v = program.upsampleNearest(low, factor: up.configuration.factor, name: node.name)
-                    stepNodes += [covered, [i]]
+                    stepNodes += Array(repeating: covered, count: convolutionSteps)
+                        + Array(repeating: [i], count: program.stepCount - firstStep - convolutionSteps)
                     for k in [i] + covered { values[k] = v; done[k] = true }
                     continue
                 }
@@ -138,7 +144,7 @@ public final class InferencePlan {
                 values[i] = program.fallback(ins, outputShape: shapes[i], name: node.name) { try layer.forward($0, mode: .inference) }
                 dependencies += layer.parameters.map(\.parameter) + layer.buffers.map(\.parameter)
             }
-            stepNodes.append(covered)
+            stepNodes += Array(repeating: covered, count: program.stepCount - firstStep)
             for k in covered { done[k] = true }
         }
         program.finalize(output: value(last))

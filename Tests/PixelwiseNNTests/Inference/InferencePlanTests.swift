@@ -143,4 +143,45 @@ import Testing
             #expect(y16.maxAbsDifference(y32) == 0)
         }
     }
+
+    /// Convolutions in the activation formats oneDNN picks (blocked on x86) against the all
+    /// channels-last plan and the layer-by-layer reference, run twice (the arena is reused): the
+    /// same values, reorders only where a step with its own kernel (merge, up-sampling) or the
+    /// narrow classifier needs channels-last, none between the chained convolutions.
+    @Test func chosenFormatsMatchChannelsLast() throws {
+        let g = Graph(inputChannels: 1)
+        var x = try g.add("c1", Convolution(inputChannels: 1, outputChannels: 16, kernelSize: 3, bias: false), g.input)
+        x = try g.add("c1.bn", BatchNormalization(channels: 16), x)
+        x = try g.add("c1.relu", ReLU(), x)
+        let skip = try g.add("c2", Convolution(inputChannels: 16, outputChannels: 16, kernelSize: 3), x)
+        x = try g.add("pool", MaxPooling(kernelSize: 2), skip)
+        x = try g.add("c3", Convolution(inputChannels: 16, outputChannels: 32, kernelSize: 3), x)
+        x = try g.add("c3.relu", ReLU(), x)
+        x = try g.add("c4", Convolution(inputChannels: 32, outputChannels: 32, kernelSize: 3), x)
+        x = try g.add("up.resize", Upsampling(factor: 2, method: .nearest), x)
+        x = try g.add("up", Convolution(inputChannels: 32, outputChannels: 16, kernelSize: 1), x)
+        x = try g.add("merge", MergeCrop(), x, skip)
+        x = try g.add("c5", Convolution(inputChannels: 32, outputChannels: 16, kernelSize: 3), x)
+        x = try g.add("c5.relu", ReLU(), x)
+        try g.add("head", Convolution(inputChannels: 16, outputChannels: 3, kernelSize: 1), x)
+        g.resetParameters(seed: 11)
+        let input = Tensor.random([2, 1, 40, 40], seed: 12)
+        let expected = try Self.reference(g, input)
+        let chosen = try InferencePlan(graph: g, inputShape: input.shape, chooseFormats: true)
+        let channelsLast = try InferencePlan(graph: g, inputShape: input.shape, chooseFormats: false)
+        let y = try chosen.run(input), again = try chosen.run(input)
+        let z = try channelsLast.run(input)
+        #expect(y.shape == expected.shape && y.layout == .channelsLast)
+        #expect(y.maxAbsDifference(expected) <= 1e-5 * max(expected.maxAbs, 1))
+        #expect(y.maxAbsDifference(z) <= 1e-5 * max(z.maxAbs, 1))
+        #expect(again.maxAbsDifference(y) == 0)
+        let names = chosen.program.stepNames
+        #expect(!channelsLast.program.stepNames.contains { $0.hasSuffix("(reorder)") })
+        // oneDNN's x86 kernels (AVX2 and up) pick channel-blocked activations, so there is something to convert.
+        #expect(names.contains("merge (reorder)"), "\(names)")
+        #expect(!names.contains("c1+c1.bn+c1.relu (reorder)") && !names.contains("pool (reorder)") && !names.contains("c3+c3.relu (reorder)"),
+                "chained convolutions and pooling share one format: \(names)")
+        for (i, name) in names.enumerated() { #expect(chosen.program.isReorder(i) == name.hasSuffix("(reorder)")) }
+        #expect(chosen.stepNodes.count == names.count)
+    }
 }
