@@ -28,32 +28,50 @@ public enum BlockTransposedConvolution {
         let y = Tensor(uninitialized: blocks.outputShape, layout: .channelsLast)
         let gemmWeights = blocks.gemmWeights(from: weight)
         let biasValues = bias?.inLayout(.rowMajor).storageScalars
-        let (columns, cin, cout, length) = (blocks.columns, blocks.inputChannels, blocks.outputChannels, blocks.segmentLength)
-        var z = [Float](repeating: 0, count: blocks.chunkRows * columns)
+        var z = [Float](repeating: 0, count: blocks.workspaceFloats)
         x.withUnsafeBufferPointer { xp in
             gemmWeights.withUnsafeBufferPointer { wp in
                 z.withUnsafeMutableBufferPointer { zp in
-                    let out = UncheckedBox(y.storage.pointer), zBase = UncheckedBox(zp.baseAddress!)
-                    for first in stride(from: 0, to: blocks.rows, by: blocks.chunkRows) {
-                        let count = min(blocks.chunkRows, blocks.rows - first)
-                        _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), Int64(count), Int64(columns), Int64(cin), 1,
-                                       xp.baseAddress! + first * cin, Int64(cin), wp.baseAddress!, Int64(columns), 0,
-                                       zp.baseAddress!, Int64(columns))
-                        blocks.forEachSegment(rows: first, count: count) { zOffset, outOffset in
-                            let source = zBase.value + zOffset, target = out.value + outOffset
-                            if let biasValues {
-                                for k in stride(from: 0, to: length, by: cout) {
-                                    for c in 0..<cout { target[k + c] = source[k + c] + biasValues[c] }
-                                }
-                            } else {
-                                target.update(from: source, count: length)
-                            }
+                    if let biasValues {
+                        biasValues.withUnsafeBufferPointer { bp in
+                            forward(xp.baseAddress!, blocks: blocks, gemmWeights: wp.baseAddress!, bias: bp.baseAddress!, relu: false,
+                                    workspace: zp.baseAddress!, into: y.storage.pointer)
                         }
+                    } else {
+                        forward(xp.baseAddress!, blocks: blocks, gemmWeights: wp.baseAddress!, bias: nil, relu: false,
+                                workspace: zp.baseAddress!, into: y.storage.pointer)
                     }
                 }
             }
         }
         return y
+    }
+
+    /// The forward pass on raw channels-last memory (training's `forward` and compiled plans):
+    /// y = x ⊛ᵀ w (+ b), then max(·, 0) with `relu`. `gemmWeights` in `Blocks.gemmWeights` order;
+    /// `workspace` holds `blocks.workspaceFloats` floats (one chunk of Z).
+    static func forward(_ x: UnsafePointer<Float>, blocks: Blocks, gemmWeights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                        relu: Bool, workspace z: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        let (columns, cin, cout, length) = (blocks.columns, blocks.inputChannels, blocks.outputChannels, blocks.segmentLength)
+        let out = UncheckedBox(y), zBase = UncheckedBox(z), biasBox = UncheckedBox(bias)
+        for first in stride(from: 0, to: blocks.rows, by: blocks.chunkRows) {
+            let count = min(blocks.chunkRows, blocks.rows - first)
+            _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), Int64(count), Int64(columns), Int64(cin), 1,
+                           x + first * cin, Int64(cin), gemmWeights, Int64(columns), 0, z, Int64(columns))
+            blocks.forEachSegment(rows: first, count: count) { zOffset, outOffset in
+                let source = zBase.value + zOffset, target = out.value + outOffset
+                switch (biasBox.value, relu) {
+                case (nil, false):
+                    target.update(from: source, count: length)
+                case (nil, true):
+                    for k in 0..<length { target[k] = max(source[k], 0) }
+                case (let b?, false):
+                    for k in stride(from: 0, to: length, by: cout) { for c in 0..<cout { target[k + c] = source[k + c] + b[c] } }
+                case (let b?, true):
+                    for k in stride(from: 0, to: length, by: cout) { for c in 0..<cout { target[k + c] = max(source[k + c] + b[c], 0) } }
+                }
+            }
+        }
     }
 
     /// dL/dx (when asked for; channels-last), dL/dw as (C_in, C_out, k…), and dL/db.
@@ -160,6 +178,8 @@ struct Blocks {
     var segmentLength: Int { kernel.last! * outputChannels }
     var segmentsPerRow: Int { segmentOffsets.count }
     var outputShape: Shape { Shape([batch, outputChannels] + zip(inputSpatial, kernel).map { $0 * $1 }) }
+    /// Floats of one chunk of Z, the forward pass's workspace.
+    var workspaceFloats: Int { chunkRows * columns }
 
     /// Output offset of the first element of input pixel `row`'s block (rows in channels-last order).
     func outputOffset(row: Int) -> Int {

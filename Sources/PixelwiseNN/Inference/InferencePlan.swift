@@ -13,6 +13,9 @@
 ///   activations: native steps. Dropout is the identity. Anything else runs the layer's own
 ///   `forward` on fp32 copies of its inputs (a fallback step).
 ///
+/// fp32 transposed convolutions whose kernel equals their stride (U-Net's 2×2 up-convolution) run as
+/// one SGEMM and a block scatter (`BlockTransposedConvolution`), with a fused ReLU if one follows.
+///
 /// With `winograd`, fp32 3×3 stride-1 convolutions with at least `winogradMinimumChannels` input
 /// and output channels (and no activation but ReLU) run by Winograd F(4×4, 3×3)
 /// (`WinogradConvolution`) instead of oneDNN's direct kernel: an opt-in fast mode, results within
@@ -81,9 +84,14 @@ public final class InferencePlan {
             let useWinograd = winograd && precision == .float32 && !transposed && weight.shape.rank == 4
                 && WinogradConvolution.applies(kernel: weight.shape.spatial, geometry: geometry)
                 && min(weight.shape[0], weight.shape[1]) >= winogradMinimumChannels && (activation == nil || activation == .relu)
+            let useBlockScatter = precision == .float32 && transposed
+                && BlockTransposedConvolution.applies(kernel: weight.shape.spatial, geometry: geometry) && (activation == nil || activation == .relu)
             let (v, step) = useWinograd
                 ? program.winogradConvolution(source, weightShape: weight.shape, hasBias: bias != nil || bn != nil, outputShape: outShape,
                                               geometry: geometry, relu: activation == .relu, name: name)
+                : useBlockScatter
+                ? program.blockTransposedConvolution(source, weightShape: weight.shape, hasBias: bias != nil || bn != nil,
+                                                     relu: activation == .relu, name: name)
                 : try program.convolution(source, weightShape: weight.shape, hasBias: bias != nil || bn != nil,
                                           outputShape: outShape, geometry: geometry, transposed: transposed,
                                           activation: activation, name: name)

@@ -54,6 +54,7 @@ import Testing
         #expect(plan.program.stepNames.contains("c1+c1.bn+c1.relu"))
         #expect(plan.program.stepNames.contains("c2+c2.relu"))
         #expect(plan.program.stepNames.contains("t+t.bn+t.relu"))
+        #expect(plan.program.blockScatterStepNames == ["t+t.bn+t.relu"], "the 2×2 stride-2 up-convolution runs as GEMM + scatter")
         #expect(!plan.program.stepNames.contains { $0.contains("drop") })
         // The 1×1 conv runs before the up-sampling, at the low resolution.
         let up = plan.program.stepNames.firstIndex(of: "up")!, resize = plan.program.stepNames.firstIndex(of: "up.resize")!
