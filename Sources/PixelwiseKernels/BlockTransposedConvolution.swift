@@ -30,18 +30,9 @@ public enum BlockTransposedConvolution {
         let biasValues = bias?.inLayout(.rowMajor).storageScalars
         var z = [Float](repeating: 0, count: blocks.workspaceFloats)
         x.withUnsafeBufferPointer { xp in
-            gemmWeights.withUnsafeBufferPointer { wp in
-                z.withUnsafeMutableBufferPointer { zp in
-                    if let biasValues {
-                        biasValues.withUnsafeBufferPointer { bp in
-                            forward(xp.baseAddress!, blocks: blocks, gemmWeights: wp.baseAddress!, bias: bp.baseAddress!, relu: false,
-                                    workspace: zp.baseAddress!, into: y.storage.pointer)
-                        }
-                    } else {
-                        forward(xp.baseAddress!, blocks: blocks, gemmWeights: wp.baseAddress!, bias: nil, relu: false,
-                                workspace: zp.baseAddress!, into: y.storage.pointer)
-                    }
-                }
+            z.withUnsafeMutableBufferPointer { zp in
+                forward(xp.baseAddress!, blocks: blocks, gemmWeights: gemmWeights, bias: biasValues, relu: false,
+                        workspace: zp.baseAddress!, into: y.storage.pointer)
             }
         }
         return y
@@ -50,17 +41,17 @@ public enum BlockTransposedConvolution {
     /// The forward pass on raw channels-last memory (training's `forward` and compiled plans):
     /// y = x ⊛ᵀ w (+ b), then max(·, 0) with `relu`. `gemmWeights` in `Blocks.gemmWeights` order;
     /// `workspace` holds `blocks.workspaceFloats` floats (one chunk of Z).
-    static func forward(_ x: UnsafePointer<Float>, blocks: Blocks, gemmWeights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+    static func forward(_ x: UnsafePointer<Float>, blocks: Blocks, gemmWeights: [Float], bias: [Float]?,
                         relu: Bool, workspace z: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>) {
         let (columns, cin, cout, length) = (blocks.columns, blocks.inputChannels, blocks.outputChannels, blocks.segmentLength)
-        let out = UncheckedBox(y), zBase = UncheckedBox(z), biasBox = UncheckedBox(bias)
+        let out = UncheckedBox(y), zBase = UncheckedBox(z)
         for first in stride(from: 0, to: blocks.rows, by: blocks.chunkRows) {
             let count = min(blocks.chunkRows, blocks.rows - first)
             _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), Int64(count), Int64(columns), Int64(cin), 1,
                            x + first * cin, Int64(cin), gemmWeights, Int64(columns), 0, z, Int64(columns))
             blocks.forEachSegment(rows: first, count: count) { zOffset, outOffset in
                 let source = zBase.value + zOffset, target = out.value + outOffset
-                switch (biasBox.value, relu) {
+                switch (bias, relu) {
                 case (nil, false):
                     target.update(from: source, count: length)
                 case (nil, true):

@@ -147,12 +147,11 @@ public enum ConvolutionKernel {
                                 pointer: UnsafeMutableRawPointer(weight.storage.pointer))
         let w = reordered(userWeight, to: p.memoryDescriptor(dnnl_query_weights_md))
         let src = reordered(Memory(x), to: p.memoryDescriptor(dnnl_query_src_md))  // to bf16 in mixed precision
-        let dst = Memory(y), chosenDst = p.memoryDescriptor(dnnl_query_dst_md)
-        let out = Descriptor.equal(dst.descriptor, chosenDst) ? dst : Memory(allocating: chosenDst)
-        var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DST, out)]
-        if let bias { args.append((DNNL_ARG_BIAS, Memory(bias))) }
-        p.execute(args)
-        if out !== dst { reorder(out, into: dst) }
+        writing(into: Memory(y), as: p.memoryDescriptor(dnnl_query_dst_md)) { out in
+            var args: [(Int32, Memory)] = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DST, out)]
+            if let bias { args.append((DNNL_ARG_BIAS, Memory(bias))) }
+            p.execute(args)
+        }
         return y
     }
 
@@ -197,10 +196,9 @@ public enum ConvolutionKernel {
                                 pointer: UnsafeMutableRawPointer(weight.storage.pointer))
         let w = reordered(userWeight, to: p.memoryDescriptor(dnnl_query_weights_md))
         let ddst = reordered(Memory(dy), to: p.memoryDescriptor(dnnl_query_diff_dst_md))
-        let result = Memory(dx), chosen = p.memoryDescriptor(dnnl_query_diff_src_md)
-        let out = Descriptor.equal(result.descriptor, chosen) ? result : Memory(allocating: chosen)
-        p.execute([(DNNL_ARG_DIFF_DST, ddst), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DIFF_SRC, out)])
-        if out !== result { reorder(out, into: result) }
+        writing(into: Memory(dx), as: p.memoryDescriptor(dnnl_query_diff_src_md)) { out in
+            p.execute([(DNNL_ARG_DIFF_DST, ddst), (DNNL_ARG_WEIGHTS, w), (DNNL_ARG_DIFF_SRC, out)])
+        }
         return dx
     }
 

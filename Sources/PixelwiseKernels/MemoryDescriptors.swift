@@ -66,6 +66,16 @@ func reordered(_ source: Memory, to target: dnnl_memory_desc_t) -> Memory {
     return destination
 }
 
+/// Runs `body` with memory of descriptor `format` to write into, then copies the result into
+/// `destination` (a oneDNN reorder); `body` writes into `destination` itself when the formats
+/// already agree. The output-side twin of `reordered(_:to:)`.
+func writing(into destination: Memory, as format: dnnl_memory_desc_t, _ body: (Memory) -> Void) {
+    if Descriptor.equal(destination.descriptor, format) { return body(destination) }
+    let chosen = Memory(allocating: format)
+    body(chosen)
+    reorder(chosen, into: destination)
+}
+
 /// Copies between two memories of the same logical shape and any formats.
 func reorder(_ source: Memory, into destination: Memory) {
     var pd: dnnl_primitive_desc_t?

@@ -22,7 +22,7 @@ public enum ShiftedWeightGradient {
     public static func applies(input: Shape, weight: Shape, geometry g: ConvolutionGeometry, layout: Layout) -> Bool {
         guard layout == .channelsLast, input.rank == 4 || input.rank == 5, weight.rank == input.rank,
               g.stride.allSatisfy({ $0 == 1 }), g.dilation.allSatisfy({ $0 == 1 }) else { return false }
-        let grid = Grid(input: input, kernel: Array(weight.dims.dropFirst(2)), geometry: g)
+        let grid = Grid(input: input, kernel: weight.spatial, geometry: g)
         return grid.outputSpatial.allSatisfy { $0 > 0 } && grid.overhead <= maximumGridOverhead
     }
 
@@ -30,12 +30,12 @@ public enum ShiftedWeightGradient {
     public static func weightGradient(_ dy: Tensor, input x: Tensor, weightShape: Shape, hasBias: Bool,
                                       geometry g: ConvolutionGeometry) -> (weight: Tensor, bias: Tensor?) {
         let x = x.inLayout(.channelsLast), dy = dy.inLayout(.channelsLast)
-        let grid = Grid(input: x.shape, kernel: Array(weightShape.dims.dropFirst(2)), geometry: g)
-        precondition(Array(dy.shape.dims.dropFirst(2)) == grid.outputSpatial, "ShiftedWeightGradient: dL/dy \(dy.shape) for input \(x.shape)")
+        let grid = Grid(input: x.shape, kernel: weightShape.spatial, geometry: g)
+        precondition(dy.shape.spatial == grid.outputSpatial, "ShiftedWeightGradient: dL/dy \(dy.shape) for input \(x.shape)")
         let (cin, cout) = (weightShape[1], weightShape[0])
         let rows = grid.productRows
-        let paddedInput = grid.isUnpadded ? x.storage : grid.place(x, channels: cin, origin: grid.paddingLow, gridRows: grid.batch * grid.pixels)
-        let gridGradient = grid.place(dy, channels: cout, origin: Array(repeating: 0, count: grid.spatialRank), gridRows: rows)
+        let paddedInput = grid.isUnpadded ? x.storage : grid.place(x, channels: cin, origin: grid.paddingLow)
+        let gridGradient = grid.place(dy, channels: cout, origin: Array(repeating: 0, count: grid.spatialRank))
         let offsets = grid.kernelOffsets
         var products = [Float](repeating: 0, count: offsets.count * cout * cin)
         products.withUnsafeMutableBufferPointer { out in
@@ -77,12 +77,12 @@ public enum ShiftedWeightGradient {
         let outputSpatial: [Int]
 
         init(input: Shape, kernel: [Int], geometry g: ConvolutionGeometry) {
+            let spatial = input.spatial
+            let size = (0..<spatial.count).map { spatial[$0] + g.paddingLow[$0] + g.paddingHigh[$0] }
             batch = input[0]
-            inputSpatial = Array(input.dims.dropFirst(2))
+            inputSpatial = spatial
             self.kernel = kernel
             paddingLow = g.paddingLow
-            let spatial = Array(input.dims.dropFirst(2))
-            let size = (0..<spatial.count).map { spatial[$0] + g.paddingLow[$0] + g.paddingHigh[$0] }
             self.size = size
             outputSpatial = (0..<spatial.count).map { size[$0] - kernel[$0] + 1 }
         }
@@ -116,12 +116,12 @@ public enum ShiftedWeightGradient {
             (batch - 1) * pixels + zip(outputSpatial, strides).reduce(0) { $0 + ($1.0 - 1) * $1.1 } + 1
         }
 
-        /// A zeroed [gridRows × channels] buffer with `t`'s pixels (channels-last) placed at `origin`
-        /// of each image's grid.
-        func place(_ t: Tensor, channels: Int, origin: [Int], gridRows: Int) -> TensorStorage {
-            let target = TensorStorage(count: max(gridRows, batch * pixels) * channels)
+        /// A zeroed [batch · grid pixels × channels] buffer with `t`'s pixels (channels-last) placed at
+        /// `origin` of each image's grid.
+        func place(_ t: Tensor, channels: Int, origin: [Int]) -> TensorStorage {
+            let target = TensorStorage(count: batch * pixels * channels)
             target.pointer.initialize(repeating: 0, count: target.count)
-            let extent = Array(t.shape.dims.dropFirst(2))
+            let extent = t.shape.spatial
             let runLength = extent[spatialRank - 1] * channels
             let runsPerImage = extent.dropLast().reduce(1, *)
             let gridStrides = strides

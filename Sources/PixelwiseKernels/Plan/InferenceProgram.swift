@@ -270,13 +270,13 @@ public final class InferenceProgram {
         scratch = InferenceProgram.allocate(scratchpadBytes)
         var workspaceFloats = 0
         for step in steps {
-            if case .winograd(let kernel, _, _) = step.action {
-                let out = shapes[step.output]
-                workspaceFloats = max(workspaceFloats, kernel.workspaceFloats(totalTiles: TileGrid.tiles(covering: out)))
+            switch step.action {
+            case .winograd(let kernel, _, _):
+                workspaceFloats = max(workspaceFloats, kernel.workspaceFloats(totalTiles: TileGrid.tiles(covering: shapes[step.output])))
+            case .blockScatter(let kernel):
+                workspaceFloats = max(workspaceFloats, kernel.blocks.workspaceFloats)
+            default: break
             }
-        }
-        for step in steps {
-            if case .blockScatter(let kernel) = step.action { workspaceFloats = max(workspaceFloats, kernel.blocks.workspaceFloats) }
         }
         if workspaceFloats > 0 {
             workspace = InferenceProgram.allocate(workspaceFloats * 4).bindMemory(to: Float.self, capacity: workspaceFloats)
@@ -351,19 +351,9 @@ public final class InferenceProgram {
                            outputHeight: y[2], outputWidth: y[3], workspace: workspace!)
         case .blockScatter(let kernel):
             precondition(!kernel.weights.isEmpty, "\(step.name): setWeights was not called")
-            let x = UnsafePointer(memories[step.inputs[0]].pointer.assumingMemoryBound(to: Float.self))
-            let y = out.pointer.assumingMemoryBound(to: Float.self)
-            kernel.weights.withUnsafeBufferPointer { w in
-                if let bias = kernel.bias {
-                    bias.withUnsafeBufferPointer { b in
-                        BlockTransposedConvolution.forward(x, blocks: kernel.blocks, gemmWeights: w.baseAddress!, bias: b.baseAddress!,
-                                                           relu: kernel.relu, workspace: workspace!, into: y)
-                    }
-                } else {
-                    BlockTransposedConvolution.forward(x, blocks: kernel.blocks, gemmWeights: w.baseAddress!, bias: nil,
-                                                       relu: kernel.relu, workspace: workspace!, into: y)
-                }
-            }
+            BlockTransposedConvolution.forward(UnsafePointer(memories[step.inputs[0]].pointer.assumingMemoryBound(to: Float.self)),
+                                               blocks: kernel.blocks, gemmWeights: kernel.weights, bias: kernel.bias, relu: kernel.relu,
+                                               workspace: workspace!, into: out.pointer.assumingMemoryBound(to: Float.self))
         case .upsampleNearest(let factor):
             CopyKernels.upsampleNearest(from: memories[step.inputs[0]].pointer, shape: shapes[step.inputs[0]], factor: factor,
                                         into: out.pointer, elementBytes: precision.bytes)
