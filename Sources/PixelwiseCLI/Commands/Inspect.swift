@@ -44,12 +44,13 @@ struct Inspect: ParsableCommand {
     }
 
     func describeModel(_ path: String) throws -> String {
-        let file = try ModelFile.read(from: path)
+        let file = try readModelFile(path)
         let graph = try file.makeGraph(path: path)
         let count = graph.parameterCount
         let model = graph.metadata["model"] ?? "network"
         var text = "\(path): Pixelwise model \(model), \(graph.nodes.count) layers, \(count) parameters, \(graph.inputChannels) input channel(s)"
         if let step = file.optimizerStep { text += ", optimiser state at step \(step)" }
+        text += file.withoutChecksum.isEmpty ? ", checksums verified" : ", without checksums"
         return text
     }
 }

@@ -47,7 +47,7 @@ struct Segment: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let graph = try ModelFile.read(from: model).makeGraph(path: model)
+        let graph = try readModelFile(model).makeGraph(path: model)
         guard graph.spatialRank == 2 else {
             throw PixelwiseError.file(path: model, problem: "holds a 3-D network; pixelwise segment segments images and stacks slice by slice with 2-D networks")
         }

@@ -40,7 +40,7 @@ final class TrainingRun {
             if FileManager.default.fileExists(atPath: saved) {
                 configuration = try TrainingConfiguration.load(saved).overridden(by: given)
             }
-            resumeFile = try ModelFile.read(from: resume + "/last.h5")
+            resumeFile = try readModelFile(resume + "/last.h5")
         } else {
             resumeFile = nil
         }
@@ -214,7 +214,7 @@ final class TrainingRun {
                        tiling: TiledSegmenter, geometry: PatchGeometry, batchSize: Int, totalIterations: Int,
                        state: inout TrainerState, checkpointWritten: inout Bool) throws {
         let writes = isFirstProcess
-        if writes { try configuration.yaml().write(toFile: folder + "/config.yaml", atomically: true, encoding: .utf8) }
+        if writes { try AtomicFile.write(configuration.yaml(), to: folder + "/config.yaml") }
         let startIteration = trainer.iteration
         // A resumed log keeps only the rows up to the checkpoint (a crash may have logged more).
         let log = writes ? try TrainingLog(path: folder + "/log.csv", continuingAfter: resumeFile != nil ? startIteration : nil) : nil
@@ -260,6 +260,7 @@ final class TrainingRun {
                                      trainerState: try trainerState.json(), rngState: DropoutState.words(of: graph))
             try file.write(to: folder + "/last.h5")
             if validation.isEmpty { try ModelFile(graph: graph).write(to: folder + "/model.h5") }
+            try log?.save()
         }
 
         func validate() throws {
@@ -285,7 +286,7 @@ final class TrainingRun {
         defer { state = trainerState }
         try trainer.train(source: &batches, iterations: totalIterations, deadline: deadline, shouldStop: { stopRequested }) { p in
             let elapsed = Date().timeIntervalSince1970 - started
-            log?.step(iteration: p.iteration, seconds: elapsed, loss: p.loss, learningRate: p.learningRate)
+            try log?.step(iteration: p.iteration, seconds: elapsed, loss: p.loss, learningRate: p.learningRate)
             trainerState.losses.append(TrainerState.Point(iteration: p.iteration, loss: p.loss))
             progress?.update(iteration: p.iteration, loss: p.loss, patchesPerSecond: p.patchesPerSecond * Double(processCount), elapsed: elapsed)
             if p.iteration % validateEvery == 0 { try validate() }
@@ -298,7 +299,6 @@ final class TrainingRun {
         if trainer.iteration % validateEvery != 0 && trainer.iteration > startIteration { try validate() }
         try checkpoint()
         checkpointWritten = true
-        log?.flush()
         if writes {
             try TrainingReport(folder: folder, graph: graph, configuration: configuration, state: trainerState, validation: validation,
                                tiling: tiling).write()

@@ -19,13 +19,17 @@ public final class HDF5File {
     /// The HDF5 file identifier, or -1 once closed.
     var id: hid_t
 
-    /// Creates (or truncates) the file at `path` for writing.
+    /// Creates (or truncates) the file at `path` for writing, in the HDF5 1.10 file format: its
+    /// superblock, object headers and chunk indexes carry checksums that every reader verifies,
+    /// so a damaged byte in the file's structure is an error too, not only one in checksummed
+    /// data (HDF5 ≥ 1.10 reads it: h5py wheels since 2018, MATLAB R2021b).
     public init(creating path: String) throws {
         self.path = path
         isWritable = true
         id = HDF5Library.locked {
             let fapl = HDF5File.strongCloseAccessList()
             defer { H5Pclose(fapl) }
+            H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110)
             return H5Fcreate(path, pw_h5f_acc_trunc(), pw_h5p_default(), fapl)
         }
         if id < 0 { throw HDF5File.creationError(path) }
@@ -40,8 +44,11 @@ public final class HDF5File {
             throw PixelwiseError.file(path: path, problem: "no such file")
         }
         if isFolder.boolValue { throw PixelwiseError.file(path: path, problem: "is a folder, not an HDF5 file") }
-        let (isHDF5, opened): (Bool, hid_t) = HDF5Library.locked {
+        let (isHDF5, opened): (Bool, hid_t) = try HDF5Library.locked {
             guard H5Fis_hdf5(path) > 0 else { return (false, -1) }
+            if let problem = HDF5GlobalHeapCheck.problem(inFileAt: path) {
+                throw PixelwiseError.file(path: path, problem: "damaged HDF5 file: \(problem)")
+            }
             let fapl = HDF5File.strongCloseAccessList()
             defer { H5Pclose(fapl) }
             return (true, H5Fopen(path, pw_h5f_acc_rdonly(), fapl))
@@ -89,6 +96,7 @@ public final class HDF5File {
             case .group: return
             case .missing: try createGroupLocked(path)
             case .dataset, .other: throw fileError("cannot create group \(path): a dataset is there")
+            case .damaged: throw fileError("cannot create group \(path): the file is damaged there")
             }
         }
     }
@@ -107,7 +115,9 @@ public final class HDF5File {
         H5Gclose(group)
     }
 
-    enum ObjectKind { case missing, group, dataset, other }
+    /// `damaged`: a link is there but HDF5 cannot read what it leads to (an object header that
+    /// fails its checksum, say), which must be an error, never taken for "not there".
+    enum ObjectKind { case missing, group, dataset, other, damaged }
 
     /// What `path` (normalised) names: checks each ancestor link first, because HDF5 fails
     /// (rather than answering "no") when asked about "/a/b" while "/a" is missing.
@@ -115,18 +125,30 @@ public final class HDF5File {
         if path == "/" { return .group }
         var prefix = ""
         for component in path.split(separator: "/") {
+            if !prefix.isEmpty, !isGroup(prefix) { return .missing }  // "/a/b" below a dataset "/a"
             prefix += "/" + component
-            guard H5Lexists(id, prefix, pw_h5p_default()) > 0,
-                  H5Oexists_by_name(id, prefix, pw_h5p_default()) > 0 else { return .missing }
+            let link = H5Lexists(id, prefix, pw_h5p_default())
+            guard link >= 0 else { return .damaged }
+            guard link > 0 else { return .missing }
+            let object = H5Oexists_by_name(id, prefix, pw_h5p_default())
+            guard object >= 0 else { return .damaged }
+            guard object > 0 else { return .missing }  // a dangling soft link
         }
         let object = H5Oopen(id, path, pw_h5p_default())
-        guard object >= 0 else { return .missing }
+        guard object >= 0 else { return .damaged }
         defer { H5Oclose(object) }
         switch H5Iget_type(object) {
         case H5I_GROUP: return .group
         case H5I_DATASET: return .dataset
         default: return .other
         }
+    }
+
+    private func isGroup(_ path: String) -> Bool {
+        let object = H5Oopen(id, path, pw_h5p_default())
+        guard object >= 0 else { return false }
+        defer { H5Oclose(object) }
+        return H5Iget_type(object) == H5I_GROUP
     }
 
     /// The nearest proper ancestor of `path` that exists but is not a group, if any: the reason
@@ -136,7 +158,7 @@ public final class HDF5File {
         for component in path.split(separator: "/").dropLast() {
             prefix += "/" + component
             switch kind(of: prefix) {
-            case .missing: return nil
+            case .missing, .damaged: return nil
             case .group: continue
             case .dataset, .other: return prefix
             }

@@ -63,6 +63,9 @@ enum FileBytes {
         case ENOENT: "no such file"
         case EACCES: "permission denied"
         case EISDIR: "is a folder, not a file"
+        case ENOSPC: "no space left on the disk"
+        case EFBIG: "file too large (the file-size limit, ulimit -f, was reached)"
+        case EDQUOT: "disk quota exceeded"
         default: String(cString: strerror(code)).lowercased()
         }
         return PixelwiseError.file(path: path, problem: problem)
