@@ -65,7 +65,7 @@ extension HDF5File {
     /// Where the dataset's stored values lie in the file, as byte ranges: one per chunk of a
     /// chunked dataset (filtered bytes as stored, with their checksum), one for a contiguous one.
     /// Tests use it to damage exactly a dataset's data.
-    func storageRanges(at datasetPath: String) throws -> [Range<Int>] {
+    public func storageRanges(at datasetPath: String) throws -> [Range<Int>] {
         let path = HDF5File.normalised(datasetPath)
         return try HDF5Library.locked {
             let dataset = try openDataset(path)
@@ -147,8 +147,9 @@ extension HDF5File {
             }
             defer { H5Dclose(dataset) }
             guard let base = values.baseAddress, !values.isEmpty else { return }
+            errno = 0
             if H5Dwrite(dataset, type.memoryType, pw_h5s_all(), pw_h5s_all(), pw_h5p_default(), base) < 0 {
-                throw fileError("cannot write dataset \(path) (disk full?)")
+                throw fileError("cannot write dataset \(path): \(HDF5File.writeProblem(errno))")
             }
         }
     }

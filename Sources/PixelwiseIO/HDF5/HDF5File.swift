@@ -35,6 +35,52 @@ public final class HDF5File {
         if id < 0 { throw HDF5File.creationError(path) }
     }
 
+    /// Creates an HDF5 file in memory (HDF5's "core" driver, no backing file), named `path` in
+    /// errors; `fileImage()` returns its bytes. Writers that must survive a full disk build the
+    /// file here and write the bytes themselves (`ModelFile.write`): libhdf5 never sees a failed
+    /// write(2), which it does not recover from (a failed flush left a file it crashed on at exit).
+    public init(creatingInMemory path: String) throws {
+        self.path = path
+        isWritable = true
+        id = HDF5Library.locked {
+            let fapl = HDF5File.strongCloseAccessList()
+            defer { H5Pclose(fapl) }
+            H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110)
+            H5Pset_fapl_core(fapl, 1 << 20, false)
+            return H5Fcreate(path, pw_h5f_acc_trunc(), pw_h5p_default(), fapl)
+        }
+        if id < 0 { throw PixelwiseError.file(path: path, problem: "cannot create an HDF5 file in memory") }
+    }
+
+    /// The bytes of a file made with `init(creatingInMemory:)`, as they would be on disk; closes it.
+    public func fileImage() throws -> [UInt8] {
+        try HDF5Library.locked {
+            try requireOpen()
+            defer {
+                H5Fclose(id)
+                id = -1
+            }
+            guard H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0 else { throw fileError("cannot finish the file in memory") }
+            let size = H5Fget_file_image(id, nil, 0)
+            guard size > 0 else { throw fileError("cannot finish the file in memory") }
+            var bytes = [UInt8](repeating: 0, count: size)
+            guard H5Fget_file_image(id, &bytes, size) == size else { throw fileError("cannot finish the file in memory") }
+            HDF5File.resealSuperblock(&bytes)
+            return bytes
+        }
+    }
+
+    /// libhdf5 1.10 patches the end-of-file address into a file image's version 2/3 superblock
+    /// without updating the superblock's checksum, so readers refuse the image as written;
+    /// this recomputes it (lookup3 over the superblock, stored after it, little-endian).
+    static func resealSuperblock(_ bytes: inout [UInt8]) {
+        guard bytes.count >= 12, bytes.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]), bytes[8] >= 2 else { return }
+        let covered = 12 + 4 * Int(bytes[9])
+        guard bytes.count >= covered + 4 else { return }
+        let checksum = Lookup3.hash(Array(bytes[..<covered]))
+        for i in 0..<4 { bytes[covered + i] = UInt8(truncatingIfNeeded: checksum >> (8 * UInt32(i))) }
+    }
+
     /// Opens an existing HDF5 file read-only.
     public init(reading path: String) throws {
         self.path = path
@@ -75,10 +121,12 @@ public final class HDF5File {
     func flushAndClose() throws {
         try HDF5Library.locked {
             try requireOpen()
+            errno = 0
             let flushed = H5Fflush(id, H5F_SCOPE_GLOBAL)
+            let code = errno
             let closed = H5Fclose(id)
             id = -1
-            if flushed < 0 || closed < 0 { throw fileError("cannot flush the file to disk") }
+            if flushed < 0 || closed < 0 { throw fileError("cannot write the file: \(HDF5File.writeProblem(code == 0 ? errno : code))") }
         }
     }
 
@@ -183,6 +231,18 @@ public final class HDF5File {
     }
 
     func fileError(_ problem: String) -> PixelwiseError { .file(path: path, problem: problem) }
+
+    /// Why a write failed, from the `errno` libhdf5's failed write(2) left: HDF5's own error
+    /// stack says only "write failed".
+    static func writeProblem(_ code: Int32) -> String {
+        switch code {
+        case ENOSPC: "no space left on the disk"
+        case EFBIG: "file too large (the file-size limit, ulimit -f, was reached)"
+        case EDQUOT: "disk quota exceeded"
+        case EIO: "input/output error"
+        default: "the disk refused the data (full?)"
+        }
+    }
 
     /// "/a/b/c" from "a/b/c", "/a//b/c/" or "/a/b/c"; "/" for the root.
     static func normalised(_ path: String) -> String {

@@ -41,7 +41,7 @@ extension ModelFile {
             if file.exists("/optimizer/step") {
                 let step = try file.read(Int64.self, at: "/optimizer/step", integersOnly: true).values
                 guard step.count == 1 else { throw fail("/optimizer/step holds \(step.count) values, expected 1") }
-                if !(try file.isChecksummed(at: "/optimizer/step")) { unchecked.append("/optimizer/step") }
+                if try !isProtected("/optimizer/step", in: file) { unchecked.append("/optimizer/step") }
                 model.optimizerStep = Int(step[0])
             }
         }
@@ -49,7 +49,7 @@ extension ModelFile {
             model.trainerState = try digestedAttribute("state", at: "/trainer", of: file, unchecked: &unchecked)
             if file.exists("/trainer/rng") {
                 model.rngState = try file.readUInt64s(at: "/trainer/rng")
-                if !(try file.isChecksummed(at: "/trainer/rng")) { unchecked.append("/trainer/rng") }
+                if try !isProtected("/trainer/rng", in: file) { unchecked.append("/trainer/rng") }
             }
         }
         // The digest of the whole layout: HDF5 tolerates some damaged object headers by leaving
@@ -78,9 +78,15 @@ extension ModelFile {
         var tensors: [(name: String, value: Tensor)] = []
         for path in try file.datasetPaths(under: "/" + group) where !excluded.contains(path) {
             tensors.append((name: name(ofDatasetPath: path, group: group), value: try file.readTensor(at: path)))
-            if !(try file.isChecksummed(at: path)) { unchecked.append(path) }
+            if try !isProtected(path, in: file) { unchecked.append(path) }
         }
         return tensors.sorted { $0.name < $1.name }
+    }
+
+    /// Whether the dataset's values are covered by a checksum; an empty dataset has no values to
+    /// damage (HDF5 cannot chunk it, so it carries no filter).
+    private static func isProtected(_ path: String, in file: HDF5File) throws -> Bool {
+        try file.isChecksummed(at: path) || file.shape(at: path).contains(0)
     }
 
     /// The text attribute `name` on `object`, verified against "<name>_sha256" when that is
@@ -120,9 +126,9 @@ extension ModelFile {
         guard let first = withoutChecksum.first else { return nil }
         let total = parameters.count + buffers.count + (optimizerState?.count ?? 0) + 1
         if withoutChecksum.count >= total {
-            return "\(path) carries no checksums (written by an older Pixelwise or another tool): damage to it cannot be detected; save it again to add them"
+            return "\(path) carries no checksums (written by an older Pixelwise or another tool): damage to it cannot be detected; `pixelwise inspect --add-checksums FILE` adds them"
         }
-        let more = withoutChecksum.count > 1 ? " and \(withoutChecksum.count - 1) more" : ""
-        return "\(path): \(first)\(more) carry no checksum: damage there cannot be detected"
+        let more = withoutChecksum.count > 1 ? " and \(withoutChecksum.count - 1) more carry" : " carries"
+        return "\(path): \(first)\(more) no checksum: damage there cannot be detected"
     }
 }

@@ -10,16 +10,18 @@ extension ModelFile {
     /// ("<name>_sha256"), which `read(from:)` verifies.
     public func write(to path: String) throws {
         try validateNames(path)
-        try AtomicFile.write(to: path) { temporary in
-            let file = try HDF5File(creating: temporary)
-            do {
-                try writeContents(to: file)
-                try file.flushAndClose()
-            } catch {
-                file.close()
-                throw error
-            }
+        // Built in memory, then written by AtomicFile: a full disk or a size limit is a plain
+        // failed write(2) there, never an I/O error inside libhdf5.
+        let file = try HDF5File(creatingInMemory: path)
+        let bytes: [UInt8]
+        do {
+            try writeContents(to: file)
+            bytes = try file.fileImage()
+        } catch {
+            file.close()
+            throw error
         }
+        try AtomicFile.write(bytes, to: path)
     }
 
     /// Lays the model out as documented on `ModelFile`.

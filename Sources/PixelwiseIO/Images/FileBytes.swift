@@ -57,6 +57,18 @@ enum FileBytes {
         guard close(descriptor) == 0 else { throw failure(path, errno) }
     }
 
+    /// What a failed write through a C library (libpng, libjpeg, libtiff) means: the disk's own
+    /// words when `errno` says the disk is full or a size limit was hit (the library's message is
+    /// only "Write Error"), else `problem`. Clear `errno` before the call.
+    static func writeProblem(_ problem: String) -> String {
+        switch errno {
+        case ENOSPC, EFBIG, EDQUOT:
+            guard case let .file(_, words) = failure("", errno) else { return problem }
+            return words
+        default: return problem
+        }
+    }
+
     /// `errno` in words, lower-case, e.g. "no such file".
     static func failure(_ path: String, _ code: Int32) -> PixelwiseError {
         let problem = switch code {

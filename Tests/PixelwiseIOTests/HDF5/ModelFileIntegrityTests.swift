@@ -19,6 +19,13 @@ import PixelwiseCore
         #expect(SHA256.hex([UInt8](repeating: 0x61, count: 64)) == "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb")
     }
 
+    @Test func lookup3MatchesJenkinsVectors() {
+        // From lookup3.c's self-test: hashlittle("", 0) and hashlittle("Four score…", 0).
+        #expect(Lookup3.hash([]) == 0xdead_beef)
+        #expect(Lookup3.hash(Array("Four score and seven years ago".utf8)) == 0x1777_0551)
+        #expect(Lookup3.hash(Array("Four score and seven years ago".utf8), initialValue: 1) == 0xcd62_8161)
+    }
+
     @Test func everyDatasetAndTextIsChecksummed() throws {
         let scratch = try ScratchFolder()
         let path = scratch.file("model.h5")
@@ -128,7 +135,7 @@ import PixelwiseCore
         #expect(model.parameters.map(\.name) == ["w"] && model.optimizerStep == 3)
         #expect(model.withoutChecksum == ["attribute architecture on /", "/params/w", "/optimizer/step", "attribute contents on /"])
         #expect(model.integrityWarning(path: path)
-            == "\(path) carries no checksums (written by an older Pixelwise or another tool): damage to it cannot be detected; save it again to add them")
+            == "\(path) carries no checksums (written by an older Pixelwise or another tool): damage to it cannot be detected; `pixelwise inspect --add-checksums FILE` adds them")
 
         // Saving it again adds them.
         try model.write(to: path)
@@ -148,5 +155,54 @@ import PixelwiseCore
         #expect(throws: PixelwiseError.file(path: path, problem: "attribute architecture on / does not match its SHA-256 digest (architecture_sha256): the file is damaged")) {
             try ModelFile.read(from: path)
         }
+    }
+
+    /// The shipped models (models/*.h5) carry checksums, and a flipped byte in any of their weight
+    /// datasets is reported, naming the dataset: for every chunk of every dataset, its first and
+    /// last bytes, its 4 checksum bytes and 10 bytes spread between (flipped in place one at a
+    /// time, then restored).
+    @Test(arguments: ["em-membranes-isbi", "em-membranes-sstem", "em-membranes-sstem-malis"])
+    func shippedModelsReportFlippedWeightBytes(_ name: String) throws {
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("models/\(name).h5").path
+        let original = try ModelFile.read(from: shipped)
+        #expect(original.withoutChecksum.isEmpty, "\(name) was shipped without checksums")
+
+        let scratch = try ScratchFolder()
+        let path = scratch.file("\(name).h5")
+        try FileManager.default.copyItem(atPath: shipped, toPath: path)
+        var targets: [(dataset: String, offsets: [Int])] = []
+        let file = try HDF5File(reading: path)
+        for dataset in try file.datasetPaths() {
+            for chunk in try file.storageRanges(at: dataset) {
+                let n = chunk.count
+                let spread = (0..<10).map { chunk.lowerBound + 1 + $0 * (n - 6) / 10 }
+                targets.append((dataset, [chunk.lowerBound, chunk.upperBound - 5] + (chunk.upperBound - 4..<chunk.upperBound) + spread))
+            }
+        }
+        file.close()
+        #expect(targets.count == original.parameters.count + original.buffers.count)
+
+        let descriptor = open(path, O_RDWR)
+        defer { close(descriptor) }
+        var flips = 0
+        for (dataset, offsets) in targets {
+            for offset in Set(offsets) {
+                var byte: UInt8 = 0
+                #expect(pread(descriptor, &byte, 1, off_t(offset)) == 1)
+                var flipped = byte ^ 0xFF
+                #expect(pwrite(descriptor, &flipped, 1, off_t(offset)) == 1)
+                let reader = try HDF5File(reading: path)
+                #expect(throws: PixelwiseError.file(path: path, problem: "dataset \(dataset) fails its Fletcher-32 checksum: the file is damaged"),
+                        "\(name): byte \(offset) of \(dataset)") {
+                    _ = try reader.readTensor(at: dataset)
+                }
+                reader.close()
+                #expect(pwrite(descriptor, &byte, 1, off_t(offset)) == 1)
+                flips += 1
+            }
+        }
+        #expect(Self.same(try ModelFile.read(from: path), original))
+        print("\(name): \(flips) flipped bytes in \(targets.count) weight datasets, every one reported")
     }
 }
