@@ -1,0 +1,1 @@
+../../../Sources/PixelwiseCLI/Support/TrainingConfiguration.swift
