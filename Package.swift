@@ -65,6 +65,7 @@ let package = Package(
         .testTarget(name: "PixelwiseNNTests", dependencies: ["PixelwiseNN", "PixelwiseTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "PixelwiseModelsTests", dependencies: ["PixelwiseModels", "PixelwiseTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "PixelwiseIOTests", dependencies: ["PixelwiseIO", "PixelwiseTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PixelwiseDistributedTests", dependencies: ["PixelwiseDistributed"]),
         // Runs the built `pixelwise` binary as a subprocess; depending on the executable target makes
         // `swift build --build-tests` build it too.
         .testTarget(name: "PixelwiseCLITests", dependencies: ["PixelwiseCLI", "PixelwiseIO", "PixelwiseModels", "PixelwiseTestSupport"]),
