@@ -19,6 +19,7 @@ let package = Package(
     name: "Pixelwise",
     products: [
         .executable(name: "pixelwise", targets: ["PixelwiseCLI"]),
+        .executable(name: "pixelwise-benchmarks", targets: ["PixelwiseBenchmarks"]),
         .library(name: "Pixelwise", targets: ["PixelwiseCore", "PixelwiseNN", "PixelwiseModels", "PixelwiseIO"]),
     ],
     dependencies: [
@@ -52,6 +53,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
+            swiftSettings: optimise),
+
+        // Component timings, kept out of the unit suite (docs/performance.md); whole models: `pixelwise bench`.
+        .executableTarget(
+            name: "PixelwiseBenchmarks",
+            dependencies: ["PixelwiseIO", "PixelwiseAlgorithms", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimise),
 
         // One test target per source target; folders inside each mirror the source folders. Helpers
