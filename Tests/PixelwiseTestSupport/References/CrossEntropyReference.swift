@@ -8,8 +8,8 @@ import Glibc
 ///
 /// over pixels p with label y_p ≥ 0 (label −1 is ignored: no loss, no gradient).
 /// Logits (N, C, [D,] H, W) row-major; labels (N, [D,] H, W) row-major.
-enum CrossEntropyReference {
-    static func loss(_ logits: [Double], shape: [Int], labels: [Int32], classWeights: [Double]?, pixelWeights: [Double]?) -> Double {
+public enum CrossEntropyReference {
+    public static func loss(_ logits: [Double], shape: [Int], labels: [Int32], classWeights: [Double]?, pixelWeights: [Double]?) -> Double {
         let probabilities = ElementwiseReference.channelSoftmax(logits, shape: shape)
         let v = Volume(shape), pixels = v.d * v.h * v.w
         var total = 0.0, weightSum = 0.0

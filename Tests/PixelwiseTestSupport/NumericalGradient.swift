@@ -6,17 +6,17 @@
 /// truncation error of order ε² and a rounding error of order 1e-16/ε, both far below the tolerances.
 
 /// L = Σ r·y in double precision.
-func dot(_ r: [Double], _ y: [Double]) -> Double {
+public func dot(_ r: [Double], _ y: [Double]) -> Double {
     precondition(r.count == y.count)
     var s = 0.0
     for i in 0..<r.count { s += r[i] * y[i] }
     return s
 }
 
-func dot(_ r: [Float], _ y: [Float]) -> Double { dot(r.doubles, y.doubles) }
+public func dot(_ r: [Float], _ y: [Float]) -> Double { dot(r.doubles, y.doubles) }
 
 /// ∂loss/∂x_j at each index j in `indices`, by central differences of step `epsilon`.
-func numericalGradient(of loss: ([Double]) -> Double, at x: [Double], indices: [Int], epsilon: Double = 1e-4) -> [Double] {
+public func numericalGradient(of loss: ([Double]) -> Double, at x: [Double], indices: [Int], epsilon: Double = 1e-4) -> [Double] {
     var x = x
     return indices.map { j in
         let saved = x[j]
@@ -30,7 +30,7 @@ func numericalGradient(of loss: ([Double]) -> Double, at x: [Double], indices: [
 }
 
 /// Expects the analytic gradient (from a backward pass) to match the numerical one at `indices`.
-func expectGradient(_ analytic: [Float], numerical: [Double], at indices: [Int], tolerance: Float = 1e-3, _ what: String,
+public func expectGradient(_ analytic: [Float], numerical: [Double], at indices: [Int], tolerance: Float = 1e-3, _ what: String,
                     sourceLocation: SourceLocation = #_sourceLocation) {
     expectClose(indices.map { analytic[$0] }, numerical, tolerance: tolerance, what, sourceLocation: sourceLocation)
 }

@@ -2,7 +2,7 @@ import Testing
 
 /// Largest |a − b| relative to the magnitude of the expected values: max|a − b| / max(max|b|, floor).
 /// The floor keeps an all-zero expectation from turning every rounding error into a failure.
-func relativeMaxError(_ a: [Float], _ b: [Float], floor: Float = 1e-6) -> Float {
+public func relativeMaxError(_ a: [Float], _ b: [Float], floor: Float = 1e-6) -> Float {
     precondition(a.count == b.count, "compare \(a.count) values with \(b.count)")
     var err: Float = 0, scale: Float = floor
     for i in 0..<a.count {
@@ -14,7 +14,7 @@ func relativeMaxError(_ a: [Float], _ b: [Float], floor: Float = 1e-6) -> Float 
 
 /// Expects `actual` to match `expected` element for element, to `tolerance` relative to the
 /// largest expected magnitude. Reports the first bad element on failure.
-func expectClose(_ actual: [Float], _ expected: [Float], tolerance: Float = 1e-4, _ what: String = "",
+public func expectClose(_ actual: [Float], _ expected: [Float], tolerance: Float = 1e-4, _ what: String = "",
                  sourceLocation: SourceLocation = #_sourceLocation) {
     guard actual.count == expected.count else {
         Issue.record("\(what): \(actual.count) values, expected \(expected.count)", sourceLocation: sourceLocation)
@@ -30,7 +30,7 @@ func expectClose(_ actual: [Float], _ expected: [Float], tolerance: Float = 1e-4
 }
 
 /// The same against a double-precision reference.
-func expectClose(_ actual: [Float], _ expected: [Double], tolerance: Float = 1e-4, _ what: String = "",
+public func expectClose(_ actual: [Float], _ expected: [Double], tolerance: Float = 1e-4, _ what: String = "",
                  sourceLocation: SourceLocation = #_sourceLocation) {
     expectClose(actual, expected.map { Float($0) }, tolerance: tolerance, what, sourceLocation: sourceLocation)
 }

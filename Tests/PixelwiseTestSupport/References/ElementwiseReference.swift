@@ -3,13 +3,13 @@ import Glibc
 #endif
 
 /// Activations, one element at a time, and the channel softmax per pixel.
-enum ElementwiseReference {
-    static func relu(_ x: [Double]) -> [Double] { x.map { max($0, 0) } }
-    static func leakyReLU(_ x: [Double], slope: Double) -> [Double] { x.map { $0 > 0 ? $0 : slope * $0 } }
-    static func sigmoid(_ x: [Double]) -> [Double] { x.map { 1 / (1 + exp(-$0)) } }
+public enum ElementwiseReference {
+    public static func relu(_ x: [Double]) -> [Double] { x.map { max($0, 0) } }
+    public static func leakyReLU(_ x: [Double], slope: Double) -> [Double] { x.map { $0 > 0 ? $0 : slope * $0 } }
+    public static func sigmoid(_ x: [Double]) -> [Double] { x.map { 1 / (1 + exp(-$0)) } }
 
     /// y[n, c, p] = e^{x[n, c, p]} / Σ_k e^{x[n, k, p]} (with the maximum subtracted first).
-    static func channelSoftmax(_ x: [Double], shape xs: [Int]) -> [Double] {
+    public static func channelSoftmax(_ x: [Double], shape xs: [Int]) -> [Double] {
         let v = Volume(xs), pixels = v.d * v.h * v.w
         var y = x
         for n in 0..<v.n { for p in 0..<pixels {

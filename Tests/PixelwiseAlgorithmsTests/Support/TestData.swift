@@ -1,19 +1,8 @@
-/// Deterministic generator for the randomised tests (SplitMix64).
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import PixelwiseTestSupport
 
 /// A random binary map with foreground probability `density`.
 func randomMask(_ count: Int, density: Double, seed: UInt64) -> [Bool] {
-    var rng = SeededGenerator(seed: seed)
+    var rng = SplitMix64(seed: seed)
     return (0..<count).map { _ in Double.random(in: 0..<1, using: &rng) < density }
 }
 

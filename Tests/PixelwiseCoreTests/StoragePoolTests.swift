@@ -1,5 +1,5 @@
 import Testing
-@testable import PixelwiseNN
+@testable import PixelwiseCore
 
 @Suite struct StoragePoolTests {
     /// A freed large buffer is handed to the next tensor of the same size (no new pages, no

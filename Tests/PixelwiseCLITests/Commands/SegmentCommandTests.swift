@@ -2,6 +2,7 @@ import Foundation
 import PixelwiseIO
 import PixelwiseModels
 import Testing
+import PixelwiseTestSupport
 
 /// `pixelwise segment` with a valid-padding network: tiling must not change the result.
 @Suite struct SegmentCommandTests {
@@ -52,7 +53,7 @@ import Testing
 
         let result = try CLI.run(["segment", "--model", "valid.h5", "in", "--out", "out", "--tile", "220", "--threads", "1"], in: scratch.path)
         #expect(result.status == 0, "\(result.transcript)")
-        #expect(scratch.contents("out") == ["grey.png", "rgb.png"])
+        #expect(try scratch.contents("out") == ["grey.png", "rgb.png"])
         let grey = try Image(contentsOf: scratch.file("out/grey.png")), rgb = try Image(contentsOf: scratch.file("out/rgb.png"))
         #expect(grey.width == 70 && grey.height == 45 && grey.channels == 1)
         #expect(Set(grey.pixels).isSubset(of: [0, 255]))
@@ -76,7 +77,7 @@ import Testing
         let fromStack = try CLI.run(["segment", "--model", "valid.h5", "stack.tif", "--out", "s", "--tile", "220", "--float", "--threads", "1"],
                                     in: scratch.path)
         #expect(fromStack.status == 0, "\(fromStack.transcript)")
-        #expect(scratch.contents("v") == ["cremi_volumes_raw.tif"])
+        #expect(try scratch.contents("v") == ["cremi_volumes_raw.tif"])
         let volumePages = try ImageStack(path: scratch.file("v/cremi_volumes_raw.tif")).readAll()
         let stackPages = try ImageStack(path: scratch.file("s/stack.tif")).readAll()
         #expect(volumePages.count == 3 && volumePages.map(\.width) == [60, 60, 60])

@@ -1,5 +1,7 @@
+import PixelwiseCore
+import PixelwiseTestSupport
 import Testing
-@testable import PixelwiseNN
+@testable import PixelwiseKernels
 
 /// dL/dw by one GEMM per kernel offset against the double-precision definition.
 @Suite struct ShiftedWeightGradientTests {

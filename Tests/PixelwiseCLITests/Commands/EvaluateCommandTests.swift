@@ -1,6 +1,7 @@
 import Foundation
 import PixelwiseIO
 import Testing
+import PixelwiseTestSupport
 
 /// `pixelwise evaluate` on crafted 9×4 images whose scores are worked out by hand.
 ///

@@ -1,9 +1,9 @@
 /// Channel concatenation, Caffe's MergeCrop (centre crop of the second input, then concatenation)
 /// and element-wise addition.
-enum MergeReference {
+public enum MergeReference {
     /// y = concat_C(a, crop(b)), crop offset (size_b − size_a)/2 per spatial axis; with equal
     /// spatial sizes this is plain concatenation.
-    static func mergeCrop(_ a: [Double], shape sa: [Int], _ b: [Double], shape sb: [Int]) -> (values: [Double], shape: [Int]) {
+    public static func mergeCrop(_ a: [Double], shape sa: [Int], _ b: [Double], shape sb: [Int]) -> (values: [Double], shape: [Int]) {
         let va = Volume(sa), vb = Volume(sb)
         let oz = (vb.d - va.d) / 2, oy = (vb.h - va.h) / 2, ox = (vb.w - va.w) / 2
         var outShape = sa
@@ -18,5 +18,5 @@ enum MergeReference {
         return (y, outShape)
     }
 
-    static func add(_ a: [Double], _ b: [Double]) -> [Double] { zip(a, b).map { $0 + $1 } }
+    public static func add(_ a: [Double], _ b: [Double]) -> [Double] { zip(a, b).map { $0 + $1 } }
 }

@@ -1,47 +1,47 @@
-@testable import PixelwiseNN
+import PixelwiseCore
 
 /// Reproducible test data.
-struct TestData {
-    var generator: SeededGenerator
-    init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
+public struct TestData {
+    public var generator: SeededGenerator
+    public init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
 
     /// Uniform values in `range`.
-    mutating func uniform(_ count: Int, in range: ClosedRange<Float> = -1...1) -> [Float] {
+    public mutating func uniform(_ count: Int, in range: ClosedRange<Float> = -1...1) -> [Float] {
         (0..<count).map { _ in range.lowerBound + (range.upperBound - range.lowerBound) * generator.nextUniform() }
     }
 
     /// Values whose magnitude is at least `gap` (no element near a ReLU's kink).
-    mutating func awayFromZero(_ count: Int, gap: Float = 0.05) -> [Float] {
+    public mutating func awayFromZero(_ count: Int, gap: Float = 0.05) -> [Float] {
         uniform(count).map { $0 < 0 ? $0 - gap : $0 + gap }
     }
 
     /// A random permutation of evenly spaced values: all distinct, neighbours at least `spacing` apart,
     /// so that max pooling has no ties and small perturbations never change a window's arg-max.
-    mutating func distinct(_ count: Int, spacing: Float = 0.01) -> [Float] {
+    public mutating func distinct(_ count: Int, spacing: Float = 0.01) -> [Float] {
         var values = (0..<count).map { Float($0) * spacing - Float(count) * spacing / 2 }
         values.shuffle(using: &generator)
         return values
     }
 
     /// `k` distinct indices in 0..<count (all of them if count ≤ k).
-    mutating func sample(_ k: Int, of count: Int) -> [Int] {
+    public mutating func sample(_ k: Int, of count: Int) -> [Int] {
         var all = Array(0..<count)
         all.shuffle(using: &generator)
         return Array(all.prefix(k)).sorted()
     }
 
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &generator) }
+    public mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &generator) }
 }
 
 /// A tensor from row-major values, stored in `layout`.
-func tensor(_ shape: [Int], _ values: [Float], _ layout: Layout = .rowMajor) -> Tensor {
+public func tensor(_ shape: [Int], _ values: [Float], _ layout: Layout = .rowMajor) -> Tensor {
     Tensor(shape: Shape(shape), scalars: values).inLayout(layout)
 }
 
 extension Array where Element == Float {
-    var doubles: [Double] { map { Double($0) } }
+    public var doubles: [Double] { map { Double($0) } }
 }
 
 extension Array where Element == Double {
-    var floats: [Float] { map { Float($0) } }
+    public var floats: [Float] { map { Float($0) } }
 }

@@ -4,10 +4,10 @@
 ///          running_mean ← (1 − m)·running_mean + m·μ,
 ///          running_var  ← (1 − m)·running_var  + m·σ²·M/(M − 1)   (M values per channel; unbiased)
 ///   eval:  y = γ·(x − running_mean)/√(running_var + ε) + β
-enum BatchNormReference {
-    struct Statistics { var mean: [Double]; var variance: [Double] }
+public enum BatchNormReference {
+    public struct Statistics { public var mean: [Double]; public var variance: [Double] }
 
-    static func statistics(_ x: [Double], shape xs: [Int]) -> Statistics {
+    public static func statistics(_ x: [Double], shape xs: [Int]) -> Statistics {
         let v = Volume(xs)
         let m = Double(v.n * v.d * v.h * v.w)
         var mean = [Double](repeating: 0, count: v.c), variance = mean
@@ -26,7 +26,7 @@ enum BatchNormReference {
     }
 
     /// Normalises with the given per-channel statistics.
-    static func normalise(_ x: [Double], shape xs: [Int], mean: [Double], variance: [Double], scale: [Double], shift: [Double],
+    public static func normalise(_ x: [Double], shape xs: [Int], mean: [Double], variance: [Double], scale: [Double], shift: [Double],
                           epsilon: Double) -> [Double] {
         let v = Volume(xs)
         let pixels = v.d * v.h * v.w
@@ -38,13 +38,13 @@ enum BatchNormReference {
         return y
     }
 
-    static func train(_ x: [Double], shape xs: [Int], scale: [Double], shift: [Double], epsilon: Double) -> [Double] {
+    public static func train(_ x: [Double], shape xs: [Int], scale: [Double], shift: [Double], epsilon: Double) -> [Double] {
         let s = statistics(x, shape: xs)
         return normalise(x, shape: xs, mean: s.mean, variance: s.variance, scale: scale, shift: shift, epsilon: epsilon)
     }
 
     /// The running averages after one training step.
-    static func updatedRunning(mean: [Double], variance: [Double], batch: Statistics, perChannel: Int, momentum: Double)
+    public static func updatedRunning(mean: [Double], variance: [Double], batch: Statistics, perChannel: Int, momentum: Double)
         -> (mean: [Double], variance: [Double]) {
         let unbias = Double(perChannel) / Double(perChannel - 1)
         return (zip(mean, batch.mean).map { (1 - momentum) * $0 + momentum * $1 },

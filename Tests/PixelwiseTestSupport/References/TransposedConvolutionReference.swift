@@ -6,12 +6,12 @@
 /// x: (N, C_in, [D,] H, W); w: (C_in, C_out, [k_D,] k_H, k_W) (PyTorch's ConvTranspose layout);
 /// output size per axis (H − 1)·s − 2·pad + d·(k − 1) + 1 + outputPadding. Contributions that land
 /// outside the output (cut off by the padding) are dropped.
-enum TransposedConvolutionReference {
-    static func outputSize(_ input: Int, kernel: Int, stride: Int, dilation: Int, padding: Int, outputPadding: Int) -> Int {
+public enum TransposedConvolutionReference {
+    public static func outputSize(_ input: Int, kernel: Int, stride: Int, dilation: Int, padding: Int, outputPadding: Int) -> Int {
         (input - 1) * stride - 2 * padding + dilation * (kernel - 1) + 1 + outputPadding
     }
 
-    static func forward(_ x: [Double], shape xs: [Int], weight: [Double], weightShape ws: [Int], bias: [Double]?,
+    public static func forward(_ x: [Double], shape xs: [Int], weight: [Double], weightShape ws: [Int], bias: [Double]?,
                         stride: [Int], dilation: [Int], padding: [Int], outputPadding: [Int]) -> (values: [Double], shape: [Int]) {
         let i = Volume(xs)
         let k = axes3(Array(ws.dropFirst(2)), fill: 1), s = axes3(stride, fill: 1), d = axes3(dilation, fill: 1)

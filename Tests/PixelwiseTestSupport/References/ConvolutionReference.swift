@@ -4,20 +4,20 @@
 ///
 /// x: (N, C_in, [D,] H, W); w: (C_out, C_in, [k_D,] k_H, k_W); output size per axis
 /// ⌊(H + pad_low + pad_high − d·(k − 1) − 1) / s⌋ + 1. Double precision, row-major.
-enum ConvolutionReference {
-    static func outputSize(_ input: Int, kernel: Int, stride: Int, dilation: Int, low: Int, high: Int) -> Int {
+public enum ConvolutionReference {
+    public static func outputSize(_ input: Int, kernel: Int, stride: Int, dilation: Int, low: Int, high: Int) -> Int {
         (input + low + high - dilation * (kernel - 1) - 1) / stride + 1
     }
 
     /// "Same" padding as TensorFlow and PyTorch define it: output ⌈H / s⌉, the total padding split
     /// with the odd element at the high end.
-    static func samePadding(_ input: Int, kernel: Int, stride: Int, dilation: Int) -> (low: Int, high: Int) {
+    public static func samePadding(_ input: Int, kernel: Int, stride: Int, dilation: Int) -> (low: Int, high: Int) {
         let output = (input + stride - 1) / stride
         let total = max(0, (output - 1) * stride + dilation * (kernel - 1) + 1 - input)
         return (total / 2, total - total / 2)
     }
 
-    static func forward(_ x: [Double], shape xs: [Int], weight: [Double], weightShape ws: [Int], bias: [Double]?,
+    public static func forward(_ x: [Double], shape xs: [Int], weight: [Double], weightShape ws: [Int], bias: [Double]?,
                         stride: [Int], dilation: [Int], paddingLow: [Int], paddingHigh: [Int]) -> (values: [Double], shape: [Int]) {
         let i = Volume(xs)
         let k = axes3(Array(ws.dropFirst(2)), fill: 1), s = axes3(stride, fill: 1), d = axes3(dilation, fill: 1)
@@ -46,7 +46,7 @@ extension ConvolutionReference {
     /// dL/dw and dL/db of `forward`, straight from its definition:
     ///
     ///   dL/dw[o, i, k] = Σ_n Σ_p dL/dy[n, o, p] · x[n, i, s·p + d·k − pad_low],   dL/db[o] = Σ_n Σ_p dL/dy[n, o, p]
-    static func weightGradient(_ dy: [Double], outputShape ys: [Int], input x: [Double], shape xs: [Int], weightShape ws: [Int],
+    public static func weightGradient(_ dy: [Double], outputShape ys: [Int], input x: [Double], shape xs: [Int], weightShape ws: [Int],
                                stride: [Int], dilation: [Int], paddingLow: [Int]) -> (weight: [Double], bias: [Double]) {
         let i = Volume(xs), o = Volume(ys)
         let k = axes3(Array(ws.dropFirst(2)), fill: 1), s = axes3(stride, fill: 1), d = axes3(dilation, fill: 1)

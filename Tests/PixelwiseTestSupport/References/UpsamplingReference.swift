@@ -4,11 +4,11 @@
 /// Linear (`align_corners=False`), per axis: source coordinate s = max((p + ½)/f − ½, 0),
 /// i₀ = ⌊s⌋, i₁ = min(i₀ + 1, H − 1), λ = s − i₀, y = (1 − λ)·x[i₀] + λ·x[i₁]; bilinear and
 /// trilinear are the products of these weights over the axes.
-enum UpsamplingReference {
-    enum Method { case nearest, linear }
+public enum UpsamplingReference {
+    public enum Method { case nearest, linear }
 
     /// The (index, weight) pairs output coordinate p reads along one axis.
-    static func taps(_ p: Int, input: Int, factor: Int, method: Method) -> [(Int, Double)] {
+    public static func taps(_ p: Int, input: Int, factor: Int, method: Method) -> [(Int, Double)] {
         if method == .nearest { return [(p / factor, 1)] }
         let s = max((Double(p) + 0.5) / Double(factor) - 0.5, 0)
         let i0 = min(Int(s.rounded(.down)), input - 1)
@@ -17,7 +17,7 @@ enum UpsamplingReference {
         return [(i0, 1 - lambda), (i1, lambda)]
     }
 
-    static func forward(_ x: [Double], shape xs: [Int], factor: [Int], method: Method) -> (values: [Double], shape: [Int]) {
+    public static func forward(_ x: [Double], shape xs: [Int], factor: [Int], method: Method) -> (values: [Double], shape: [Int]) {
         let i = Volume(xs)
         let f = axes3(factor, fill: 1)
         let outShape = shape(n: i.n, c: i.c, spatial: (0..<3).map { i.spatial[$0] * f[$0] }, rank: xs.count)

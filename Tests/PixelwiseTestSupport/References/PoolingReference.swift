@@ -4,10 +4,10 @@
 ///   average: y[n, c, p] = (1/|k|) Σ_k x[n, c, s·p + k]
 ///
 /// Output size per axis ⌊(H − d·(k − 1) − 1) / s⌋ + 1.
-enum PoolingReference {
-    enum Kind { case max, average }
+public enum PoolingReference {
+    public enum Kind { case max, average }
 
-    static func forward(_ kind: Kind, _ x: [Double], shape xs: [Int], kernel: [Int], stride: [Int], dilation: [Int]? = nil)
+    public static func forward(_ kind: Kind, _ x: [Double], shape xs: [Int], kernel: [Int], stride: [Int], dilation: [Int]? = nil)
         -> (values: [Double], shape: [Int]) {
         let i = Volume(xs)
         let k = axes3(kernel, fill: 1), s = axes3(stride, fill: 1), d = axes3(dilation ?? kernel.map { _ in 1 }, fill: 1)
