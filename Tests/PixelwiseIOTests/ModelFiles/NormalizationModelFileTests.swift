@@ -3,6 +3,7 @@ import Testing
 import PixelwiseCore
 import PixelwiseNN
 @testable import PixelwiseIO
+import PixelwiseTestSupport
 
 /// Instance and group normalisation survive a model file: the architecture rebuilds them through
 /// `LayerRegistry` with their configuration, and γ, β sit at h5py-style paths `/params/<layer>/weight`

@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseTestSupport
 
 @Suite struct GroupNormalizationTests {
     /// (shape, groups): 2-D and 3-D, odd sizes, one channel per group, one group, and maps of more
