@@ -1,6 +1,7 @@
 import Foundation
 import PixelwiseIO
 import PixelwiseKernels
+import PixelwiseTestSupport
 import Testing
 import PixelwiseWorkflow
 
@@ -9,7 +10,7 @@ import PixelwiseWorkflow
 @Suite struct DocumentedExampleTests {
     /// Runs the documented example in a scratch folder holding data/images and data/labels.
     @Test func theExampleTrainsAndSegments() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchFolder()
         try scratch.writePairs("data", count: 2)
         Threads.set(1)
         try scratch.inside {

@@ -68,6 +68,12 @@ public final class InferenceProgram {
     public var stepCount: Int { steps.count }
     /// Whether step `i` is a reorder inserted by `value(_:in:)` (it computes no graph node).
     public func isReorder(_ i: Int) -> Bool { conversions.contains { $0.to == steps[i].output } }
+    /// Whether step `i` writes its result channels-last (NHWC / NDHWC), rather than in a format a
+    /// oneDNN convolution chose (channel-blocked `nChw8c` on AVX2; AVX-512's brgconv picks NHWC).
+    public func writesChannelsLast(_ i: Int) -> Bool {
+        let v = steps[i].output
+        return Descriptor.equal(formats[v], channelsLastDescriptor(shapes[v]))
+    }
     /// The steps that run by Winograd F(4×4, 3×3).
     public var winogradStepNames: [String] {
         steps.filter { if case .winograd = $0.action { return true } else { return false } }.map(\.name)
