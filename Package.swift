@@ -20,6 +20,7 @@ let package = Package(
     name: "Pixelwise",
     products: [
         .executable(name: "pixelwise", targets: ["PixelwiseCLI"]),
+        .executable(name: "pixelwise-benchmarks", targets: ["PixelwiseBenchmarks"]),
         .library(name: "Pixelwise", targets: ["PixelwiseCore", "PixelwiseNN", "PixelwiseModels", "PixelwiseIO", "PixelwiseWorkflow"]),
     ],
     dependencies: [
@@ -57,6 +58,12 @@ let package = Package(
                 "PixelwiseWorkflow", "PixelwiseIO", "PixelwiseModels", "PixelwiseAlgorithms", "PixelwiseDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: optimise),
+
+        // Component timings, kept out of the unit suite (docs/performance.md); whole models: `pixelwise bench`.
+        .executableTarget(
+            name: "PixelwiseBenchmarks",
+            dependencies: ["PixelwiseIO", "PixelwiseAlgorithms", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimise),
 
         // One test target per source target; folders inside each mirror the source folders. Helpers
