@@ -2,6 +2,7 @@ import Foundation
 import PixelwiseCore
 import Testing
 @testable import PixelwiseIO
+import PixelwiseTestSupport
 
 /// Channels: colour kept, several sources as one input, per-channel normalisation (checked by
 /// hand), stored as a Codable value, and a channel-count mismatch as one line.

@@ -2,6 +2,7 @@ import Foundation
 import PixelwiseCore
 import Testing
 @testable import PixelwiseIO
+import PixelwiseTestSupport
 
 /// Class mappings: merged values, names, ignore, the text form, Codable storage, discovery with
 /// a summary, and instance ids → boundaries checked by hand.

@@ -2,6 +2,7 @@ import Foundation
 import PixelwiseCore
 import Testing
 @testable import PixelwiseIO
+import PixelwiseTestSupport
 
 /// NIfTI-1/-2 reading and writing: every data type both ways, gzip, scaling, the affine kept,
 /// files written by nibabel, and bad files as one-line errors.
@@ -251,7 +252,7 @@ import Testing
         let folder = try ScratchFolder()
         let path = folder.file("t.nii.gz")
         // Noise does not compress, so cutting the file cuts into the voxels.
-        var generator = SplitMix(seed: 3)
+        var generator = SplitMix64(seed: 3)
         let noise = (0..<4000).map { _ in Float(generator.next() % 65536) }
         try NIfTIVolume.write(noise, header: NIfTIHeader(dimensions: [20, 20, 10], dataType: .uint16), to: path)
         let all = try bytes(of: path)
@@ -264,7 +265,7 @@ import Testing
     @Test func corruptGzipIsRejected() throws {
         let folder = try ScratchFolder()
         let path = folder.file("c.nii.gz")
-        var generator = SplitMix(seed: 4)
+        var generator = SplitMix64(seed: 4)
         try NIfTIVolume.write((0..<4000).map { _ in Float(generator.next() % 256) }, header: NIfTIHeader(dimensions: [20, 20, 10], dataType: .uint8), to: path)
         var all = try bytes(of: path)
         for i in stride(from: all.count / 3, to: all.count / 3 + 64, by: 1) { all[i] ^= 0x5A }
