@@ -112,7 +112,8 @@ import Testing
         // Cells at 0.7, membrane at 0.6: only 0.6 ≤ t < 0.7 separates them (foreground is p > t).
         let (t, w, h) = Self.truth
         let probability: [Float] = t.map { $0 ? 0.7 : 0.6 }
-        let sweep = ThresholdSweep(probability: probability, groundTruth: t, width: w, height: h, includeWarping: true)
+        let sweep = ThresholdSweep(probability: probability, groundTruth: t, width: w, height: h,
+                                   thresholds: ThresholdSweep.midpointThresholds, includeWarping: true)
         #expect(sweep.thresholds.count == 19 && sweep.thresholds.contains(0.5))
         #expect(sweep.randError == ThresholdedScore(value: 0, threshold: 0.6))
         #expect(sweep.pixelError == ThresholdedScore(value: 0, threshold: 0.6))
@@ -145,7 +146,8 @@ import Testing
         let clock = ContinuousClock()
         var sweep: ThresholdSweep?
         let elapsed = clock.measure {
-            sweep = ThresholdSweep(probability: probability, groundTruth: truth, width: w, height: h, includeWarping: true)
+            sweep = ThresholdSweep(probability: probability, groundTruth: truth, width: w, height: h,
+                                   thresholds: ThresholdSweep.midpointThresholds, includeWarping: true)
         }
         let s = sweep!
         print("threshold sweep 512² (19 thresholds, all measures incl. warping): \(elapsed); "
