@@ -56,9 +56,10 @@ import Testing
         // Σp² = 340 + 512, Σs² = 340 + 1024, Σt² = 512 + 512: V_rand = 1704 / 2388.
         let all = try #require(json["all"] as? [String: Any])
         #expect(all["convention"] as? String == "set")
-        #expect(abs(((all["rand_error"] as? Double) ?? .nan) - (1 - 1704.0 / 2388)) < 1e-9)
-        #expect(abs(((all["information_error"] as? Double) ?? .nan) - (1 - (2.0 / 3 + 0) / 2)) < 1e-9)
-        #expect(abs(((all["pixel_error"] as? Double) ?? .nan) - 8.0 / 72) < 1e-9)
+        let setRand: Double = 1 - 1704.0 / 2388, setInformation: Double = 1 - (2.0 / 3 + 0) / 2
+        #expect(abs(number(all, "rand_error") - setRand) < 1e-9)
+        #expect(abs(number(all, "information_error") - setInformation) < 1e-9)
+        #expect(abs(number(all, "pixel_error") - 8.0 / 72) < 1e-9)
 
         // --per-image-thresholds: the mean of the images' scores, labelled so.
         let perImage = try CLI.run(["evaluate", "--predictions", "predictions", "--labels", "labels", "--json", "--no-warping",
@@ -125,11 +126,15 @@ import Testing
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
         let row = try #require(rows.first)
         // H(S|T) = −[(2/6)·log₂(2/4) + (2/6)·log₂(2/4) + (1/6)·log₂(1/2) + (1/6)·log₂(1/2)] = 1 bit.
-        #expect(abs(((row["voi_split"] as? Double) ?? .nan) - 1) < 1e-12)
+        #expect(abs(number(row, "voi_split") - 1) < 1e-12)
         // H(T|S) = −[(2/6)·log₂(2/3) + (1/6)·log₂(1/3)] = ½·log₂3 − ⅓ (segments 5 and 6 are pure).
-        #expect(abs(((row["voi_merge"] as? Double) ?? .nan) - (0.5 * log2(3.0) - 1.0 / 3)) < 1e-12)
+        let merge: Double = 0.5 * log2(3.0) - 1.0 / 3
+        #expect(abs(number(row, "voi_merge") - merge) < 1e-12)
         // ΣAB = 4 + 1 + 4 + 1 = 10, ΣB = 3² + 2² + 1² = 14, ΣA = 4² + 2² = 20: F = 20 / 34.
-        #expect(abs(((row["adapted_rand_error"] as? Double) ?? .nan) - (1 - 20.0 / 34)) < 1e-12)
+        let rand: Double = 1 - 20.0 / 34
+        #expect(abs(number(row, "adapted_rand_error") - rand) < 1e-12)
         #expect(row["voxels"] as? Int == 6)
     }
+
+    private func number(_ object: [String: Any], _ key: String) -> Double { (object[key] as? Double) ?? .nan }
 }

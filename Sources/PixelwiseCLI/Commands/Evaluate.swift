@@ -66,9 +66,13 @@ struct Evaluate: ParsableCommand {
         }
         if instances { return try runInstances(Array(zip(predictionFiles, labelFiles))) }
         let foregroundValues = Set(foreground)
-        // Every slice of every file, as (name, foreground map, is probability, truth, width, height).
-        var slices: [(name: String, values: [Float], isProbability: Bool, truth: [Bool], width: Int, height: Int)] = []
+        // Slices are scored as they are read (memory stays flat in the size of the set): per image
+        // with --per-image-thresholds, else into one sweep for the set, which needs only one
+        // threshold when the predictions are label images (the first one decides).
+        var names: [String] = []
         var perImage: [Scores] = []
+        var sweep: SetThresholdSweep?
+        var binarySet = false
         for (p, l) in zip(predictionFiles, labelFiles) {
             let ps = try ImageStack(path: p), ls = try ImageStack(path: l)
             guard ps.count == ls.count else {
@@ -89,28 +93,27 @@ struct Evaluate: ParsableCommand {
                 let isForeground: (Float) -> Bool = usesForegroundValues ? { foregroundValues.contains($0) } : { $0 == distinct.max() }
                 let map: [Float] = isProbability ? values.map { $0 / scale } : values.map { isForeground($0) ? 1 : 0 }
                 let name = URL(fileURLWithPath: p).lastPathComponent + (ps.count > 1 ? "[\(index)]" : "")
+                names.append(name)
                 if perImageThresholds {
-                    slices.append((name, [], isProbability, [], 0, 0))
                     perImage.append(Scores(name: name, foreground: map, isProbability: isProbability, truth: truth,
                                            width: label.width, height: label.height, warping: !noWarping, thresholds: thresholds))
-                } else {
-                    slices.append((name, map, isProbability, truth, label.width, label.height))
+                    continue
                 }
+                if sweep == nil {
+                    binarySet = !isProbability
+                    sweep = SetThresholdSweep(thresholds: binarySet ? [0.5] : thresholds, includeWarping: !noWarping)
+                } else if binarySet && isProbability {
+                    throw PixelwiseError.file(path: p, problem: "is a probability map, but the first prediction was a label image; score them separately")
+                }
+                sweep!.add(probability: map, groundTruth: truth, width: label.width, height: label.height)
             }
         }
         if perImageThresholds {
             report(rows: perImage, total: Scores(meanOf: perImage))
-            return
+        } else if let sweep {
+            let rows = names.indices.map { Scores(name: names[$0], image: $0, of: sweep) }
+            report(rows: rows, total: Scores(name: binarySet ? "all" : "all (one threshold)", set: sweep))
         }
-        // One sweep for the whole set; binary predictions only need one threshold.
-        let allBinary = slices.allSatisfy { !$0.isProbability }
-        var sweep = SetThresholdSweep(thresholds: allBinary ? [0.5] : thresholds, includeWarping: !noWarping)
-        for i in slices.indices {
-            sweep.add(probability: slices[i].values, groundTruth: slices[i].truth, width: slices[i].width, height: slices[i].height)
-            slices[i].values = []; slices[i].truth = []   // memory: only the counts stay
-        }
-        let rows = slices.indices.map { Scores(name: slices[$0].name, image: $0, of: sweep) }
-        report(rows: rows, total: Scores(name: allBinary ? "all" : "all (one threshold)", set: sweep))
     }
 
     private func report(rows: [Scores], total: Scores) {
