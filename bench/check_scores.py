@@ -181,8 +181,11 @@ def main():
     parser.add_argument("--out", default=os.path.join(root, "runs/check-scores"),
                         help="where the probability maps are written (and reused if present)")
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
+    parser.add_argument("--root", default=root,
+                        help="the checkout whose models/ and models/splits/ to use (its splits link to ../shared/data)")
     args = parser.parse_args()
-    os.chdir(root)
+    args.pixelwise, args.out = os.path.abspath(args.pixelwise), os.path.abspath(args.out)
+    os.chdir(args.root)
 
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
