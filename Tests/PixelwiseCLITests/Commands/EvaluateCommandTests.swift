@@ -74,6 +74,22 @@ import PixelwiseTestSupport
         #expect(abs(meanRand - expectedMean) < 1e-9)
     }
 
+    /// A multi-page TIFF is a set of slices: the split and merge images as a 2-page stack score
+    /// like the folder of two images (pooled V_rand 1704 / 2388).
+    @Test func stackIsScoredAsOneSet() throws {
+        let scratch = try ScratchFolder()
+        try ImageStack.write([Self.split, Self.merge], to: scratch.file("p.tif"))
+        try ImageStack.write([Self.truth, Self.truth], to: scratch.file("t.tif"))
+        let result = try CLI.run(["evaluate", "--predictions", "p.tif", "--labels", "t.tif", "--json", "--no-warping"], in: scratch.path)
+        #expect(result.status == 0, "\(result.transcript)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let images = try #require(json["images"] as? [[String: Any]])
+        #expect(images.map { $0["name"] as? String } == ["p.tif[0]", "p.tif[1]"])
+        let all = try #require(json["all"] as? [String: Any])
+        let setRand: Double = 1 - 1704.0 / 2388
+        #expect(abs(number(all, "rand_error") - setRand) < 1e-9)
+    }
+
     /// A perfect prediction scores zero error everywhere; the table has a row per image and the set.
     @Test func perfectPredictionTable() throws {
         let scratch = try ScratchFolder()
