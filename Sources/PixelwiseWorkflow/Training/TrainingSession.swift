@@ -1,4 +1,5 @@
 import Foundation
+import PixelwiseAlgorithms
 import PixelwiseCore
 import PixelwiseIO
 import PixelwiseKernels
@@ -289,12 +290,14 @@ public final class TrainingSession {
 
         mutating func validate(log: TrainingLog?) throws {
             guard writes, !validation.isEmpty else { return }
-            let scores = try validation.map { sample -> Scores in
+            // One threshold sweep for the whole validation set, as the ISBI 2012 scorer does (issue 22).
+            var sweep = SetThresholdSweep()
+            for sample in validation {
                 let probabilities = try tiling.segment(planarTensor(sample.raw))
-                return Scores(name: sample.name, foreground: foregroundProbability(probabilities), isProbability: true,
-                              truth: sample.labels.map { $0 == 1 }, width: sample.width, height: sample.height, warping: false)
+                sweep.add(probability: foregroundProbability(probabilities), groundTruth: sample.labels.map { $0 == 1 },
+                          width: sample.width, height: sample.height)
             }
-            let mean = Scores(meanOf: scores)
+            let mean = Scores(name: "validation", set: sweep)
             state.validations.append(TrainerState.Validation(iteration: trainer.iteration, scores: mean))
             log?.validation(iteration: trainer.iteration, scores: mean)
             let isBest = mean.randError < state.bestRandError
