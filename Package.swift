@@ -2,7 +2,7 @@
 // Pixelwise: U-Net family training and pixelwise segmentation on the CPU, on oneDNN.
 //
 // Targets are layered; each depends only on targets above it:
-//   C libraries (CDNNL, CHDF5, CPNG, CTIFF, CJPEG, CMPI)
+//   C libraries (CDNNL, CHDF5, CPNG, CTIFF, CJPEG, CMPI, CZlib)
 //   PixelwiseCore        tensors, shapes, errors
 //   PixelwiseAlgorithms  distance transforms, connected components, segmentation metrics (no deps)
 //   PixelwiseKernels     oneDNN primitives behind a small CPU backend
@@ -10,6 +10,7 @@
 //   PixelwiseModels      the model zoo (U-Net family, SW/SK/USK-Nets, Algorithm 1)
 //   PixelwiseIO          images, HDF5 model files, data sets, augmentation
 //   PixelwiseDistributed data-parallel training over MPI (Open MPI's mpirun)
+//   PixelwiseWorkflow    recipes, training sessions, segmenter, evaluation: what the CLI does, as a library
 //   PixelwiseCLI         the `pixelwise` command
 import PackageDescription
 
@@ -19,7 +20,8 @@ let package = Package(
     name: "Pixelwise",
     products: [
         .executable(name: "pixelwise", targets: ["PixelwiseCLI"]),
-        .library(name: "Pixelwise", targets: ["PixelwiseCore", "PixelwiseNN", "PixelwiseModels", "PixelwiseIO"]),
+        .executable(name: "pixelwise-benchmarks", targets: ["PixelwiseBenchmarks"]),
+        .library(name: "Pixelwise", targets: ["PixelwiseCore", "PixelwiseNN", "PixelwiseModels", "PixelwiseIO", "PixelwiseWorkflow"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,6 +34,7 @@ let package = Package(
         .systemLibrary(name: "CTIFF", path: "Sources/CTIFF", pkgConfig: "libtiff-4"),
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
         // C code that owns the setjmp libjpeg/libpng need for errors (Swift cannot call setjmp).
         .target(name: "CJPEGShim", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "CPNGShim", dependencies: ["CPNG"], linkerSettings: [.linkedLibrary("png16")]),
@@ -41,26 +44,46 @@ let package = Package(
         .target(name: "PixelwiseKernels", dependencies: ["PixelwiseCore", "CDNNL"], swiftSettings: optimise),
         .target(name: "PixelwiseNN", dependencies: ["PixelwiseCore", "PixelwiseKernels", "PixelwiseAlgorithms"], swiftSettings: optimise),
         .target(name: "PixelwiseModels", dependencies: ["PixelwiseNN"], swiftSettings: optimise),
-        .target(name: "PixelwiseIO", dependencies: ["PixelwiseNN", "CHDF5", "CPNG", "CTIFF", "CJPEG", "CJPEGShim", "CPNGShim"],
+        .target(name: "PixelwiseIO", dependencies: ["PixelwiseNN", "CHDF5", "CPNG", "CTIFF", "CJPEG", "CJPEGShim", "CPNGShim", "CZlib"],
                 swiftSettings: optimise),
         .target(name: "PixelwiseDistributed", dependencies: ["PixelwiseNN", "CMPI"], swiftSettings: optimise),
+        // Not on MPI: a session takes any `ProcessGroup` (the CLI passes `MPIProcessGroup`).
+        .target(name: "PixelwiseWorkflow",
+                dependencies: ["PixelwiseCore", "PixelwiseKernels", "PixelwiseAlgorithms", "PixelwiseNN", "PixelwiseModels", "PixelwiseIO",
+                               .product(name: "Yams", package: "Yams")],
+                swiftSettings: optimise),
 
         .executableTarget(
             name: "PixelwiseCLI",
             dependencies: [
-                "PixelwiseIO", "PixelwiseModels", "PixelwiseAlgorithms", "PixelwiseDistributed",
+                "PixelwiseWorkflow", "PixelwiseIO", "PixelwiseModels", "PixelwiseAlgorithms", "PixelwiseDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: optimise),
 
-        .testTarget(name: "PixelwiseNNTests", dependencies: ["PixelwiseNN"]),
-        .testTarget(name: "PixelwiseAlgorithmsTests", dependencies: ["PixelwiseAlgorithms"]),
-        .testTarget(name: "PixelwiseModelsTests", dependencies: ["PixelwiseModels"], exclude: ["Fixtures"]),
-        .testTarget(name: "PixelwiseIOTests", dependencies: ["PixelwiseIO"], resources: [.copy("Fixtures")]),
+        // Component timings, kept out of the unit suite (docs/performance.md); whole models: `pixelwise bench`.
+        .executableTarget(
+            name: "PixelwiseBenchmarks",
+            dependencies: ["PixelwiseIO", "PixelwiseAlgorithms", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: optimise),
+
+        // One test target per source target; folders inside each mirror the source folders. Helpers
+        // shared by several test targets (random data, comparisons, finite differences, the
+        // double-precision reference operations, scratch folders) live in PixelwiseTestSupport, a
+        // regular target only test targets depend on.
+        .target(name: "PixelwiseTestSupport", dependencies: ["PixelwiseCore"], path: "Tests/PixelwiseTestSupport"),
+        .testTarget(name: "PixelwiseCoreTests", dependencies: ["PixelwiseCore", "PixelwiseTestSupport"]),
+        .testTarget(name: "PixelwiseAlgorithmsTests", dependencies: ["PixelwiseAlgorithms", "PixelwiseTestSupport"]),
+        .testTarget(name: "PixelwiseKernelsTests", dependencies: ["PixelwiseKernels", "PixelwiseTestSupport"]),
+        .testTarget(name: "PixelwiseNNTests", dependencies: ["PixelwiseNN", "PixelwiseTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "PixelwiseModelsTests", dependencies: ["PixelwiseModels", "PixelwiseTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "PixelwiseIOTests", dependencies: ["PixelwiseIO", "PixelwiseTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PixelwiseDistributedTests", dependencies: ["PixelwiseDistributed"]),
         // Runs the built `pixelwise` binary as a subprocess; depending on the executable target makes
         // `swift build --build-tests` build it too.
-        .testTarget(name: "PixelwiseCLITests", dependencies: ["PixelwiseCLI", "PixelwiseIO", "PixelwiseModels"]),
+        .testTarget(name: "PixelwiseCLITests", dependencies: ["PixelwiseCLI", "PixelwiseIO", "PixelwiseModels", "PixelwiseTestSupport"]),
+        // Compares the segmenter with the built `pixelwise` binary, so it depends on the executable too.
+        .testTarget(name: "PixelwiseWorkflowTests", dependencies: ["PixelwiseWorkflow", "PixelwiseCLI", "PixelwiseTestSupport"]),
     ],
     // Swift 5 language mode: the kernels share raw buffers across threads by design (disjoint
     // ranges), which Swift 6's strict checking cannot express without noise at every call.

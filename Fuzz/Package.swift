@@ -12,7 +12,6 @@ let package = Package(
     name: "PixelwiseFuzz",
     dependencies: [
         .package(name: "Pixelwise", path: ".."),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         .target(name: "CFuzzDriver"),
@@ -22,10 +21,8 @@ let package = Package(
         .executableTarget(name: "fuzz-bmp", dependencies: ["FuzzSupport"]),
         .executableTarget(name: "fuzz-tiff", dependencies: ["FuzzSupport"]),
         .executableTarget(name: "fuzz-hdf5", dependencies: ["FuzzSupport"]),
-        // The CLI's YAML configuration loader, compiled from its source file (symlinked: an
-        // executable target cannot be imported from another package).
-        .target(name: "CLIConfiguration", dependencies: [.product(name: "Pixelwise", package: "Pixelwise"), .product(name: "Yams", package: "Yams")]),
-        .executableTarget(name: "fuzz-yaml", dependencies: ["FuzzSupport", "CLIConfiguration"]),
+        // The training recipe's YAML loader (`pixelwise train --config`, `Recipe.load`).
+        .executableTarget(name: "fuzz-yaml", dependencies: ["FuzzSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

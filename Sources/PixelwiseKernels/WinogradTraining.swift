@@ -16,8 +16,7 @@ public enum WinogradTraining {
     public static let minimumChannels = 32
     /// Inference plans transform their weights once; training re-transforms them on every pass
     /// (36·Cin·Cout floats), and with few tiles that and the thin products cost more than Winograd
-    /// saves: a U-Net's 16×16×1024 layers at batch 4 (64 tiles) trained 1.3–1.5× slower than
-    /// direct, its 32×32×512 layers (256 tiles) 2× faster.
+    /// saves (the measurements behind the threshold: docs/performance.md).
     public static let minimumTiles = 128
 
     /// Kernels by (input channels, output channels), and one workspace: training runs one

@@ -2,6 +2,7 @@ import Foundation
 import PixelwiseIO
 import PixelwiseModels
 import Testing
+import PixelwiseTestSupport
 
 /// Issue 21: damaged model files are errors, files without checksums load with a warning, and a
 /// full disk or a file-size limit while writing loses nothing.
@@ -91,7 +92,8 @@ import Testing
         #expect(Self.errorLines(failed).first?.contains("file too large") == true, "\(failed.transcript)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.file("a/last.h5"))) == checkpoint)
         #expect(try String(contentsOfFile: scratch.file("a/log.csv"), encoding: .utf8) == log)
-        #expect(!scratch.contents("a").contains { $0.hasPrefix(".") }, "\(scratch.contents("a"))")
+        let left = try scratch.contents("a")
+        #expect(!left.contains { $0.hasPrefix(".") }, "\(left)")
 
         let resumed = try CLI.run(["train", "--resume", "a", "--iterations", "8"], in: scratch.path)
         #expect(resumed.status == 0, "\(resumed.transcript)")
@@ -119,6 +121,86 @@ import Testing
         #expect(Self.errorLines(result).count == 1 && Self.errorLines(result)[0].hasPrefix("pixelwise: error: \(output): "), "\(result.transcript)")
         #expect(Self.errorLines(result).first?.contains("file too large") == true, "\(result.transcript)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.file(output))) == old)
-        #expect(scratch.contents("out") == [String(output.dropFirst(4))], "\(scratch.contents("out"))")
+        let left = try scratch.contents("out")
+        #expect(left == [String(output.dropFirst(4))], "\(left)")
+    }
+
+    /// Waits until `path` exists (or `seconds` pass); true if it appeared.
+    static func waitFor(_ path: String, seconds: Double = 120) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !FileManager.default.fileExists(atPath: path) && Date() < deadline { usleep(50_000) }
+        return FileManager.default.fileExists(atPath: path)
+    }
+
+    /// Two `train --out run` started together: exactly one trains, the other is refused with one
+    /// line (by the lock, or by the first one's log.csv if it came later), and the folder holds
+    /// one complete run.
+    @Test func concurrentTrainsOnOneFolder() throws {
+        let scratch = try ScratchFolder()
+        try SyntheticData.writePairs(count: 2, width: 96, height: 80, into: scratch.file("data"))
+        let runs = try (0..<2).map { _ in try CLI.start(tinyTraining(data: "data", out: "run", iterations: 3), in: scratch.path) }
+        let results = try runs.map { try $0.wait(timeout: 300) }
+        #expect(results.filter { $0.status == 0 }.count == 1, "\(results.map(\.transcript))")
+        for refused in results where refused.status != 0 {
+            #expect(refused.status == 1 && !refused.signalled, "\(refused.transcript)")
+            let errors = Self.errorLines(refused)
+            #expect(errors.count == 1 && errors[0].hasPrefix("pixelwise: error: run: ")
+                    && (errors[0].contains("another training run (process ") || errors[0].contains("already holds a training run")), "\(refused.transcript)")
+        }
+        #expect(try logRows(scratch.file("run/log.csv")).map(\.iteration) == [1, 2, 3])
+        #expect(try ModelFile.read(from: scratch.file("run/last.h5")).optimizerStep == 3)
+        #expect(try scratch.contents("run") == ["config.yaml", "last.h5", "log.csv", "model.h5", "report.html"])
+    }
+
+    /// `--resume` on a folder a run is writing into is refused with one line naming the folder
+    /// and the first run's process, and writes nothing; the first run goes on, and once it
+    /// stopped, leaves no lock file and can be resumed.
+    @Test func resumingAFolderInUseIsRefused() throws {
+        let scratch = try ScratchFolder()
+        try SyntheticData.writePairs(count: 2, width: 96, height: 80, into: scratch.file("data"))
+        let first = try CLI.start(tinyTraining(data: "data", out: "run", iterations: 100_000, ["--checkpoint-every", "1"]), in: scratch.path)
+        defer { if first.process.isRunning { first.signal(SIGKILL) } }
+        #expect(Self.waitFor(scratch.file("run/last.h5")), "\(first.stderrSoFar)")
+        let pid = first.process.processIdentifier
+        let before = try Data(contentsOf: URL(fileURLWithPath: scratch.file("run/config.yaml")))
+
+        // (A second `--out run` now meets run/log.csv and is refused before it gets to the lock;
+        // `concurrentTrainsOnOneFolder` starts both at once.)
+        do {
+            let result = try CLI.run(["train", "--resume", "run", "--iterations", "7"], in: scratch.path)
+            #expect(result.status == 1 && !result.signalled, "\(result.transcript)")
+            let errors = Self.errorLines(result)
+            #expect(errors.count == 1 && errors[0].hasPrefix("pixelwise: error: run: another training run (process \(pid) on "), "\(result.transcript)")
+            #expect(errors.first?.hasSuffix("is writing into this folder; wait for it to finish or choose another folder") == true, "\(result.transcript)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.file("run/config.yaml"))) == before)
+
+        first.signal(SIGINT)
+        let ended = try first.wait(timeout: 120)
+        #expect(ended.status == 128 + SIGINT, "\(ended.transcript)")
+        #expect(!scratch.exists("run/.pixelwise.lock"))
+        let after = try CLI.run(["train", "--resume", "run", "--iterations", String(try logRows(scratch.file("run/log.csv")).count + 2)], in: scratch.path)
+        #expect(after.status == 0, "\(after.transcript)")
+    }
+
+    /// A run killed with SIGKILL leaves its lock file; the next `--resume` sees that its holder is
+    /// gone, takes it over (one note), and continues from the last checkpoint.
+    @Test func aLockLeftByAKilledRunIsTakenOver() throws {
+        let scratch = try ScratchFolder()
+        try SyntheticData.writePairs(count: 2, width: 96, height: 80, into: scratch.file("data"))
+        let first = try CLI.start(tinyTraining(data: "data", out: "run", iterations: 100_000, ["--checkpoint-every", "1"]), in: scratch.path)
+        #expect(Self.waitFor(scratch.file("run/last.h5")), "\(first.stderrSoFar)")
+        let pid = first.process.processIdentifier
+        first.signal(SIGKILL)
+        _ = try first.wait(timeout: 60)
+        #expect(scratch.exists("run/.pixelwise.lock"))
+
+        let step = try #require(try ModelFile.read(from: scratch.file("run/last.h5")).optimizerStep)
+        let resumed = try CLI.run(["train", "--resume", "run", "--iterations", String(step + 2)], in: scratch.path)
+        #expect(resumed.status == 0, "\(resumed.transcript)")
+        #expect(resumed.stderrLines.filter { $0.hasPrefix("pixelwise: note: run was locked by process \(pid) on ") }.count == 1, "\(resumed.transcript)")
+        #expect(try ModelFile.read(from: scratch.file("run/last.h5")).optimizerStep == step + 2)
+        #expect(!scratch.exists("run/.pixelwise.lock"))
     }
 }
+

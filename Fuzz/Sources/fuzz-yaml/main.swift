@@ -1,9 +1,10 @@
 import FuzzSupport
-@testable import CLIConfiguration
 import PixelwiseCore
+import PixelwiseWorkflow
 
-/// The training configuration loader (`pixelwise train --config FILE.yaml`).
+/// The training recipe loader (`pixelwise train --config FILE.yaml`, `Recipe.load`), and the
+/// YAML it writes back as RUN/config.yaml.
 FuzzInput.main(suffix: ".yaml") { path in
-    let configuration = try TrainingConfiguration.load(path)
-    _ = configuration.overridden(by: configuration).yaml()
+    let recipe = try Recipe.load(path)
+    _ = recipe.overridden(by: recipe).yaml()
 }

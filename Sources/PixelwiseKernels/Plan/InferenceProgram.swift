@@ -13,7 +13,7 @@ import PixelwiseCore
 ///
 /// Every value has a memory format. With `chooseFormats` (the default) each convolution takes and
 /// writes activations in the formats oneDNN picks for it — on AVX2 the channel-blocked `nChw8c`,
-/// where its kernels run 10–35 % faster than on channels-last — and pooling and activations
+/// where its kernels run faster than on channels-last (docs/performance.md) — and pooling and activations
 /// follow their input's format, so a chain of convolutions runs without a copy between layers.
 /// Steps with their own kernels (Winograd, up-sampling, merging, fallbacks) work on channels-last
 /// (NHWC / NDHWC); where a step needs a value in another format than the one it was written in, a
@@ -68,6 +68,12 @@ public final class InferenceProgram {
     public var stepCount: Int { steps.count }
     /// Whether step `i` is a reorder inserted by `value(_:in:)` (it computes no graph node).
     public func isReorder(_ i: Int) -> Bool { conversions.contains { $0.to == steps[i].output } }
+    /// Whether step `i` writes its result channels-last (NHWC / NDHWC), rather than in a format a
+    /// oneDNN convolution chose (channel-blocked `nChw8c` on AVX2; AVX-512's brgconv picks NHWC).
+    public func writesChannelsLast(_ i: Int) -> Bool {
+        let v = steps[i].output
+        return Descriptor.equal(formats[v], channelsLastDescriptor(shapes[v]))
+    }
     /// The steps that run by Winograd F(4×4, 3×3).
     public var winogradStepNames: [String] {
         steps.filter { if case .winograd = $0.action { return true } else { return false } }.map(\.name)
@@ -150,7 +156,7 @@ public final class InferenceProgram {
 
     /// A transposed convolution whose kernel equals its stride (U-Net's 2×2 up-convolution) as one
     /// SGEMM and a block scatter (`BlockTransposedConvolution`; fp32, channels-last), with optional
-    /// fused ReLU. oneDNN 2.6 runs these as general deconvolutions at 15–50 GFLOP/s on AVX2.
+    /// fused ReLU. oneDNN 2.6 runs these as slow general deconvolutions (docs/performance.md).
     /// Weights by `setWeights`, like `convolution`.
     public func blockTransposedConvolution(_ x: Value, weightShape: Shape, hasBias: Bool, relu: Bool, name: String) -> (Value, WeightedStep) {
         let blocks = Blocks(input: shapes[x.index], weight: weightShape, chunkRows: nil)

@@ -20,8 +20,8 @@
 /// and output channels (and no activation but ReLU) run by Winograd F(4×4, 3×3)
 /// (`WinogradConvolution`) instead of oneDNN's direct kernel: an opt-in fast mode, results within
 /// ~1e-5 of the output's range. Narrower layers stay direct: Winograd's transforms cost O(C) per
-/// tile and its products O(C²), so it only pays once the products dominate (measured on a 2-core
-/// AVX2 EPYC: 16 channels 2× slower than direct, 32 a little faster, 64 and up 2–4× faster).
+/// tile and its products O(C²), so it only pays once the products dominate (the measurements
+/// behind the threshold: docs/performance.md).
 ///
 /// The folded, reordered weights are refreshed before a run whenever a parameter or batch-norm
 /// statistic the plan depends on has changed (`Parameter.version`).

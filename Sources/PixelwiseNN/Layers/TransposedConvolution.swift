@@ -87,7 +87,7 @@ public final class TransposedConvolution: Layer {
     }
 
     /// Kernel = stride (U-Net's 2×2 up-convolution) in fp32: one GEMM (`BlockTransposedConvolution`)
-    /// instead of oneDNN's general deconvolution, 4–10× faster; bf16 training keeps oneDNN's kernels.
+    /// instead of oneDNN's general deconvolution (docs/performance.md); bf16 training keeps oneDNN's kernels.
     var isBlockScatter: Bool {
         BlockTransposedConvolution.applies(kernel: configuration.kernelSize, geometry: geometry)
             && ConvolutionKernel.trainingMath == .float32

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import PixelwiseTestSupport
 import PixelwiseCore
 @testable import PixelwiseIO
 

@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseTestSupport
 
 @Suite struct DropoutTests {
     @Test(arguments: [Layout.rowMajor, .channelsLast])

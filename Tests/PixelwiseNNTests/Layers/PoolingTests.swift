@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseTestSupport
 
 struct PoolingCase: CustomStringConvertible, Sendable {
     var input: [Int]

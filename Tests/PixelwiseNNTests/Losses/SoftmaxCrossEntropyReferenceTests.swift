@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseTestSupport
 
 @Suite struct SoftmaxCrossEntropyReferenceTests {
     struct Case: CustomStringConvertible, Sendable {

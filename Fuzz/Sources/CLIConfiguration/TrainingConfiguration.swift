@@ -1,1 +1,0 @@
-../../../Sources/PixelwiseCLI/Support/TrainingConfiguration.swift
