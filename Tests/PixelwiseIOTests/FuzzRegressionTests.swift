@@ -39,6 +39,7 @@ import PixelwiseCore
 
     @Test func thereAreRegressionInputs() {
         #expect(Self.inputs.contains("hdf5/global-heap-object-size.h5"), "\(Self.inputs)")
+        #expect(Self.inputs.contains("tiff/claims-536-megapixels.tif"), "\(Self.inputs)")
     }
 
     @Test(arguments: inputs)
@@ -57,6 +58,15 @@ import PixelwiseCore
         let path = try #require(Self.folder) + "/hdf5/global-heap-object-size.h5"
         #expect(throws: PixelwiseError.file(path: path, problem: "damaged HDF5 file: global heap object 1 at byte 2064 runs past its collection")) {
             try ModelFile.read(from: path)
+        }
+    }
+
+    /// A few hundred bytes claiming half a billion pixels are refused before the raster is allocated.
+    @Test func aTIFFClaimingMorePixelsThanItStoresIsRefused() throws {
+        let path = try #require(Self.folder) + "/tiff/claims-536-megapixels.tif"
+        #expect(throws: PixelwiseError.self) { try ImageStack(path: path).readAll() }
+        do { _ = try ImageStack(path: path).readAll() } catch let error as PixelwiseError {
+            #expect(error.description.contains("compressed pixel data cannot hold") || error.description.contains("pixel data cut short"), "\(error)")
         }
     }
 }

@@ -1,4 +1,7 @@
 import CTIFF
+#if canImport(Glibc)
+import Glibc
+#endif
 import PixelwiseCore
 
 /// Decoding one TIFF directory (page) into an `Image`.
@@ -70,12 +73,33 @@ extension TIFFFile {
         return Image(width: width, height: height, channels: samplesPerPixel, sampleType: type, pixels: values)
     }
 
+    /// Refuses a page whose strips or tiles cannot hold its pixels, before its raster is
+    /// allocated: a few hundred bytes claiming 500 million pixels (found by fuzz-tiff) would
+    /// otherwise cost gigabytes of memory before the first strip fails to read. Uncompressed
+    /// data must be all there; compressed data may expand at most 10 000-fold (Deflate's limit
+    /// is about 1 000, LZW's about 2 700).
+    private func checkStoredBytes(covering needed: Int) throws {
+        let count = TIFFIsTiled(handle) != 0 ? TIFFNumberOfTiles(handle) : TIFFNumberOfStrips(handle)
+        var stored: UInt64 = 0
+        for index in 0..<count { stored += min(TIFFGetStrileByteCount(handle, index), UInt64(Int64.max) / UInt64(count)) }
+        // The byte counts are claims too: no more can be stored than the file holds.
+        var info = stat()
+        if fstat(TIFFFileno(handle), &info) == 0 { stored = min(stored, UInt64(max(0, info.st_size))) }
+        let uncompressed = (uint16(TIFFTAG_COMPRESSION) ?? UInt16(COMPRESSION_NONE)) == UInt16(COMPRESSION_NONE)
+        let limit = uncompressed ? stored : stored * 10_000
+        guard UInt64(needed) <= limit else {
+            throw failure(uncompressed ? "pixel data cut short: \(stored) bytes stored, \(needed) needed"
+                                       : "\(stored) bytes of compressed pixel data cannot hold the \(needed) bytes the page claims")
+        }
+    }
+
     /// The page's samples as stored (host byte order): plane by plane, row by row. A "unit" is
     /// what one strip/tile row holds per pixel: all samples (contiguous) or one (separate planes).
     private func readSamples(width: Int, height: Int, samplesPerUnit: Int, planes: Int, bytesPerSample: Int) throws -> [UInt8] {
         let pixelBytes = samplesPerUnit * bytesPerSample
         let rowBytes = width * pixelBytes
         let planeBytes = rowBytes * height
+        try checkStoredBytes(covering: planeBytes * planes)
         var raw = [UInt8](repeating: 0, count: planeBytes * planes)
         try raw.withUnsafeMutableBytes { buffer in
             let base = buffer.baseAddress!
