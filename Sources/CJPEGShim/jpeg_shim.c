@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,10 +28,11 @@ static void fail(j_common_ptr info) {
     longjmp(manager->escape, 1);
 }
 
-/// Warnings and trace messages are dropped, except the one libjpeg gives for a file that ends
-/// early: it would otherwise pad the image with grey and report success.
+/// Warnings and trace messages are dropped, except those libjpeg gives for data that ends early
+/// (the file, or an entropy-coded segment cut by a marker): it would otherwise pad the image with
+/// grey and report success, even for a few hundred bytes that claim 100 megapixels.
 static void emit(j_common_ptr info, int level) {
-    if (level < 0 && info->err->msg_code == JWRN_JPEG_EOF) fail(info);
+    if (level < 0 && (info->err->msg_code == JWRN_JPEG_EOF || info->err->msg_code == JWRN_HIT_MARKER)) fail(info);
 }
 
 static void silence(j_common_ptr info) { (void)info; }
@@ -88,6 +90,16 @@ int pw_jpeg_read(const char *path, PWJPEGRaster *out, char *message, size_t mess
 
     size_t width = info.output_width, height = info.output_height;
     int channels = cmyk ? 3 : info.output_components;
+    // JPEG cannot store more than a few hundred samples per byte (an 8×8 block of one component
+    // takes at least ~2 bits): a file that claims far more is damaged or hostile. Refuse it before
+    // allocating the raster (which would otherwise be gigabytes for a tiny file; found by fuzz-jpeg).
+    struct stat fileInfo;
+    if (fstat(fileno(file), &fileInfo) == 0 &&
+        (double)width * (double)height * (double)info.num_components > 4096.0 * (double)fileInfo.st_size + 65536.0) {
+        snprintf(message, messageSize, "%zu×%zu pixels cannot be stored in %lld bytes: damaged file",
+                 width, height, (long long)fileInfo.st_size);
+        longjmp(manager.escape, 1);
+    }
     pixels = malloc(width * height * (size_t)channels);
     if (cmyk) cmykRow = malloc(width * 4);
     if (pixels == NULL || (cmyk && cmykRow == NULL)) {

@@ -40,6 +40,7 @@ import PixelwiseCore
     @Test func thereAreRegressionInputs() {
         #expect(Self.inputs.contains("hdf5/global-heap-object-size.h5"), "\(Self.inputs)")
         #expect(Self.inputs.contains("tiff/claims-536-megapixels.tif"), "\(Self.inputs)")
+        #expect(Self.inputs.contains("jpeg/claims-116-megapixels.jpg"), "\(Self.inputs)")
     }
 
     @Test(arguments: inputs)
@@ -67,6 +68,16 @@ import PixelwiseCore
         #expect(throws: PixelwiseError.self) { try ImageStack(path: path).readAll() }
         do { _ = try ImageStack(path: path).readAll() } catch let error as PixelwiseError {
             #expect(error.description.contains("compressed pixel data cannot hold") || error.description.contains("pixel data cut short"), "\(error)")
+        }
+    }
+
+    /// Tiny JPEGs claiming millions of pixels are refused before the raster is allocated.
+    @Test(arguments: ["jpeg/claims-16-megapixels.jpg", "jpeg/claims-116-megapixels.jpg"])
+    func aJPEGClaimingMorePixelsThanItCanStoreIsRefused(_ input: String) throws {
+        let path = try #require(Self.folder) + "/" + input
+        #expect(throws: PixelwiseError.self) { try JPEGCodec.read(path: path) }
+        do { _ = try JPEGCodec.read(path: path) } catch let error as PixelwiseError {
+            #expect(error.description.contains("cannot be stored in"), "\(error)")
         }
     }
 }
