@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import PixelwiseModels
+import PixelwiseCore
+import PixelwiseKernels
+import PixelwiseNN
 
 /// The `pixelwise` command: train, segment, evaluate and benchmark pixelwise classifiers.
 @main

@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseNN
+
 /// Options every preset understands. `baseFilters` scales a preset's widths (nil: the preset's own).
 public struct PresetOptions: Sendable, Equatable {
     public var inputChannels = 1

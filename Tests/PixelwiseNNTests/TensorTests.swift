@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
 
 @Suite struct TensorTests {
     @Test func layoutRoundTrip() {

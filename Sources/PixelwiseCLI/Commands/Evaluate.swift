@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import PixelwiseIO
+import PixelwiseCore
+import PixelwiseAlgorithms
 
 /// `pixelwise evaluate`: compare predictions with ground truth.
 struct Evaluate: ParsableCommand {

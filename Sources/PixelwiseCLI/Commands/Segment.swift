@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import PixelwiseIO
 import PixelwiseModels
+import PixelwiseCore
+import PixelwiseKernels
+import PixelwiseNN
 
 /// `pixelwise segment`: label every pixel of images and stacks of any size with a trained model.
 struct Segment: ParsableCommand {

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
 import PixelwiseIO
+import PixelwiseCore
+import PixelwiseKernels
+import PixelwiseNN
+import PixelwiseDistributed
 
 /// `pixelwise train`: fit a model to raw/label image pairs.
 struct Train: ParsableCommand {

@@ -1,4 +1,6 @@
 import PixelwiseIO
+import PixelwiseCore
+import PixelwiseNN
 
 /// What a trained model remembers about its data, stored in the graph's metadata (and so in the
 /// model file): how raw images were normalised and which label value each class stands for.

@@ -1,4 +1,5 @@
 import PixelwiseNN
+import PixelwiseKernels
 
 extension Precision {
     /// The precision that will run, after telling the user (stderr) when a bf16 request falls

@@ -1,4 +1,6 @@
 import PixelwiseIO
+import PixelwiseCore
+import PixelwiseNN
 
 /// Feeds the trainer from the background prefetcher: batch k of the run is always the same
 /// (it depends only on the seed and k), so a resumed run continues the same sequence.

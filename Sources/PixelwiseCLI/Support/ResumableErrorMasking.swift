@@ -1,4 +1,5 @@
 import PixelwiseNN
+import PixelwiseCore
 
 /// Tschopp's error masking whose draws for batch k depend only on (seed, k).
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import Yams
+import PixelwiseCore
 
 /// Everything `pixelwise train` can be told, from a YAML file and/or flags (flags win).
 /// Keys are the flag names with `_` for `-`; an unknown key is an error, so a typo never

@@ -1,4 +1,5 @@
 import Foundation
+import PixelwiseCore
 
 /// RUN_DIR/log.csv: one row per iteration (iteration, seconds, loss, learning rate) and the
 /// validation measures on the rows where validation ran. Rows are flushed as written, so the

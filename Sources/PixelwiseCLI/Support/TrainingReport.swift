@@ -1,6 +1,7 @@
 import Foundation
 import PixelwiseIO
 import PixelwiseModels
+import PixelwiseNN
 
 /// RUN_DIR/report.html for a training run: curves, the validation table, and for up to three
 /// validation images the raw image, ground truth, prediction and an overlay.

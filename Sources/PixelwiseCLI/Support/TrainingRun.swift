@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import PixelwiseIO
 import PixelwiseModels
+import PixelwiseCore
+import PixelwiseKernels
+import PixelwiseNN
 
 /// Set by SIGINT/SIGTERM; training saves a checkpoint and stops at the next iteration.
 nonisolated(unsafe) var stopRequested = false

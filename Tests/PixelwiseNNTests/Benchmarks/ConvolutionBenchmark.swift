@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
+import PixelwiseKernels
 
 /// Throughput of a 64→64 3×3 "same" convolution on a 1×64×256×256 channels-last batch: forward,
 /// backward-data and backward-weights, median of 5 runs after one warm-up, as 2·MACs / time.

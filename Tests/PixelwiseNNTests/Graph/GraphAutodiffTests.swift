@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
 
 @Suite struct GraphAutodiffTests {
     /// x → conv1 → sigmoid = a;  a → conv2 → sigmoid = b;  c = b + a;  d = concat(c, a);  y = conv3(d).

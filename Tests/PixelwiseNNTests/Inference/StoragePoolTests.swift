@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
 
 @Suite struct StoragePoolTests {
     /// A freed large buffer is handed to the next tensor of the same size (no new pages, no

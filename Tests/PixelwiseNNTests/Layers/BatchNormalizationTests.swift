@@ -1,5 +1,7 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
+import PixelwiseKernels
 
 @Suite struct BatchNormalizationTests {
     static let shapes: [[Int]] = [[2, 3, 5, 7], [3, 17, 4, 3], [1, 5, 9, 11], [2, 3, 3, 4, 5]]

@@ -1,5 +1,7 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
+import PixelwiseKernels
 
 /// The GEMM-and-scatter up-convolution against oneDNN's general deconvolution (which the layer
 /// used before, and which `TransposedConvolutionTests` checks against the double reference).
@@ -72,7 +74,7 @@ import Testing
         #expect(!BlockTransposedConvolution.applies(kernel: [2, 2], geometry: geometry(stride: [2, 2], low: [1, 1], high: [1, 1])))
         #expect(!BlockTransposedConvolution.applies(kernel: [2, 2], geometry: geometry(stride: [2, 2], high: [-1, -1])))  // output padding
         let up = try TransposedConvolution(inputChannels: 4, outputChannels: 2, kernelSize: 2, stride: 2)
-        #expect(up.isBlockScatter)
-        #expect(try ConvolutionKernel.$trainingMath.withValue(.bfloat16) { up.isBlockScatter } == false)
+        #expect(up.algorithm(input: [1, 4, 8, 8], mode: .training, options: ExecutionOptions()) == .blockScatter)
+        #expect(up.algorithm(input: [1, 4, 8, 8], mode: .training, options: ExecutionOptions(precision: .bfloat16)) == .direct)
     }
 }

@@ -1,5 +1,7 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
+import PixelwiseKernels
 
 @Suite struct DropoutTests {
     @Test(arguments: [Layout.rowMajor, .channelsLast])

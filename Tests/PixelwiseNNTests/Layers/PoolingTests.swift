@@ -1,5 +1,7 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
+import PixelwiseKernels
 
 struct PoolingCase: CustomStringConvertible, Sendable {
     var input: [Int]

@@ -1,5 +1,7 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
+import PixelwiseKernels
 
 /// dL/dw by one GEMM per kernel offset against the double-precision definition.
 @Suite struct ShiftedWeightGradientTests {

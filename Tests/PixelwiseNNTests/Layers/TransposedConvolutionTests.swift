@@ -1,5 +1,7 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
+import PixelwiseKernels
 
 struct TransposedConvolutionCase: CustomStringConvertible, Sendable {
     var input: [Int]

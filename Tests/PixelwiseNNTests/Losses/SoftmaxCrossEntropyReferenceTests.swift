@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
 
 @Suite struct SoftmaxCrossEntropyReferenceTests {
     struct Case: CustomStringConvertible, Sendable {

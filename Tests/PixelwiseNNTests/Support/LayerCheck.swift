@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
 
 /// Checks one layer against a double-precision reference: the forward output, then the input and
 /// parameter gradients of L = Σ r·y (backward called with r) against central differences of the

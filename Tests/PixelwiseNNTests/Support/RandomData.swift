@@ -1,4 +1,5 @@
 @testable import PixelwiseNN
+import PixelwiseCore
 
 /// Reproducible test data.
 struct TestData {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
 
 /// What the distance-aware loss costs next to one U-Net training step on a 256² patch (issue 4's
 /// "< 10 % of a step"; MagmaDNN dropped the loss because its distance search dominated training).
