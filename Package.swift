@@ -54,13 +54,21 @@ let package = Package(
             ],
             swiftSettings: optimise),
 
-        .testTarget(name: "PixelwiseNNTests", dependencies: ["PixelwiseNN"]),
-        .testTarget(name: "PixelwiseAlgorithmsTests", dependencies: ["PixelwiseAlgorithms"]),
-        .testTarget(name: "PixelwiseModelsTests", dependencies: ["PixelwiseModels"], exclude: ["Fixtures"]),
-        .testTarget(name: "PixelwiseIOTests", dependencies: ["PixelwiseIO"], resources: [.copy("Fixtures")]),
+        // One test target per source target; folders inside each mirror the source folders. Helpers
+        // shared by several test targets (random data, comparisons, finite differences, the
+        // double-precision reference operations, scratch folders) live in PixelwiseTestSupport, a
+        // regular target only test targets depend on.
+        .target(name: "PixelwiseTestSupport", dependencies: ["PixelwiseCore"], path: "Tests/PixelwiseTestSupport"),
+        .testTarget(name: "PixelwiseCoreTests", dependencies: ["PixelwiseCore", "PixelwiseTestSupport"]),
+        .testTarget(name: "PixelwiseAlgorithmsTests", dependencies: ["PixelwiseAlgorithms", "PixelwiseTestSupport"]),
+        .testTarget(name: "PixelwiseKernelsTests", dependencies: ["PixelwiseKernels", "PixelwiseTestSupport"]),
+        .testTarget(name: "PixelwiseNNTests", dependencies: ["PixelwiseNN", "PixelwiseTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "PixelwiseModelsTests", dependencies: ["PixelwiseModels", "PixelwiseTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "PixelwiseIOTests", dependencies: ["PixelwiseIO", "PixelwiseTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PixelwiseDistributedTests", dependencies: ["PixelwiseDistributed"]),
         // Runs the built `pixelwise` binary as a subprocess; depending on the executable target makes
         // `swift build --build-tests` build it too.
-        .testTarget(name: "PixelwiseCLITests", dependencies: ["PixelwiseCLI", "PixelwiseIO", "PixelwiseModels"]),
+        .testTarget(name: "PixelwiseCLITests", dependencies: ["PixelwiseCLI", "PixelwiseIO", "PixelwiseModels", "PixelwiseTestSupport"]),
     ],
     // Swift 5 language mode: the kernels share raw buffers across threads by design (disjoint
     // ranges), which Swift 6's strict checking cannot express without noise at every call.

@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseAlgorithms
+import PixelwiseTestSupport
 
 /// The Affinity layer's backward (Eq. 5.9–5.11) against central differences of
 /// f(I⁺) = Σ_e c_e A_e(I⁺) with random edge weights c: ∂f/∂I⁺_p = Σ_{e : argmin_e = p} c_e.
@@ -7,14 +8,14 @@ import Testing
     /// Distinct probabilities at least 1/(n+1) apart, in random order, so a step of h ≪ 1/(n+1)
     /// never changes which endpoint of an edge is the minimum.
     static func distinctProbabilities(_ n: Int, seed: UInt64) -> [Float] {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         return (1...n).map { Float($0) / Float(n + 1) }.shuffled(using: &rng)
     }
 
     func check(width: Int, height: Int, depth: Int, seed: UInt64) {
         let n = width * height * depth
         var p = Self.distinctProbabilities(n, seed: seed)
-        var rng = SeededGenerator(seed: seed + 100)
+        var rng = SplitMix64(seed: seed + 100)
         let graph = affinities(from: p, width: width, height: height, depth: depth)
         let c = (0..<graph.edgeCount).map { _ in Float.random(in: -1...1, using: &rng) }
         func f(_ p: [Float]) -> Double {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PixelwiseAlgorithms
+import PixelwiseTestSupport
 
 @Suite struct MalisTests {
     @Test func affinitiesAreMinimaWithArgmin() {
@@ -60,7 +61,7 @@ import Testing
     }
 
     @Test func pairCountsMatchBruteForce() {
-        var rng = SeededGenerator(seed: 5)
+        var rng = SplitMix64(seed: 5)
         let w = 5, h = 4, n = w * h
         for _ in 0..<10 {
             var values = (0..<(2 * n)).map { Float($0 + 1) / Float(2 * n + 1) }
@@ -186,7 +187,7 @@ import Testing
         let w = 512, h = 512
         let truth = cellImage(width: w, height: h, cell: 30)
         let components = connectedComponents(foreground: truth, width: w, height: h)
-        var rng = SeededGenerator(seed: 3)
+        var rng = SplitMix64(seed: 3)
         let probability: [Float] = truth.map { ($0 ? 0.8 : 0.2) + Float.random(in: -0.15...0.15, using: &rng) }
         let clock = ContinuousClock()
         var result: MalisResult?

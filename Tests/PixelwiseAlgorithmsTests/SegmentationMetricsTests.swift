@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PixelwiseAlgorithms
+import PixelwiseTestSupport
 
 @Suite struct SegmentationMetricsTests {
     // Two cells (4 columns each) either side of a one-pixel membrane; n = 24 foreground pixels.
@@ -88,7 +89,7 @@ import Testing
     }
 
     @Test func randMatchesPairCountingOnRandomLabels() {
-        var rng = SeededGenerator(seed: 42)
+        var rng = SplitMix64(seed: 42)
         for _ in 0..<20 {
             let n = 120
             let p = (0..<n).map { _ in Int32.random(in: 0...5, using: &rng) }
@@ -140,7 +141,7 @@ import Testing
     @Test func timingSweep512() {
         let w = 512, h = 512
         let truth = cellImage(width: w, height: h, cell: 30)
-        var rng = SeededGenerator(seed: 11)
+        var rng = SplitMix64(seed: 11)
         let probability: [Float] = truth.map { ($0 ? 0.75 : 0.25) + Float.random(in: -0.19...0.19, using: &rng) }
         let clock = ContinuousClock()
         var sweep: ThresholdSweep?

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PixelwiseAlgorithms
+import PixelwiseTestSupport
 
 @Suite struct WarpingErrorTests {
     /// Neighbour bits: 0 NW, 1 N, 2 NE, 3 E, 4 SE, 5 S, 6 SW, 7 W.
@@ -101,7 +102,7 @@ import Testing
     @Test func timing512() {
         let w = 512, h = 512
         let truth = cellImage(width: w, height: h, cell: 30)
-        var rng = SeededGenerator(seed: 9)
+        var rng = SplitMix64(seed: 9)
         // A noisy prediction: every pixel flipped with probability 2 %, confidence random.
         let probability: [Float] = truth.map { t in
             let flip = Double.random(in: 0..<1, using: &rng) < 0.02

@@ -2,6 +2,7 @@ import Foundation
 import PixelwiseIO
 import PixelwiseModels
 import Testing
+import PixelwiseTestSupport
 
 /// The spec's reliability list: every bad input gets exactly one line on stderr,
 /// `pixelwise: error: <file>: <problem>`, a non-zero exit, and no output left behind.
@@ -112,7 +113,8 @@ import Testing
         #expect(result.stdout.isEmpty)
         for output in bad.noOutput { #expect(!scratch.exists(output), "\(output) left behind") }
         // Nothing else appeared either (temporary files included).
-        #expect(!scratch.contents().contains { $0.hasPrefix(".") }, "\(scratch.contents())")
+        let entries = try scratch.contents()
+        #expect(!entries.contains { $0.hasPrefix(".") }, "\(entries)")
     }
 
     /// Wrong flag values are caught before anything runs, with the flag named.

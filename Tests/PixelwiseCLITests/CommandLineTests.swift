@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import PixelwiseTestSupport
 
 /// What a user sees first: help, a command without arguments, an unknown command.
 @Suite struct CommandLineTests {
@@ -17,7 +18,7 @@ import Testing
         let result = try CLI.run(["train"], in: scratch.path)
         #expect(result.status == 1)
         #expect(result.stderrLines == ["pixelwise: error: training needs --images and --labels (or images: and labels: in the configuration)"])
-        #expect(scratch.contents().isEmpty, "nothing written")
+        #expect(try scratch.contents().isEmpty, "nothing written")
     }
 
     /// Usage errors keep the parser's hint but start like every other error.

@@ -70,6 +70,12 @@ public final class InferenceProgram {
     public func isReorder(_ i: Int) -> Bool { conversions.contains { $0.to == steps[i].output } }
     /// The names of the steps whose kernel is a `K` (e.g. `WinogradStep`).
     func stepNames<K: StepKernel>(running kind: K.Type) -> [String] { steps.filter { $0.kernel is K }.map(\.name) }
+    /// Whether step `i` writes its result channels-last (NHWC / NDHWC), rather than in a format a
+    /// oneDNN convolution chose (channel-blocked `nChw8c` on AVX2; AVX-512's brgconv picks NHWC).
+    public func writesChannelsLast(_ i: Int) -> Bool {
+        let v = steps[i].output
+        return Descriptor.equal(formats[v], channelsLastDescriptor(shapes[v]))
+    }
 
     static func layout(for shape: Shape) -> Layout { shape.rank >= 3 ? .channelsLast : .rowMajor }
 
@@ -199,9 +205,13 @@ public final class InferenceProgram {
 
     private func execute(_ step: ProgramStep) throws {
         precondition(step.kernel.ready, "\(step.name): setWeights was not called")
-        try step.kernel.run(StepContext(name: step.name, inputs: step.inputs.map { memories[$0] }, inputShapes: step.inputs.map { shapes[$0] },
-                                        output: memories[step.output], outputShape: shapes[step.output], scratchpad: step.scratchpad,
-                                        workspace: workspace, precision: precision))
+        do {
+            try step.kernel.run(StepContext(name: step.name, inputs: step.inputs.map { memories[$0] }, inputShapes: step.inputs.map { shapes[$0] },
+                                            output: memories[step.output], outputShape: shapes[step.output], scratchpad: step.scratchpad,
+                                            workspace: workspace, precision: precision))
+        } catch let error as PixelwiseError {
+            throw error.located(at: step.name)
+        }
     }
 
     /// Reorders `weight` (PyTorch's OIHW, or IOHW when transposed) into the step's chosen format

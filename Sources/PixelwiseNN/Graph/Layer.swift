@@ -82,6 +82,20 @@ extension Layer {
     }
 }
 
+/// A layer whose passes depend on the execution options (convolutions: precision and algorithm):
+/// it implements `forward(_:mode:options:)` and `backward(…options:)`, and the option-less
+/// versions run them with the default options.
+public protocol OptionsAwareLayer: Layer {}
+extension OptionsAwareLayer {
+    public func forward(_ inputs: [Tensor], mode: Mode) throws -> Tensor {
+        try forward(inputs, mode: mode, options: ExecutionOptions())
+    }
+
+    public func backward(_ gradient: Tensor, inputs: [Tensor], output: Tensor, needsInputGradient: [Bool]) throws -> [Tensor?] {
+        try backward(gradient, inputs: inputs, output: output, needsInputGradient: needsInputGradient, options: ExecutionOptions())
+    }
+}
+
 /// A layer that takes one input and keeps its shape (activations, dropout, batch norm).
 public protocol ShapePreservingLayer: Layer {}
 extension ShapePreservingLayer {

@@ -9,7 +9,7 @@ import PixelwiseKernels
 /// Shapes: input (N, C_in, [D,] H, W) → output (N, C_out, [D',] H', W') with
 /// H' = ⌊(H + pad_low + pad_high − d·(k − 1) − 1) / s⌋ + 1. Weight (C_out, C_in, [k_D,] k_H, k_W), PyTorch's layout.
 /// Gradients: dL/dx by oneDNN's backward-data, dL/dw and dL/db by its backward-weights.
-public final class Convolution: Layer {
+public final class Convolution: OptionsAwareLayer {
     public struct Configuration: Codable, Equatable, Sendable {
         public var inputChannels: Int
         public var outputChannels: Int
@@ -97,19 +97,11 @@ public final class Convolution: Layer {
         return Shape(out)
     }
 
-    public func forward(_ inputs: [Tensor], mode: Mode) throws -> Tensor {
-        try forward(inputs, mode: mode, options: ExecutionOptions())
-    }
-
     public func forward(_ inputs: [Tensor], mode: Mode, options: ExecutionOptions) throws -> Tensor {
         let x = inputs[0].inLayout(.channelsLast)
         return try ConvolutionKernel.forward(x, weight: weight.value, bias: bias?.value, outputShape: try outputShape(for: [x.shape]),
                                              geometry: geometry(for: x.shape), transposed: false, training: mode == .training,
                                              options: options)
-    }
-
-    public func backward(_ gradient: Tensor, inputs: [Tensor], output: Tensor, needsInputGradient: [Bool]) throws -> [Tensor?] {
-        try backward(gradient, inputs: inputs, output: output, needsInputGradient: needsInputGradient, options: ExecutionOptions())
     }
 
     public func backward(_ gradient: Tensor, inputs: [Tensor], output: Tensor, needsInputGradient: [Bool],

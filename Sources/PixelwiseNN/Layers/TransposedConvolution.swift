@@ -10,7 +10,7 @@ import PixelwiseKernels
 /// H' = (H − 1)·s − pad_low − pad_high + d·(k − 1) + 1 + outputPadding. Weight (C_in, C_out, k_H, k_W)
 /// as in PyTorch's ConvTranspose. `outputPadding` adds rows/columns at the high end (MagmaDNN's
 /// 2×2 → 4×4 check uses 1).
-public final class TransposedConvolution: Layer {
+public final class TransposedConvolution: OptionsAwareLayer {
     public struct Configuration: Codable, Equatable, Sendable {
         public var inputChannels: Int
         public var outputChannels: Int
@@ -97,10 +97,6 @@ public final class TransposedConvolution: Layer {
                                 options: options)
     }
 
-    public func forward(_ inputs: [Tensor], mode: Mode) throws -> Tensor {
-        try forward(inputs, mode: mode, options: ExecutionOptions())
-    }
-
     public func forward(_ inputs: [Tensor], mode: Mode, options: ExecutionOptions) throws -> Tensor {
         let x = inputs[0].inLayout(.channelsLast)
         if algorithm(input: x.shape, mode: mode, options: options) == .blockScatter {
@@ -108,10 +104,6 @@ public final class TransposedConvolution: Layer {
         }
         return try ConvolutionKernel.forward(x, weight: weight.value, bias: bias?.value, outputShape: try outputShape(for: [x.shape]),
                                              geometry: geometry, transposed: true, training: mode == .training, options: options)
-    }
-
-    public func backward(_ gradient: Tensor, inputs: [Tensor], output: Tensor, needsInputGradient: [Bool]) throws -> [Tensor?] {
-        try backward(gradient, inputs: inputs, output: output, needsInputGradient: needsInputGradient, options: ExecutionOptions())
     }
 
     public func backward(_ gradient: Tensor, inputs: [Tensor], output: Tensor, needsInputGradient: [Bool],

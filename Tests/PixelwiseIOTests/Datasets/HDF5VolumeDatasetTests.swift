@@ -1,6 +1,7 @@
 import Testing
 import PixelwiseCore
 @testable import PixelwiseIO
+import PixelwiseTestSupport
 
 @Suite(.serialized) struct HDF5VolumeDatasetTests {
     @Test func referencesSplitFileAndDataset() {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import PixelwiseCore
 @testable import PixelwiseIO
+import PixelwiseTestSupport
 
 @Suite(.serialized) struct HDF5FileTests {
     @Test func tensorRoundTripKeepsShapeAndValues() throws {

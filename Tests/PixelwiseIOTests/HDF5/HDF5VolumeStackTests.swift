@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import PixelwiseCore
 @testable import PixelwiseIO
+import PixelwiseTestSupport
 
 /// HDF5 volumes read as image stacks, slice by slice (what `pixelwise segment` and `inspect` use).
 @Suite(.serialized) struct HDF5VolumeStackTests {

@@ -1,6 +1,7 @@
 import Testing
 import PixelwiseCore
 @testable import PixelwiseIO
+import PixelwiseTestSupport
 
 @Suite(.serialized) struct HDF5VolumeTests {
     @Test func readsUInt8RawStack() throws {

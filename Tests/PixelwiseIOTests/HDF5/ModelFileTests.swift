@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import PixelwiseCore
 @testable import PixelwiseIO
+import PixelwiseTestSupport
 
 @Suite(.serialized) struct ModelFileTests {
     /// Floats that trip up careless code: signed zeros, denormals, extremes, infinities, NaNs with

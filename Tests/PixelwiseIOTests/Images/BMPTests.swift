@@ -1,6 +1,7 @@
 import PixelwiseCore
 import Testing
 @testable import PixelwiseIO
+import PixelwiseTestSupport
 
 @Suite struct BMPTests {
     @Test(arguments: [1, 3], [5, 8])

@@ -1,6 +1,7 @@
 import PixelwiseCore
 import Testing
 @testable import PixelwiseIO
+import PixelwiseTestSupport
 
 /// Bad input throws `PixelwiseError.file` naming the file — through every entry point — and
 /// never crashes, aborts or exits (libjpeg's default would call exit()).
@@ -37,7 +38,7 @@ import Testing
     @Test func randomBytesWithAPNGName() throws {
         let folder = try ScratchFolder()
         defer { folder.remove() }
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(seed: 7)
         try write((0..<4096).map { _ in UInt8(truncatingIfNeeded: generator.next()) }, to: folder.file("noise.png"))
         #expect(Self.expectRejected(folder.file("noise.png")).contains("not a PNG, JPEG, TIFF or BMP"))
     }
@@ -83,18 +84,5 @@ import Testing
         defer { folder.remove() }
         try write([0xFF, 0xD8, 0xFF, 0xE0, 0x00], to: folder.file("head.jpg"))
         Self.expectRejected(folder.file("head.jpg"))
-    }
-}
-
-/// A tiny deterministic generator for test noise (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

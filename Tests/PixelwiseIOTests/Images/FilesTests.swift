@@ -1,6 +1,7 @@
 import PixelwiseCore
 import Testing
 @testable import PixelwiseIO
+import PixelwiseTestSupport
 
 /// Format detection, atomic writes and sample-type conversion.
 @Suite struct FilesTests {

@@ -1,6 +1,7 @@
 import PixelwiseCore
 import Testing
 @testable import PixelwiseIO
+import PixelwiseTestSupport
 
 @Suite struct ImageStackTests {
     static let pages = [

@@ -1,6 +1,7 @@
 import PixelwiseCore
 import Testing
 @testable import PixelwiseIO
+import PixelwiseTestSupport
 
 @Suite struct JPEGTests {
     /// A smooth image (JPEG's home ground): a diagonal ramp per channel, values 0…225.

@@ -1,6 +1,7 @@
 import PixelwiseCore
 import Testing
 @testable import PixelwiseIO
+import PixelwiseTestSupport
 
 @Suite struct PNGTests {
     @Test(arguments: [SampleType.uint8, .uint16], 1...4)

@@ -1,6 +1,7 @@
 import PixelwiseCore
 import Testing
 @testable import PixelwiseIO
+import PixelwiseTestSupport
 
 /// The fixtures are real files from the ssTEM and ISBI 2012 data sets (Fixtures/README.md).
 @Suite struct RealDataTests {

@@ -1,6 +1,7 @@
 import PixelwiseCore
 import Testing
 @testable import PixelwiseIO
+import PixelwiseTestSupport
 
 @Suite struct TIFFTests {
     static let layouts: [TIFFWriteOptions.Layout] = [.strips, .tiles(width: 16, height: 32)]

@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseTestSupport
 import PixelwiseCore
 import PixelwiseKernels
 

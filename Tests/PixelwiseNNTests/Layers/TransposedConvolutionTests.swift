@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseTestSupport
 import PixelwiseCore
 import PixelwiseKernels
 
@@ -84,5 +85,13 @@ struct TransposedConvolutionCase: CustomStringConvertible, Sendable {
         #expect(ty.shape == [2, 3, 9, 9])
         let lhs = dot(cx.scalars, y.scalars), rhs = dot(x.scalars, ty.scalars)
         #expect(abs(lhs - rhs) <= 1e-4 * max(abs(lhs), 1))
+    }
+
+    /// Kernel = stride up-convolutions take the GEMM-and-scatter kernel (BlockTransposedConvolution,
+    /// tested in PixelwiseKernelsTests) in fp32 training, not in bf16.
+    @Test func blockScatterOnlyInFloat32() throws {
+        let up = try TransposedConvolution(inputChannels: 4, outputChannels: 2, kernelSize: 2, stride: 2)
+        #expect(up.algorithm(input: [1, 4, 8, 8], mode: .training, options: ExecutionOptions()) == .blockScatter)
+        #expect(up.algorithm(input: [1, 4, 8, 8], mode: .training, options: ExecutionOptions(precision: .bfloat16)) == .direct)
     }
 }

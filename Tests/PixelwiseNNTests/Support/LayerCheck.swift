@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseTestSupport
 import PixelwiseCore
 
 /// Checks one layer against a double-precision reference: the forward output, then the input and

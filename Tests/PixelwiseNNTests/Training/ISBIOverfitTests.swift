@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PixelwiseNN
+import PixelwiseTestSupport
 import PixelwiseCore
 
 /// A small same-padding U-Net (two poolings, 8 base filters, batch norm) must overfit one 64×64

@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseTestSupport
 import PixelwiseCore
 
 /// MagmaDNN's "Testing with a simple example" (Nichols et al., seed 001): a toy U-Net on a 4×4

@@ -14,7 +14,7 @@ final class FallbackStep: StepKernel {
         }
         let y = try body(tensors)
         guard y.shape == context.outputShape else {
-            throw PixelwiseError.shapeMismatch("\(context.name): gave \(y.shape), the plan expected \(context.outputShape)")
+            throw PixelwiseError.shapeMismatch("gave \(y.shape), the plan expected \(context.outputShape)")
         }
         reorder(Memory(y), into: context.output)
     }

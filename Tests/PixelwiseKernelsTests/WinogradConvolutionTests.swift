@@ -1,0 +1,55 @@
+import PixelwiseCore
+import PixelwiseTestSupport
+import Testing
+@testable import PixelwiseKernels
+
+/// Winograd F(4×4, 3×3) convolution against the plain double-precision reference.
+@Suite struct WinogradConvolutionTests {
+    /// Runs the kernel on NCHW `x` and returns NCHW output values.
+    func winograd(_ x: [Float], shape s: [Int], weight: [Float], cout: Int, bias: [Float]?, relu: Bool, pad: Int) -> [Float] {
+        let (n, cin, h, w) = (s[0], s[1], s[2], s[3])
+        let oh = h + 2 * pad - 2, ow = w + 2 * pad - 2
+        var nhwc = [Float](repeating: 0, count: x.count)
+        for b in 0..<n { for c in 0..<cin { for y in 0..<h { for xx in 0..<w {
+            nhwc[((b * h + y) * w + xx) * cin + c] = x[((b * cin + c) * h + y) * w + xx]
+        } } } }
+        let kernel = WinogradConvolution(inputChannels: cin, outputChannels: cout, relu: relu)
+        weight.withUnsafeBufferPointer { wp in
+            if let bias { bias.withUnsafeBufferPointer { kernel.setWeights(wp.baseAddress!, bias: $0.baseAddress!) } } else { kernel.setWeights(wp.baseAddress!, bias: nil) }
+        }
+        let tiles = n * ((oh + 3) / 4) * ((ow + 3) / 4)
+        var workspace = [Float](repeating: .nan, count: kernel.workspaceFloats(totalTiles: tiles))
+        var out = [Float](repeating: .nan, count: n * oh * ow * cout)
+        nhwc.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { yp in
+                workspace.withUnsafeMutableBufferPointer { wsp in
+                    kernel.forward(xp.baseAddress!, batch: n, height: h, width: w, padTop: pad, padLeft: pad, into: yp.baseAddress!,
+                                   outputHeight: oh, outputWidth: ow, workspace: wsp.baseAddress!)
+                }
+            }
+        }
+        var nchw = [Float](repeating: 0, count: out.count)
+        for b in 0..<n { for c in 0..<cout { for y in 0..<oh { for xx in 0..<ow {
+            nchw[((b * cout + c) * oh + y) * ow + xx] = out[((b * oh + y) * ow + xx) * cout + c]
+        } } } }
+        return nchw
+    }
+
+    @Test(arguments: [(pad: 1, relu: false, bias: true), (pad: 0, relu: true, bias: true), (pad: 1, relu: true, bias: false)])
+    func matchesTheDirectConvolution(pad: Int, relu: Bool, bias: Bool) throws {
+        // Odd sizes: partial tiles at the bottom and right, channel counts off the vector width.
+        let shape = [2, 5, 13, 10], cout = 7
+        let x = Tensor.random(Shape(shape), seed: 11).scalars
+        let weight = Tensor.random([cout, 5, 3, 3], seed: 12).scalars
+        let b: [Float]? = bias ? Tensor.random([cout], seed: 13).scalars : nil
+        var (expected, _) = ConvolutionReference.forward(x.map(Double.init), shape: shape, weight: weight.map(Double.init), weightShape: [cout, 5, 3, 3],
+                                                         bias: b?.map(Double.init), stride: [1, 1], dilation: [1, 1],
+                                                         paddingLow: [pad, pad], paddingHigh: [pad, pad])
+        if relu { expected = expected.map { max($0, 0) } }
+        let y = winograd(x, shape: shape, weight: weight, cout: cout, bias: b, relu: relu, pad: pad)
+        #expect(y.count == expected.count)
+        let scale = expected.map { abs($0) }.max()!
+        let worst = zip(y, expected).map { abs(Double($0) - $1) }.max()!
+        #expect(worst <= 1e-5 * scale, "largest difference \(worst) of \(scale)")
+    }
+}
