@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func shiftedWeightGradientForStrideOneWeightGradients() {
-        let p = Self.conv(.training, channels: 8, input: [2, 8, 12, 12], pass: .backwardWeights)
+        let p = Self.conv(.training, channels: 8, input: [2, 8, 48, 48], pass: .backwardWeights)  // a grid ≤ 10 % larger than the output
         #expect(Self.choose(p, ExecutionOptions()) == .shiftedWeightGradient)
         #expect(Self.choose(p, ExecutionOptions(precision: .bfloat16)) == .direct)
         var forward = p
@@ -70,8 +70,8 @@ import Testing
     }
 
     @Test func candidatesListEverythingThatComputesTheProblem() {
-        let p = Self.conv(.training, channels: 16, input: [1, 16, 8, 8], pass: .backwardWeights)
-        // Too narrow and too few tiles for the rule, but Winograd computes it: a measuring chooser may still pick it.
+        let p = Self.conv(.training, channels: 16, input: [1, 16, 48, 48], pass: .backwardWeights)
+        // Too narrow for the rule, but Winograd computes it: a measuring chooser may still pick it.
         #expect(AlgorithmChooser.candidates(for: p, options: ExecutionOptions(winograd: true)) == [.direct, .winograd, .shiftedWeightGradient])
         #expect(AlgorithmChooser.choose(for: p, options: ExecutionOptions(winograd: true)) == .shiftedWeightGradient)
     }
