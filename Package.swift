@@ -10,6 +10,7 @@
 //   PixelwiseModels      the model zoo (U-Net family, SW/SK/USK-Nets, Algorithm 1)
 //   PixelwiseIO          images, HDF5 model files, data sets, augmentation
 //   PixelwiseDistributed data-parallel training over MPI (Open MPI's mpirun)
+//   PixelwiseWorkflow    recipes, training sessions, segmenter, evaluation: what the CLI does, as a library
 //   PixelwiseCLI         the `pixelwise` command
 import PackageDescription
 
@@ -19,7 +20,8 @@ let package = Package(
     name: "Pixelwise",
     products: [
         .executable(name: "pixelwise", targets: ["PixelwiseCLI"]),
-        .library(name: "Pixelwise", targets: ["PixelwiseCore", "PixelwiseNN", "PixelwiseModels", "PixelwiseIO"]),
+        .executable(name: "pixelwise-benchmarks", targets: ["PixelwiseBenchmarks"]),
+        .library(name: "Pixelwise", targets: ["PixelwiseCore", "PixelwiseNN", "PixelwiseModels", "PixelwiseIO", "PixelwiseWorkflow"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,14 +46,24 @@ let package = Package(
         .target(name: "PixelwiseIO", dependencies: ["PixelwiseNN", "CHDF5", "CPNG", "CTIFF", "CJPEG", "CJPEGShim", "CPNGShim"],
                 swiftSettings: optimise),
         .target(name: "PixelwiseDistributed", dependencies: ["PixelwiseNN", "CMPI"], swiftSettings: optimise),
+        // Not on MPI: a session takes any `ProcessGroup` (the CLI passes `MPIProcessGroup`).
+        .target(name: "PixelwiseWorkflow",
+                dependencies: ["PixelwiseCore", "PixelwiseKernels", "PixelwiseAlgorithms", "PixelwiseNN", "PixelwiseModels", "PixelwiseIO",
+                               .product(name: "Yams", package: "Yams")],
+                swiftSettings: optimise),
 
         .executableTarget(
             name: "PixelwiseCLI",
             dependencies: [
-                "PixelwiseIO", "PixelwiseModels", "PixelwiseAlgorithms", "PixelwiseDistributed",
+                "PixelwiseWorkflow", "PixelwiseIO", "PixelwiseModels", "PixelwiseAlgorithms", "PixelwiseDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Yams", package: "Yams"),
             ],
+            swiftSettings: optimise),
+
+        // Component timings, kept out of the unit suite (docs/performance.md); whole models: `pixelwise bench`.
+        .executableTarget(
+            name: "PixelwiseBenchmarks",
+            dependencies: ["PixelwiseIO", "PixelwiseAlgorithms", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimise),
 
         // One test target per source target; folders inside each mirror the source folders. Helpers
@@ -69,6 +81,8 @@ let package = Package(
         // Runs the built `pixelwise` binary as a subprocess; depending on the executable target makes
         // `swift build --build-tests` build it too.
         .testTarget(name: "PixelwiseCLITests", dependencies: ["PixelwiseCLI", "PixelwiseIO", "PixelwiseModels", "PixelwiseTestSupport"]),
+        // Compares the segmenter with the built `pixelwise` binary, so it depends on the executable too.
+        .testTarget(name: "PixelwiseWorkflowTests", dependencies: ["PixelwiseWorkflow", "PixelwiseCLI", "PixelwiseTestSupport"]),
     ],
     // Swift 5 language mode: the kernels share raw buffers across threads by design (disjoint
     // ranges), which Swift 6's strict checking cannot express without noise at every call.

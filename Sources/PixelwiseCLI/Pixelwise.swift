@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PixelwiseModels
+import PixelwiseWorkflow
 import PixelwiseCore
 import PixelwiseKernels
 import PixelwiseNN
@@ -50,9 +51,8 @@ struct ComputeOptions: ParsableArguments {
         if let threads { Threads.set(threads) }
     }
 
-    /// Sets the inference options on a network about to run.
-    func configure(_ graph: Graph) {
-        graph.winogradInference = winograd
-        graph.winogradTraining = winograd
-    }
+    var algorithm: ConvolutionAlgorithm { ConvolutionAlgorithm(winograd: winograd) }
+
+    /// Sets the convolution algorithm of a network about to run.
+    func configure(_ graph: Graph) { algorithm.configure(graph) }
 }

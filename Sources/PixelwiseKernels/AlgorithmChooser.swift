@@ -1,18 +1,5 @@
 import PixelwiseCore
 
-/// How one convolution pass is computed.
-public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
-    /// oneDNN's direct (JIT) convolution, in the options' precision.
-    case direct
-    /// Winograd F(4×4, 3×3) (`WinogradConvolution`; training: `WinogradTraining`): 3×3, stride 1, fp32.
-    case winograd
-    /// A transposed convolution whose kernel equals its stride as one SGEMM and a block scatter
-    /// (`BlockTransposedConvolution`): all three passes, fp32.
-    case blockScatter
-    /// A stride-1 convolution's weight gradient as one SGEMM per kernel offset (`ShiftedWeightGradient`), fp32.
-    case shiftedWeightGradient
-}
-
 /// One convolution pass, as the algorithm chooser sees it.
 public struct ConvolutionProblem: Hashable, Sendable {
     /// Where the pass runs: a training step's three passes, a layer's own forward in inference
@@ -48,21 +35,33 @@ public struct ConvolutionProblem: Hashable, Sendable {
 /// The one place that decides how a convolution runs, for training and inference alike.
 ///
 /// `candidates` lists every algorithm that computes the problem correctly under the options (the
-/// opt-in ones only when asked for); `choose` picks one of them by rules measured on a 2-core AVX2
-/// EPYC. A chooser that times the candidates (issue 23) replaces `choose` and keeps `candidates`.
+/// opt-in ones only when asked for); `choose` picks one of them by measured rules (the figures
+/// behind them: docs/performance.md). A chooser that times the candidates (issue 23) replaces
+/// `choose` and keeps `candidates`.
 public enum AlgorithmChooser {
+    /// How one convolution pass is computed.
+    public enum Algorithm: String, Sendable, CaseIterable {
+        /// oneDNN's direct (JIT) convolution, in the options' precision.
+        case direct
+        /// Winograd F(4×4, 3×3) (`WinogradConvolution`; training: `WinogradTraining`): 3×3, stride 1, fp32.
+        case winograd
+        /// A transposed convolution whose kernel equals its stride as one SGEMM and a block scatter
+        /// (`BlockTransposedConvolution`): all three passes, fp32.
+        case blockScatter
+        /// A stride-1 convolution's weight gradient as one SGEMM per kernel offset (`ShiftedWeightGradient`), fp32.
+        case shiftedWeightGradient
+    }
+
     /// Winograd's input and output transforms cost O(C) per tile and its products O(C²), so it only
-    /// pays once the products dominate: 16 channels ran 2× slower than direct, 32 a little faster,
-    /// 64 and up 2–4× faster.
+    /// pays once the products dominate.
     public static let winogradMinimumChannels = 32
     /// Training re-transforms the weights on every pass (36·Cin·Cout floats), and with few tiles
-    /// that and the thin products cost more than Winograd saves: a U-Net's 16×16×1024 layers at
-    /// batch 4 (64 tiles) trained 1.3–1.5× slower than direct, its 32×32×512 layers (256 tiles) 2× faster.
+    /// that and the thin products cost more than Winograd saves.
     public static let winogradMinimumTiles = 128
 
     /// Every algorithm that can compute `problem` under `options`; `.direct` always.
-    public static func candidates(for p: ConvolutionProblem, options: ExecutionOptions) -> [ConvolutionAlgorithm] {
-        var found: [ConvolutionAlgorithm] = [.direct]
+    public static func candidates(for p: ConvolutionProblem, options: ExecutionOptions) -> [Algorithm] {
+        var found: [Algorithm] = [.direct]
         let fp32 = options.precision == .float32
         let fusable = p.activation == nil || p.activation == .relu  // what the own kernels fuse
         if options.winograd, fp32, fusable, p.stage != .layerInference, !p.transposed, p.input.rank == 4, p.weight.rank == 4,
@@ -80,13 +79,13 @@ public enum AlgorithmChooser {
     }
 
     /// The algorithm to run `problem` with.
-    public static func choose(for p: ConvolutionProblem, options: ExecutionOptions) -> ConvolutionAlgorithm {
+    public static func choose(for p: ConvolutionProblem, options: ExecutionOptions) -> Algorithm {
         let candidates = candidates(for: p, options: options)
         if candidates.contains(.winograd), min(p.weight[0], p.weight[1]) >= options.winogradMinimumChannels,
            p.stage != .training || TileGrid.tiles(covering: p.input) >= winogradMinimumTiles {
             return .winograd
         }
-        if candidates.contains(.blockScatter) { return .blockScatter }  // 4–10× faster than oneDNN's deconvolution
+        if candidates.contains(.blockScatter) { return .blockScatter }  // faster than oneDNN's deconvolution
         if candidates.contains(.shiftedWeightGradient) { return .shiftedWeightGradient }
         return .direct
     }

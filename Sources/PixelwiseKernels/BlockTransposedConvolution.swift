@@ -9,8 +9,8 @@ import PixelwiseCore
 ///
 /// followed by moving each row of Z, block by block, to where its pixel's block lies. The backward
 /// passes are the same product's: gather dL/dy into Z's shape, then dL/dx = Z · Wᵗᵀ and
-/// dL/dWᵗ = Xᵀ · Z. oneDNN runs these layers as general deconvolutions at 15–35 GFLOP/s on AVX2
-/// (a quarter of a U-Net training step's time went there); as SGEMMs they run at the GEMM's speed.
+/// dL/dWᵗ = Xᵀ · Z. oneDNN runs these layers as general deconvolutions, far below its GEMM speed
+/// (docs/performance.md); as SGEMMs they run at the GEMM's speed.
 ///
 /// Activations are channels-last; weights PyTorch's (C_in, C_out, k…). Rows are processed in chunks,
 /// so the only extra memory is one chunk of Z (≈ 4 MB).

@@ -224,8 +224,8 @@ public enum ConvolutionKernel {
         }
         let p = try PrimitiveCache.shared.primitive(key("bwdw", x.shape, weightShape, hasBias, dy.shape, g, transposed, layout, precision)) {
             // x and dL/dy in the layout oneDNN prefers (they are reordered into it below): its NHWC
-            // backward-weights kernel for AVX2 is the slow one — 25 GFLOP/s against 58 for nChw8c on
-            // a 64-channel 3×3 layer (forward and backward data run at the same speed in both).
+            // backward-weights kernel for AVX2 is the slow one (forward and backward data run at the
+            // same speed in both; figures in docs/performance.md).
             var src = Descriptor.any(x.shape, precision), ddst = Descriptor.any(dy.shape, precision)
             var dw = Descriptor.any(oneDNNWeightDims(weightShape, transposed: transposed))
             var db = Descriptor.of([dy.shape[1]], .rowMajor)

@@ -2,8 +2,9 @@ import CDNNL
 import Foundation
 import PixelwiseCore
 
-/// A created oneDNN primitive with its descriptor. Creating one costs 0.1–1.3 ms, so every kernel
-/// looks its primitives up in `PrimitiveCache` by a key made of everything that defines them.
+/// A created oneDNN primitive with its descriptor. Creating one costs far more than running a small
+/// one (docs/performance.md), so every kernel looks its primitives up in `PrimitiveCache` by a key
+/// made of everything that defines them.
 final class Primitive: @unchecked Sendable {
     let descriptor: dnnl_primitive_desc_t
     let primitive: dnnl_primitive_t

@@ -11,8 +11,8 @@ import PixelwiseCore
 ///     dL/dw_k [C_out × C_in] = DYᵀ · X_k      DY: [grid pixels × C_out],  X_k: X shifted by o_k rows,
 ///
 /// with DY zero on the grid's extra columns and rows, so the rows that wrap around contribute nothing.
-/// oneDNN 2.6's own backward-weights kernels reach 48–58 GFLOP/s on the AVX2 machine; these long
-/// products (K = all pixels) run at 60–70. The grid's border is wasted work, so this runs only where
+/// These long products (K = all pixels) run faster than oneDNN 2.6's own backward-weights kernels
+/// (docs/performance.md). The grid's border is wasted work, so this runs only where
 /// the grid is at most `maximumGridOverhead` larger than the output (about 40 × 40 pixels and up for a
 /// 3 × 3 kernel); the rest stays on oneDNN.
 public enum ShiftedWeightGradient {

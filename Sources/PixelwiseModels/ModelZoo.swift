@@ -1,18 +1,21 @@
 import PixelwiseCore
 import PixelwiseNN
 
-/// Options every preset understands. `baseFilters` scales a preset's widths (nil: the preset's own).
+/// Options every preset understands. `baseFilters` scales a preset's widths (nil: the preset's own);
+/// `norm` replaces a U-Net preset's normalisation (nil: the preset's own; other presets refuse it).
 public struct PresetOptions: Sendable, Equatable {
     public var inputChannels = 1
     public var classes = 2
     public var baseFilters: Int? = nil
     public var seed: UInt64 = 1
+    public var norm: UNet.Normalization? = nil
 
-    public init(inputChannels: Int = 1, classes: Int = 2, baseFilters: Int? = nil, seed: UInt64 = 1) {
+    public init(inputChannels: Int = 1, classes: Int = 2, baseFilters: Int? = nil, seed: UInt64 = 1, norm: UNet.Normalization? = nil) {
         self.inputChannels = inputChannels
         self.classes = classes
         self.baseFilters = baseFilters
         self.seed = seed
+        self.norm = norm
     }
 }
 
@@ -38,6 +41,7 @@ public struct ModelPreset: Sendable {
         g.metadata["classes"] = String(options.classes)
         g.metadata["seed"] = String(options.seed)
         if let b = options.baseFilters { g.metadata["baseFilters"] = String(b) }
+        if let n = options.norm { g.metadata["norm"] = n.description }
         return g
     }
 }
@@ -48,7 +52,13 @@ public enum ModelZoo {
         var u = UNet(inputChannels: o.inputChannels, classes: o.classes)
         configure(&u)
         if let b = o.baseFilters { u.baseFilters = b }
+        if let n = o.norm { u.norm = n }
         return try u.makeGraph(seed: o.seed)
+    }
+
+    /// Presets outside the U-Net family have no normalisation to choose.
+    static func refuseNorm(_ o: PresetOptions, _ name: String) throws {
+        if let n = o.norm { throw PixelwiseError.invalidArgument("\(name) has no norm option (norm \(n) is for the U-Net presets)") }
     }
 
     public static let presets: [ModelPreset] = [
@@ -89,15 +99,18 @@ public enum ModelZoo {
         },
         ModelPreset(name: "sw-net", summary: "Tschopp's sliding-window network (Table 3.2): one 102×102 window → one pixel, inner-product head, σ = 0.01",
                     exampleInputSize: 102) { o in
-            try swNet(o).makeGraph(seed: o.seed)
+            try refuseNorm(o, "sw-net")
+            return try swNet(o).makeGraph(seed: o.seed)
         },
         ModelPreset(name: "sk-net", summary: "Tschopp's SK-Net (Table 3.3), made from `sw-net` by Algorithm 1: 229 → 128, kernel strides 1-8, ≈ 20.5·10⁶ weights",
                     exampleInputSize: 229) { o in
-            try StridedKernelConversion.convert(swNet(o)).makeGraph(seed: o.seed)
+            try refuseNorm(o, "sk-net")
+            return try StridedKernelConversion.convert(swNet(o)).makeGraph(seed: o.seed)
         },
         ModelPreset(name: "usk-net", summary: "Tschopp's USK-Net (Table 3.5): U step around an SK subnet, 692 → 512, ≈ 5.5·10⁶ weights",
                     exampleInputSize: 692) { o in
-            try USKNet(inputChannels: o.inputChannels, classes: o.classes, baseFilters: o.baseFilters ?? 64).makeGraph(seed: o.seed)
+            try refuseNorm(o, "usk-net")
+            return try USKNet(inputChannels: o.inputChannels, classes: o.classes, baseFilters: o.baseFilters ?? 64).makeGraph(seed: o.seed)
         },
     ]
 

@@ -14,7 +14,8 @@ import PixelwiseCore
 /// UpSampling2D variant), residual blocks (ResU-Net), and volumes: the 3-D U-Net (Çiçek et al.
 /// 2016), optionally anisotropic for stacks whose sections are much thicker than their pixels.
 ///
-/// Parameter paths: `enc<level>.conv<1|2>`, `enc<level>.bn<1|2>`, `enc<level>.shortcut` (residual),
+/// Parameter paths: `enc<level>.conv<1|2>`, `enc<level>.bn<1|2>` (batch norm) or `enc<level>.norm<1|2>`
+/// (instance or group norm), `enc<level>.shortcut` (residual),
 /// `up<level>`, `up<level>.conv` (MagmaDNN), `dec<level>.conv<1|2>`, `classifier` — stable, they
 /// are the model file's dataset paths. Levels count from 1 at full resolution.
 public struct UNet: Codable, Equatable, Sendable {
@@ -52,12 +53,69 @@ public struct UNet: Codable, Equatable, Sendable {
         case afterFirstConvolution(levels: [Int])
     }
 
+    /// The normalisation after every convolution of the blocks (`norm:` in presets and YAML).
+    public enum Normalization: Codable, Equatable, Hashable, Sendable, CustomStringConvertible {
+        /// None: the convolutions keep their biases.
+        case none
+        /// Batch norm (running statistics for inference), layers `<block>.bn<i>`; the convolutions
+        /// lose their biases (the norm's β takes their place).
+        case batch
+        /// Instance norm (nnU-Net's default), layers `<block>.norm<i>`; convolutions without biases,
+        /// which the per-map mean would remove anyway.
+        case instance
+        /// Group norm, layers `<block>.norm<i>`. `groups` nil (the default): gcd(32, C) groups for a
+        /// layer of C channels — Wu & He's 32 where C is a multiple of 32 (also MONAI's and most
+        /// PyTorch code's choice), else the largest power of two dividing C, so narrow layers
+        /// (16 channels: 16 groups of one) still normalise. A given count must divide every
+        /// normalised layer's channels. The convolutions keep their biases (a group's mean does
+        /// not remove a per-channel constant).
+        case group(groups: Int? = nil)
+
+        /// Parses `batch`, `instance`, `group`, `group:<count>` or `none`.
+        public init(parsing text: String) throws {
+            let t = text.lowercased()
+            switch t {
+            case "batch": self = .batch
+            case "instance": self = .instance
+            case "group": self = .group()
+            case "none": self = .none
+            default:
+                if t.hasPrefix("group:"), let n = Int(t.dropFirst(6)), n > 0 { self = .group(groups: n); return }
+                throw PixelwiseError.invalidArgument("unknown norm \(text); use batch, instance, group, group:<groups> or none")
+            }
+        }
+
+        /// The text `init(parsing:)` reads.
+        public var description: String {
+            switch self {
+            case .none: return "none"
+            case .batch: return "batch"
+            case .instance: return "instance"
+            case .group(let g): return g.map { "group:\($0)" } ?? "group"
+            }
+        }
+
+        /// Group count for a layer of `channels` channels.
+        func groups(channels: Int) -> Int {
+            guard case .group(let g) = self else { return channels }
+            if let g { return g }
+            var d = 1
+            while d < 32, channels % (2 * d) == 0 { d *= 2 }
+            return d
+        }
+    }
+
     public var inputChannels = 1
     public var classes = 2
     public var depth = 4
     public var baseFilters = 64
     public var padding: Padding = .same
-    public var batchNorm = false
+    public var norm: Normalization = .none
+    /// `norm == .batch`, the flag older code sets.
+    public var batchNorm: Bool {
+        get { norm == .batch }
+        set { norm = newValue ? .batch : (norm == .batch ? .none : norm) }
+    }
     /// Dropout probability, 0 for none; see `dropoutPlacement`.
     public var dropout: Float = 0
     public var dropoutPlacement: DropoutPlacement = .bottleneck
@@ -77,7 +135,7 @@ public struct UNet: Codable, Equatable, Sendable {
     public var anisotropicLevels = 0
 
     public init(inputChannels: Int = 1, classes: Int = 2, depth: Int = 4, baseFilters: Int = 64, padding: Padding = .same,
-                batchNorm: Bool = false, dropout: Float = 0, dropoutPlacement: DropoutPlacement = .bottleneck,
+                batchNorm: Bool = false, norm: Normalization? = nil, dropout: Float = 0, dropoutPlacement: DropoutPlacement = .bottleneck,
                 upMode: UpMode = .transposed, resizeProjection: ResizeProjection = .automatic, residual: Bool = false,
                 maxFilters: Int = .max, initializer: Initializer = .he) {
         self.inputChannels = inputChannels
@@ -85,7 +143,7 @@ public struct UNet: Codable, Equatable, Sendable {
         self.depth = depth
         self.baseFilters = baseFilters
         self.padding = padding
-        self.batchNorm = batchNorm
+        self.norm = norm ?? (batchNorm ? .batch : .none)
         self.dropout = dropout
         self.dropoutPlacement = dropoutPlacement
         self.upMode = upMode
@@ -122,6 +180,12 @@ public struct UNet: Codable, Equatable, Sendable {
         }
         if case .kernel(let k) = resizeProjection, k < 1 {
             throw PixelwiseError.invalidArgument("U-Net: resize projection kernel \(k) must be ≥ 1")
+        }
+        if case .group(let g?) = norm {
+            let widths = Set((0...depth).map(filters))
+            if g < 1 || widths.contains(where: { $0 % g != 0 }) {
+                throw PixelwiseError.invalidArgument("U-Net: group norm with \(g) groups needs channel counts divisible by \(g); this net has \(widths.sorted().map(String.init).joined(separator: ", "))")
+            }
         }
         if case .afterFirstConvolution(let levels) = dropoutPlacement, let bad = levels.first(where: { !(1...depth + 1).contains($0) }) {
             throw PixelwiseError.invalidArgument("U-Net: dropout level \(bad) is not an encoder level (1...\(depth + 1))")

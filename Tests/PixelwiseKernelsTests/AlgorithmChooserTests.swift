@@ -13,7 +13,7 @@ import Testing
                            geometry: same3x3, transposed: false, activation: activation)
     }
 
-    static func choose(_ p: ConvolutionProblem, _ options: ExecutionOptions) -> ConvolutionAlgorithm {
+    static func choose(_ p: ConvolutionProblem, _ options: ExecutionOptions) -> AlgorithmChooser.Algorithm {
         AlgorithmChooser.choose(for: p, options: options)
     }
 

@@ -1,10 +1,9 @@
 import ArgumentParser
 import Foundation
-import PixelwiseIO
-import PixelwiseCore
 import PixelwiseAlgorithms
+import PixelwiseWorkflow
 
-/// `pixelwise evaluate`: compare predictions with ground truth.
+/// `pixelwise evaluate`: compare predictions with ground truth (`Evaluation` scores them).
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score predictions against labels: pixel accuracy, IoU, Dice and the ISBI 2012 measures.",
@@ -43,30 +42,8 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
-        let predictionFiles = try expandInputs([predictions]), labelFiles = try expandInputs([labels])
-        guard predictionFiles.count == labelFiles.count else {
-            throw PixelwiseError.file(path: predictions, problem: "has \(predictionFiles.count) images but \(labels) has \(labelFiles.count)")
-        }
-        let foregroundValues = Set(foreground)
-        var all: [Scores] = []
-        for (p, l) in zip(predictionFiles, labelFiles) {
-            let prediction = try Image(contentsOf: p), label = try Image(contentsOf: l)
-            guard prediction.width == label.width, prediction.height == label.height else {
-                throw PixelwiseError.file(path: p, problem: "is \(prediction.width)×\(prediction.height) but \(l) is \(label.width)×\(label.height)")
-            }
-            let truth = stride(from: 0, to: label.pixels.count, by: label.channels).map { foregroundValues.contains(label.pixels[$0]) }
-            let values = stride(from: 0, to: prediction.pixels.count, by: prediction.channels).map { prediction.pixels[$0] }
-            let distinct = Set(values)
-            let isProbability = prediction.sampleType == .float32 || distinct.count > 2
-            let scale = prediction.sampleType.maximum
-            // A label image whose values are not the foreground values (e.g. 0/1) has its larger value as foreground.
-            let usesForegroundValues = distinct.contains(where: foregroundValues.contains)
-            let isForeground: (Float) -> Bool = usesForegroundValues ? { foregroundValues.contains($0) } : { $0 == distinct.max() }
-            let foregroundMap: [Float] = isProbability ? values.map { $0 / scale } : values.map { isForeground($0) ? 1 : 0 }
-            all.append(Scores(name: URL(fileURLWithPath: p).lastPathComponent, foreground: foregroundMap, isProbability: isProbability,
-                              truth: truth, width: label.width, height: label.height, warping: !noWarping,
-                              thresholds: thresholds))
-        }
+        let all = try Evaluation.score(predictions: predictions, labels: labels, foreground: foreground, thresholds: thresholds,
+                                       warping: !noWarping)
         let mean = Scores(meanOf: all)
         if json {
             let encoder = JSONEncoder()

@@ -26,10 +26,13 @@ struct Models: ParsableCommand {
         var input: Int = 256
         @Option(help: "Base filter count, for presets that allow it.")
         var baseFilters: Int?
+        @Option(help: "U-Net presets: normalisation batch, instance, group (gcd(32, C) groups), group:<groups> or none (default: the preset's).")
+        var norm: String?
 
         func run() throws {
             var options = PresetOptions()
             options.baseFilters = baseFilters
+            options.norm = try norm.map(UNet.Normalization.init(parsing:))
             let graph = try ModelZoo.preset(named: name).build(options)
             do {
                 print(try LayerTable(graph: graph, inputSize: input).text)

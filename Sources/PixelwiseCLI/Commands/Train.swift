@@ -1,12 +1,20 @@
 import ArgumentParser
 import Foundation
-import PixelwiseIO
 import PixelwiseCore
-import PixelwiseKernels
-import PixelwiseNN
 import PixelwiseDistributed
+import PixelwiseWorkflow
 
-/// `pixelwise train`: fit a model to raw/label image pairs.
+/// Asked to stop by SIGINT/SIGTERM. A C signal handler captures nothing, so this one value is global.
+private let stopRequest = StopRequest()
+
+/// SIGINT/SIGTERM: the first asks for a clean stop at the next iteration; a second one, while the
+/// checkpoint is being written, quits at once (checkpoints are written atomically).
+private func requestStop(_ signal: Int32) {
+    if !stopRequest.request(code: signal) { _exit(128 + signal) }
+}
+
+/// `pixelwise train`: fit a model to raw/label image pairs. The flags are the rows of
+/// `Recipe.options`; the work is `TrainingSession`'s.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a segmentation model on raw and label images.",
@@ -18,71 +26,31 @@ struct Train: ParsableCommand {
         `pixelwise train --resume RUN_DIR [--iterations N]` continues exactly where it stopped. \
         Data-parallel training: `mpirun -np N pixelwise train ...` (Open MPI) splits every batch \
         over N processes and averages their gradients; process 0 writes the run folder.
+
+        RECIPE OPTIONS:
+        \(Recipe.flagHelp)
         """)
 
-    @Option(help: "Folder of raw images, or a multi-page TIFF stack.") var images: String?
-    @Option(help: "Folder of label images matching --images by sorted name, or a TIFF stack.") var labels: String?
     @Option(help: "YAML configuration file.") var config: String?
-    @Option(help: "Model preset (see `pixelwise models list`; default unet).") var model: String?
-    @Option(help: "Base filter count of the preset.") var baseFilters: Int?
-    @Option(parsing: .upToNextOption, help: "Label values that are foreground (default 255; ssTEM: 191 255).") var foreground: [Float] = []
-    @Option(help: "Stop after this many minutes.") var minutes: Double?
-    @Option(help: "Stop after this many iterations (default 2000 when --minutes is not given).") var iterations: Int?
-    @Option(help: "Validation raw images (folder or stack).") var validateImages: String?
-    @Option(help: "Validation label images.") var validateLabels: String?
-    @Option(help: "Run folder (default runs/<date-time>).") var out: String?
     @Option(help: "Continue the run in this folder from its last.h5.") var resume: String?
-    @Option(help: "Loss: ce, focal, dice, dice+ce, distance-aware, bce, malis; or two of them as FIRST,SECOND (e.g. ce,malis) with --switch-at.") var loss: String?
-    @Option(help: "With --loss FIRST,SECOND: the iteration at which SECOND takes over.") var switchAt: Int?
-    @Option(help: "Optimiser: adam (default), adamw or sgd (momentum 0.99).") var optimizer: String?
-    @Option(help: "Learning rate (default 1e-3 for Adam, 1e-2 for SGD).") var lr: Float?
-    @Option(help: "Patches per iteration (default 4).") var batch: Int?
-    @Option(help: "Input patch side in pixels (default 256; rounded down to a size the network takes).") var patch: Int?
-    @Option(help: "Random seed (default 1).") var seed: UInt64?
-    @Option(help: "Threads (default: all cores; under mpirun, the cores divided among the processes on this machine).") var threads: Int?
-    @Option(help: "Convolution arithmetic: fp32 (default), or bf16 mixed precision (fp32 weights, activations and gradients; bf16 convolution operands with fp32 accumulation: 2-3x faster on CPUs with AMX/AVX-512-BF16).")
-    var precision: String?
-    @Flag(inversion: .prefixedNo, help: "Fast mode: all three passes of 3×3 convolutions with ≥ 32 channels by Winograd (fp32; values and gradients within ≈1e-5–1e-4 of the direct kernel's; 1.3–2.5× faster training on AVX2).")
-    var winograd: Bool?
-    @Option(help: "Learning-rate schedule: poly (default, nnU-Net's poly 0.9), cosine, step or constant.") var schedule: String?
-    @Option(help: "Linear learning-rate warm-up over this many iterations.") var warmup: Int?
-    @Option(help: "Weight decay (L2 for adam/sgd, decoupled for adamw).") var weightDecay: Float?
-    @Option(help: "Validate every N iterations (default 200).") var validateEvery: Int?
-    @Option(help: "Write last.h5 every N iterations (default 200).") var checkpointEvery: Int?
-    @Option(help: "Class weights for the loss: none (default) or balanced (inverse class frequency).") var classWeights: String?
-    @Flag(inversion: .prefixedNo, help: "Tschopp's error masking: drop frequent-class pixel errors at random so classes count equally.")
-    var errorMasking: Bool?
-    @Flag(inversion: .prefixedNo, help: "Tschopp's patch prior: draw patches with rare labels more often.") var patchPrior: Bool?
-    @Flag(inversion: .prefixedNo, help: "Elastic deformation augmentation.") var elastic: Bool?
-    @Flag(inversion: .prefixedNo, help: "Random Gaussian blur augmentation.") var blur: Bool?
-    @Flag(inversion: .prefixedNo, help: "CLAHE contrast equalisation of patches.") var clahe: Bool?
-    @Flag(inversion: .prefixedNo, help: "Brightness, contrast and gamma jitter.") var jitter: Bool?
+    @Argument(parsing: .allUnrecognized, help: "Recipe options (below).") var recipeFlags: [String] = []
 
-    var flags: TrainingConfiguration {
-        var c = TrainingConfiguration()
-        c.images = images; c.labels = labels; c.model = model; c.baseFilters = baseFilters
-        c.foreground = foreground.isEmpty ? nil : foreground
-        c.minutes = minutes; c.iterations = iterations; c.validateImages = validateImages; c.validateLabels = validateLabels
-        c.out = out; c.loss = loss; c.optimizer = optimizer; c.lr = lr; c.batch = batch; c.patch = patch; c.seed = seed
-        c.threads = threads; c.schedule = schedule; c.warmup = warmup; c.weightDecay = weightDecay
-        c.validateEvery = validateEvery; c.checkpointEvery = checkpointEvery; c.classWeights = classWeights
-        c.errorMasking = errorMasking; c.patchPrior = patchPrior; c.elastic = elastic; c.blur = blur; c.clahe = clahe; c.jitter = jitter
-        c.switchAt = switchAt; c.precision = precision; c.winograd = winograd
-        return c
+    /// Words that do not parse are usage errors (exit 64, with the usage); names that name nothing are not.
+    func validate() throws {
+        do { _ = try Recipe(flags: recipeFlags) } catch let error as RecipeFlagError { throw ValidationError(error.description) } catch {}
     }
 
     func run() throws {
-        var configuration = try config.map(TrainingConfiguration.load) ?? TrainingConfiguration()
-        configuration = configuration.overridden(by: flags)
-        if let resume, configuration.out == nil { configuration.out = resume }
+        let flags = try Recipe(flags: recipeFlags)
+        let recipe = try config.map(Recipe.load).map { $0.overridden(by: flags) } ?? flags
         guard MPIProcessGroup.isLaunchedByMPI else {
-            try TrainingRun(configuration: configuration, resume: resume).start()
+            try train(TrainingSession(recipe: recipe, resume: resume))
             return
         }
         // One of several processes started by mpirun: data-parallel training.
         let group = try MPIProcessGroup()
         do {
-            try TrainingRun(configuration: configuration, resume: resume, processes: group, localProcesses: group.localSize).start()
+            try train(TrainingSession(recipe: recipe, resume: resume, processes: group, localProcesses: group.localSize))
             group.finish()
         } catch let code as ExitCode {
             group.finish()  // a signal stopped every process at the same iteration
@@ -99,5 +67,54 @@ struct Train: ParsableCommand {
             }
             group.abort(code: 1)
         }
+    }
+
+    /// Runs the session, printing its progress on process 0; a stop request becomes exit code 128 + signal.
+    func train(_ session: TrainingSession) throws {
+        var progress: ProgressDisplay?
+        session.onEvent = { event in
+            if case .started = event { installStopHandlers() }
+            guard session.isFirstProcess else { return }
+            switch event {
+            case .started(let start):
+                log(start.description)
+                progress = ProgressDisplay(total: start.iterations, minutes: start.minutes)
+            case let .step(iteration, loss, _, patchesPerSecond, elapsed):
+                progress?.update(iteration: iteration, loss: loss, patchesPerSecond: patchesPerSecond, elapsed: elapsed)
+            case let .validation(iteration, scores, isBest):
+                progress?.note(String(format: "validation at %d: pixel error %.4f, Rand error %.4f, IoU %.4f", iteration,
+                                      scores.pixelError, scores.randError, scores.foregroundIoU)
+                               + (isBest ? " (best so far, saved model.h5)" : ""))
+            case .warning(let message):
+                log(message)
+            }
+        }
+        let outcome = try session.run(stop: stopRequest)
+        progress?.finish()
+        switch outcome {
+        case .stopped(let iteration, let code):
+            if session.isFirstProcess {
+                let processes = session.processes?.size ?? 1
+                log("pixelwise: interrupted at iteration \(iteration): checkpoint saved in \(session.folder)/last.h5; "
+                    + "continue with `\(processes > 1 ? "mpirun -np \(processes) " : "")pixelwise train --resume \(session.folder)`")
+            }
+            throw ExitCode(128 + code)
+        case .finished(let iteration):
+            if session.isFirstProcess {
+                log("finished at iteration \(iteration); model \(session.folder)/model.h5, report \(session.folder)/report.html")
+            }
+        }
+    }
+
+    func installStopHandlers() {
+        signal(SIGINT) { requestStop($0) }
+        signal(SIGTERM) { requestStop($0) }
+        // A parent may have started us with these signals blocked (test runners do): unblock them,
+        // or Ctrl-C and `kill` would wait in the queue until training ends.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGINT)
+        sigaddset(&stopSignals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
     }
 }

@@ -3,8 +3,8 @@ import Foundation
 /// oneDNN (Debian's build) runs its threads on libgomp, whose idle threads spin for a long while
 /// (GOMP_SPINCOUNT 300 000) after each parallel region before they sleep. Between oneDNN calls
 /// Pixelwise runs its own loops on other threads, and on a 2-core machine with anything else
-/// running those spinning threads take the cores the work needs: a U-Net training step measured
-/// 2.6–3.8 s with the default and 2.2–2.5 s with a short spin (load average ≈ 3).
+/// running those spinning threads take the cores the work needs (measurements: docs/performance.md,
+/// "Threads").
 ///
 /// libgomp reads its settings once, when it is loaded, before `main` runs; so the only way to
 /// change them for this process is to set the variable and start the binary again. A setting

@@ -13,7 +13,7 @@ import PixelwiseCore
 ///
 /// Every value has a memory format. With `chooseFormats` (the default) each convolution takes and
 /// writes activations in the formats oneDNN picks for it — on AVX2 the channel-blocked `nChw8c`,
-/// where its kernels run 10–35 % faster than on channels-last — and pooling and activations
+/// where its kernels run faster than on channels-last (docs/performance.md) — and pooling and activations
 /// follow their input's format, so a chain of convolutions runs without a copy between layers.
 /// Steps with their own kernels (Winograd, up-sampling, merging, fallbacks) work on channels-last
 /// (NHWC / NDHWC); where a step needs a value in another format than the one it was written in, a

@@ -11,6 +11,8 @@ public enum LayerRegistry {
         Concatenation.self,
         Convolution.self,
         Dropout.self,
+        GroupNormalization.self,
+        InstanceNormalization.self,
         LeakyReLU.self,
         MaxPooling.self,
         MergeCrop.self,

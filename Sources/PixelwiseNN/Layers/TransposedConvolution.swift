@@ -90,8 +90,8 @@ public final class TransposedConvolution: OptionsAwareLayer {
     }
 
     /// Kernel = stride (U-Net's 2×2 up-convolution) in fp32 runs as one GEMM (`BlockTransposedConvolution`)
-    /// instead of oneDNN's general deconvolution, 4–10× faster; bf16 training keeps oneDNN's kernels.
-    func algorithm(input: Shape, mode: Mode, options: ExecutionOptions) -> ConvolutionAlgorithm {
+    /// instead of oneDNN's general deconvolution, (docs/performance.md); bf16 training keeps oneDNN's kernels.
+    func algorithm(input: Shape, mode: Mode, options: ExecutionOptions) -> AlgorithmChooser.Algorithm {
         AlgorithmChooser.choose(for: ConvolutionProblem(stage: mode == .training ? .training : .layerInference, input: input,
                                                         weight: weight.shape, geometry: geometry, transposed: true),
                                 options: options)

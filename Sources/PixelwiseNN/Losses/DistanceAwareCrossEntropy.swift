@@ -25,10 +25,9 @@ import PixelwiseCore
 /// and gave up on the loss. The cache is keyed by the label image's content, so repeated images
 /// (whole-image training, fixed patches, validation) cost a hash and a compare. Distances given in
 /// `Target.foregroundSquaredDistances` (computed once on the whole label image by the data source and
-/// cropped with the patch) take precedence and are not cached. Measured on a 256² patch (release, 2
-/// cores): 4.4 ms with the transform, 2.0 ms cached, against 3.5 s for a U-Net (64 filters, depth 4)
-/// training step — 0.13 % and 0.06 %. An image without foreground has d = ∞,
-/// so every pixel counts fully.
+/// cropped with the patch) take precedence and are not cached. Its cost next to a training step:
+/// `pixelwise-benchmarks distance-aware-loss`, docs/performance.md. An image without foreground has
+/// d = ∞, so every pixel counts fully.
 public struct DistanceAwareCrossEntropy: Loss {
     /// σ of the Gaussian, in pixels.
     public var sigma: Float

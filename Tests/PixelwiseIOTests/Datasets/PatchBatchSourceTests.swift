@@ -93,4 +93,19 @@ import PixelwiseCore
         #expect(throws: Boom.self) { try p.next() }
         #expect(try p.next() == 9)
     }
+
+    /// With every augmentation on, patches keep their size, finite raw values and the label set
+    /// (their rate: `pixelwise-benchmarks augmentation`).
+    @Test func patchesWithAllAugmentationsKeepSizeAndLabels() throws {
+        let sample = makeSample(width: 512, height: 512, raw: { x, y in Float((x * 13 + y * 7) % 255) / 127.5 - 1 },
+                                label: { x, y in (x / 16 + y / 16) % 2 == 0 ? 1 : 0 })
+        let source = try PatchBatchSource(samples: [sample], geometry: try PatchGeometry(input: 256, output: 256), batchSize: 1,
+                                          augmentation: .all, seed: 1)
+        var rng = SeededGenerator(seed: 2)
+        for _ in 0..<8 {
+            let pair = source.patch(image: 0, x: Int(rng.next() % 257), y: Int(rng.next() % 257), using: &rng)
+            #expect(pair.raw.count == 1 && pair.raw[0].values.count == 256 * 256 && pair.raw[0].values.allSatisfy(\.isFinite))
+            #expect(pair.labels.values.count == 256 * 256 && pair.labels.values.allSatisfy { $0 == 0 || $0 == 1 })
+        }
+    }
 }

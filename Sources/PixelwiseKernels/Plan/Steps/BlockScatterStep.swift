@@ -31,7 +31,7 @@ final class BlockScatterStep: StepKernel {
 extension InferenceProgram {
     /// A transposed convolution whose kernel equals its stride (U-Net's 2×2 up-convolution) as one
     /// SGEMM and a block scatter (`BlockTransposedConvolution`; fp32, channels-last), with optional
-    /// fused ReLU. oneDNN 2.6 runs these as general deconvolutions at 15–50 GFLOP/s on AVX2.
+    /// fused ReLU. oneDNN 2.6 runs these as slow general deconvolutions (docs/performance.md).
     /// Weights by `setWeights`, like `convolution`.
     public func blockTransposedConvolution(_ x: Value, weightShape: Shape, hasBias: Bool, relu: Bool, name: String) -> (Value, WeightedStep) {
         let blocks = Blocks(input: shapes[x.index], weight: weightShape, chunkRows: nil)

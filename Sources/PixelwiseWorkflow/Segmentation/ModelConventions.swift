@@ -1,20 +1,20 @@
-import PixelwiseIO
 import PixelwiseCore
+import PixelwiseIO
 import PixelwiseNN
 
 /// What a trained model remembers about its data, stored in the graph's metadata (and so in the
 /// model file): how raw images were normalised and which label value each class stands for.
 /// `segment` reads it back so that a model file is all a user needs.
-struct ModelConventions {
-    var normalisation = RawNormalisation()
+public struct ModelConventions {
+    public var normalisation = RawNormalisation()
     /// The label-image value written for each class (ISBI/ssTEM style: background 0, foreground 255).
-    var classValues: [Float]
+    public var classValues: [Float]
 
-    init(classes: Int) {
+    public init(classes: Int) {
         classValues = (0..<classes).map { classes <= 1 ? 255 : Float($0 * 255 / (classes - 1)) }
     }
 
-    init(graph: Graph, classes: Int) {
+    public init(graph: Graph, classes: Int) {
         self.init(classes: classes)
         let m = graph.metadata
         if m["normalisation"] == "unit" { normalisation.symmetric = false }
@@ -25,20 +25,20 @@ struct ModelConventions {
         }
     }
 
-    func store(in graph: Graph) {
+    public func store(in graph: Graph) {
         graph.metadata["normalisation"] = normalisation.symmetric ? "symmetric" : "unit"
         graph.metadata["channels"] = normalisation.channels.rawValue
         graph.metadata["class_values"] = classValues.map { String(Int($0)) }.joined(separator: ",")
     }
 
     /// The network input (1, C, H, W) for a file image.
-    func tensor(for image: Image) -> Tensor {
+    public func tensor(for image: Image) -> Tensor {
         planarTensor(normalisation.apply(to: image))
     }
 }
 
 /// (1, C, H, W) row-major from an interleaved image.
-func planarTensor(_ image: Image) -> Tensor {
+public func planarTensor(_ image: Image) -> Tensor {
     let (w, h, c) = (image.width, image.height, image.channels)
     if c == 1 { return Tensor(shape: [1, 1, h, w], scalars: image.pixels) }
     var out = [Float](repeating: 0, count: w * h * c)
@@ -47,7 +47,7 @@ func planarTensor(_ image: Image) -> Tensor {
 }
 
 /// Per-pixel arg-max class of (1, C, H, W) probabilities.
-func argmaxClasses(_ probabilities: Tensor) -> [Int32] {
+public func argmaxClasses(_ probabilities: Tensor) -> [Int32] {
     let c = probabilities.shape[1], n = probabilities.shape[2] * probabilities.shape[3]
     let p = probabilities.scalars
     if c == 1 { return (0..<n).map { p[$0] >= 0.5 ? 1 : 0 } }
@@ -59,7 +59,7 @@ func argmaxClasses(_ probabilities: Tensor) -> [Int32] {
 }
 
 /// Foreground probability per pixel: class 1 of a softmax output, or the sigmoid's only channel.
-func foregroundProbability(_ probabilities: Tensor) -> [Float] {
+public func foregroundProbability(_ probabilities: Tensor) -> [Float] {
     let n = probabilities.shape[2] * probabilities.shape[3]
     let p = probabilities.scalars
     return probabilities.shape[1] == 1 ? Array(p[0..<n]) : Array(p[n..<(2 * n)])

@@ -1,22 +1,23 @@
+import Foundation
 import PixelwiseAlgorithms
 
 /// The measures `evaluate` prints and training validation logs, for one image or their mean.
-struct Scores: Codable {
-    var name: String
-    var pixelAccuracy: Double
-    var pixelError: Double
+public struct Scores: Codable, Sendable {
+    public var name: String
+    public var pixelAccuracy: Double
+    public var pixelError: Double
     /// 1 − F-score of the foreground pixels: the ISBI 2012 scorer's (and Tschopp's) "pixel error".
-    var isbiPixelError: Double
-    var foregroundIoU: Double
-    var foregroundDice: Double
-    var randError: Double
-    var informationError: Double
-    var warpingError: Double?
+    public var isbiPixelError: Double
+    public var foregroundIoU: Double
+    public var foregroundDice: Double
+    public var randError: Double
+    public var informationError: Double
+    public var warpingError: Double?
     /// For probability maps: the threshold that minimised each error (the ISBI convention).
-    var thresholds: [String: Float]?
+    public var thresholds: [String: Float]?
 
     /// Scores a foreground probability map (minimised over thresholds) or a binary map.
-    init(name: String, foreground: [Float], isProbability: Bool, truth: [Bool], width: Int, height: Int, warping: Bool,
+    public init(name: String, foreground: [Float], isProbability: Bool, truth: [Bool], width: Int, height: Int, warping: Bool,
          thresholds candidates: [Float] = ThresholdSweep.defaultThresholds) {
         self.name = name
         if isProbability {
@@ -49,7 +50,7 @@ struct Scores: Codable {
         }
     }
 
-    init(meanOf all: [Scores]) {
+    public init(meanOf all: [Scores]) {
         func mean(_ f: (Scores) -> Double) -> Double { all.map(f).reduce(0, +) / Double(max(all.count, 1)) }
         name = "mean"
         pixelAccuracy = mean(\.pixelAccuracy)
@@ -62,9 +63,9 @@ struct Scores: Codable {
         warpingError = all.allSatisfy({ $0.warpingError != nil }) ? mean { $0.warpingError! } : nil
     }
 
-    static let header = ["image", "pixel acc.", "pixel err.", "ISBI pixel err.", "fg IoU", "fg Dice", "Rand err.", "V_info err.", "warping err."]
+    public static let header = ["image", "pixel acc.", "pixel err.", "ISBI pixel err.", "fg IoU", "fg Dice", "Rand err.", "V_info err.", "warping err."]
 
-    var row: [String] {
+    public var row: [String] {
         [name] + [pixelAccuracy, pixelError, isbiPixelError, foregroundIoU, foregroundDice, randError, informationError].map { format($0) }
             + [warpingError.map { format($0) } ?? "–"]
     }
@@ -81,7 +82,7 @@ struct Scores: Codable {
 }
 
 /// Aligned text table (first column left, others right).
-func textTable(_ header: [String], _ rows: [[String]]) -> String {
+public func textTable(_ header: [String], _ rows: [[String]]) -> String {
     let all = [header] + rows
     let widths = (0..<header.count).map { c in all.map { $0[c].count }.max() ?? 0 }
     return all.map { row in

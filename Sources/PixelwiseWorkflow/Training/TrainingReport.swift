@@ -1,28 +1,39 @@
 import Foundation
+import PixelwiseCore
 import PixelwiseIO
 import PixelwiseModels
 import PixelwiseNN
 
 /// RUN_DIR/report.html for a training run: curves, the validation table, and for up to three
 /// validation images the raw image, ground truth, prediction and an overlay.
-struct TrainingReport {
-    let folder: String
-    let graph: Graph
-    let configuration: TrainingConfiguration
-    let state: TrainerState
-    let validation: [Sample]
-    let tiling: TiledSegmenter
+public struct TrainingReport {
+    public let folder: String
+    public let graph: Graph
+    public let recipe: Recipe
+    public let state: TrainerState
+    public let validation: [Sample]
+    public let tiling: TiledSegmenter
 
-    func write() throws {
+    public init(folder: String, graph: Graph, recipe: Recipe, state: TrainerState, validation: [Sample], tiling: TiledSegmenter) {
+        self.folder = folder
+        self.graph = graph
+        self.recipe = recipe
+        self.state = state
+        self.validation = validation
+        self.tiling = tiling
+    }
+
+    /// Writes RUN_DIR/report.html (atomically, through `HTMLReport`).
+    public func write() throws {
         var report = HTMLReport(title: "Pixelwise training run: \(graph.metadata["model"] ?? "network")")
         report.summary = [
             ("run folder", folder),
             ("model", "\(graph.metadata["model"] ?? "network"), \(graph.parameterCount) parameters"),
-            ("training data", "\(configuration.images ?? "?") + \(configuration.labels ?? "?")"),
+            ("training data", "\(recipe.images ?? "?") + \(recipe.labels ?? "?")"),
             ("iterations", "\(state.iteration) in \(String(format: "%.1f", state.elapsed / 60)) min"),
-            ("loss / optimiser", "\(configuration.loss ?? "ce") / \(configuration.optimizer ?? "adam"), learning rate "
-                + "\(configuration.lr ?? ((configuration.optimizer ?? "adam") == "sgd" ? 1e-2 : 1e-3)) with \(configuration.schedule ?? "poly") schedule"),
-            ("patches", "\(tiling.inputTile)² → \(tiling.outputTile)², batch \(configuration.batch ?? 4), seed \(configuration.seed ?? 1)"),
+            ("loss / optimiser", "\(recipe.resolvedLoss) / \(recipe.resolvedOptimizer.rawValue), learning rate "
+                + "\(recipe.learningRate) with \(recipe.resolvedSchedule.rawValue) schedule"),
+            ("patches", "\(tiling.inputTile)² → \(tiling.outputTile)², batch \(recipe.resolvedBatch), seed \(recipe.resolvedSeed)"),
         ]
         if state.bestIteration > 0 {
             report.summary.append(("best validation", String(format: "Rand error %.4f at iteration %d", state.bestRandError, state.bestIteration)))
@@ -114,7 +125,7 @@ extension Float {
 }
 
 /// PNG bytes of an image (through a temporary file: the PNG writer works on paths).
-func pngData(_ image: Image) throws -> Data {
+public func pngData(_ image: Image) throws -> Data {
     let path = NSTemporaryDirectory() + "/pixelwise-report-\(UUID().uuidString).png"
     defer { try? FileManager.default.removeItem(atPath: path) }
     try image.write(to: path)

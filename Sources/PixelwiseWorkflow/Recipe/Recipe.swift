@@ -1,0 +1,172 @@
+import Foundation
+import PixelwiseCore
+import PixelwiseIO
+import PixelwiseKernels
+import PixelwiseNN
+
+/// Everything a training run can be told: what `pixelwise train` reads from its flags and from a
+/// YAML file (flags win), and what the run folder's config.yaml records.
+///
+/// Every property is optional: nil means "the default", so a recipe merged from a file and from
+/// flags knows which values the user gave. Each property has exactly one row in `Recipe.options`,
+/// which names its flag (`--weight-decay`) and its YAML key (`weight_decay`, the flag with `_` for
+/// `-`), reads and writes it, and carries its help text; the YAML coding, the flag parser and the
+/// CLI's help are all driven by that table.
+public struct Recipe: Equatable, Sendable {
+    public var images: String?
+    public var labels: String?
+    public var validateImages: String?
+    public var validateLabels: String?
+    public var model: String?
+    public var baseFilters: Int?
+    public var foreground: [Float]?
+    public var iterations: Int?
+    public var minutes: Double?
+    public var out: String?
+    public var loss: LossChoice?
+    public var optimizer: OptimizerChoice?
+    public var lr: Float?
+    public var batch: Int?
+    public var patch: Int?
+    public var seed: UInt64?
+    public var threads: Int?
+    public var schedule: ScheduleChoice?
+    public var warmup: Int?
+    public var weightDecay: Float?
+    public var validateEvery: Int?
+    public var checkpointEvery: Int?
+    public var classWeights: ClassWeighting?
+    public var errorMasking: Bool?
+    public var patchPrior: Bool?
+    public var elastic: Bool?
+    public var blur: Bool?
+    public var clahe: Bool?
+    public var jitter: Bool?
+    /// With a two-loss `loss`: the iteration at which the second loss takes over.
+    public var switchAt: Int?
+    public var precision: Precision?
+    /// Spelled `winograd: true|false` (`--[no-]winograd`).
+    public var algorithm: ConvolutionAlgorithm?
+
+    public init() {}
+
+    /// The table: one row per property, in the order config.yaml lists them (that of earlier versions).
+    public static let options: [RecipeOption] = [
+        .value("images", \.images, "Folder of raw images, a multi-page TIFF stack, or an HDF5 volume FILE.h5:/DATASET."),
+        .value("labels", \.labels, "Folder of label images matching --images by sorted name, or a TIFF stack or HDF5 volume."),
+        .value("model", \.model, "Model preset (see `pixelwise models list`; default unet)."),
+        .list("foreground", \.foreground, "Label values that are foreground (default 255; ssTEM: 191 255)."),
+        .value("iterations", \.iterations, "Stop after this many iterations (default 2000 when --minutes is not given).", positive: true),
+        .value("minutes", \.minutes, "Stop after this many minutes."),
+        .value("out", \.out, "Run folder (default runs/<date-time>)."),
+        .choice("loss", \.loss, "Loss: ce, focal, dice, dice+ce, distance-aware, bce, malis; or two of them as FIRST,SECOND (e.g. ce,malis) with --switch-at.",
+                unknown: { "unknown loss \(LossChoice.unknownPart(of: $0))" }),
+        .choice("optimizer", \.optimizer, "Optimiser: adam (default), adamw or sgd (momentum 0.99)."),
+        .value("lr", \.lr, "Learning rate (default 1e-3 for Adam, 1e-2 for SGD)."),
+        .value("batch", \.batch, "Patches per iteration (default 4).", positive: true),
+        .value("patch", \.patch, "Input patch side in pixels (default 256; rounded down to a size the network takes).", positive: true),
+        .value("seed", \.seed, "Random seed (default 1)."),
+        .value("threads", \.threads, "Threads (default: all cores; under mpirun, the cores divided among the processes on this machine).", positive: true),
+        .choice("precision", \.precision, "Convolution arithmetic: fp32 (default), or bf16 mixed precision (fp32 weights, activations and gradients; bf16 convolution operands with fp32 accumulation: 2-3x faster on CPUs with AMX/AVX-512-BF16)."),
+        .choice("schedule", \.schedule, "Learning-rate schedule: poly (default, nnU-Net's poly 0.9), cosine, step or constant."),
+        .value("warmup", \.warmup, "Linear learning-rate warm-up over this many iterations."),
+        .toggle("elastic", \.elastic, "Elastic deformation augmentation."),
+        .toggle("blur", \.blur, "Random Gaussian blur augmentation."),
+        .toggle("clahe", \.clahe, "CLAHE contrast equalisation of patches."),
+        .toggle("jitter", \.jitter, "Brightness, contrast and gamma jitter."),
+        .toggle("winograd", \.algorithm, on: .winograd, off: .direct,
+                "Fast mode: all three passes of 3×3 convolutions with ≥ 32 channels by Winograd (fp32; values and gradients within ≈1e-5–1e-4 of the direct kernel's; 1.3–2.5× faster training on AVX2)."),
+        .value("validate-images", \.validateImages, "Validation raw images (folder, stack or volume)."),
+        .value("validate-labels", \.validateLabels, "Validation label images."),
+        .value("base-filters", \.baseFilters, "Base filter count of the preset.", positive: true),
+        .value("weight-decay", \.weightDecay, "Weight decay (L2 for adam/sgd, decoupled for adamw)."),
+        .value("validate-every", \.validateEvery, "Validate every N iterations (default 200).", positive: true),
+        .value("checkpoint-every", \.checkpointEvery, "Write last.h5 every N iterations (default 200).", positive: true),
+        .choice("class-weights", \.classWeights, "Class weights for the loss: none (default) or balanced (inverse class frequency)."),
+        .toggle("error-masking", \.errorMasking, "Tschopp's error masking: drop frequent-class pixel errors at random so classes count equally."),
+        .toggle("patch-prior", \.patchPrior, "Tschopp's patch prior: draw patches with rare labels more often."),
+        .value("switch-at", \.switchAt, "With --loss FIRST,SECOND: the iteration at which SECOND takes over."),
+    ]
+
+    /// The row for a flag name (without `--`) or a YAML key.
+    public static func option(named name: String) -> RecipeOption? {
+        options.first { $0.flag == name || $0.key == name }
+    }
+
+    /// `self` with every value that `other` sets replaced by it.
+    public func overridden(by other: Recipe) -> Recipe {
+        var result = self
+        for option in Self.options { option.copy(other, &result) }
+        return result
+    }
+
+    /// Whether `option` has a value in this recipe.
+    public func isSet(_ option: RecipeOption) -> Bool { option.isSet(self) }
+
+    // Defaults, resolved.
+    public var resolvedModel: String { model ?? "unet" }
+    public var resolvedOptimizer: OptimizerChoice { optimizer ?? .adam }
+    public var learningRate: Float { lr ?? resolvedOptimizer.defaultLearningRate }
+    public var resolvedLoss: LossChoice { loss ?? LossChoice(.ce) }
+    public var resolvedSchedule: ScheduleChoice { schedule ?? .poly }
+    public var resolvedAlgorithm: ConvolutionAlgorithm { algorithm ?? .direct }
+    public var resolvedSeed: UInt64 { seed ?? 1 }
+    public var resolvedBatch: Int { batch ?? 4 }
+    public var resolvedPatch: Int { patch ?? 256 }
+    public var foregroundValues: [Float] { foreground ?? [255] }
+    /// The iteration limit: `iterations`, else 2000 without a time limit, else none (`Int.max`).
+    public var iterationLimit: Int { iterations ?? (minutes == nil ? 2000 : Int.max) }
+    public var resolvedValidateEvery: Int { validateEvery ?? 200 }
+    public var resolvedCheckpointEvery: Int { checkpointEvery ?? 200 }
+
+    /// Checks values that have a valid type but make no sense; messages name the flag.
+    /// `processes` is the number of data-parallel processes the batch is split over.
+    public func validate(processes: Int = 1) throws {
+        guard images != nil, labels != nil else {
+            throw PixelwiseError.invalidArgument("training needs --images and --labels (or images: and labels: in the configuration)")
+        }
+        if (validateImages == nil) != (validateLabels == nil) {
+            throw PixelwiseError.invalidArgument("give both --validate-images and --validate-labels, or neither")
+        }
+        for option in Self.options where option.positive {
+            if let value = option.integer(self), value <= 0 {
+                throw PixelwiseError.invalidArgument("--\(option.flag) must be positive, got \(value)")
+            }
+        }
+        if processes > 1, resolvedBatch % processes != 0 {
+            throw PixelwiseError.invalidArgument("--batch \(resolvedBatch) does not split evenly over \(processes) processes; use a multiple of \(processes)")
+        }
+        if let w = warmup, w < 0 { throw PixelwiseError.invalidArgument("--warmup must be 0 or more, got \(w)") }
+        if let m = minutes, !(m > 0) { throw PixelwiseError.invalidArgument("--minutes must be positive, got \(m)") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw PixelwiseError.invalidArgument("--lr must be positive, got \(lr)") }
+        if let d = weightDecay, !(d >= 0 && d.isFinite) {
+            throw PixelwiseError.invalidArgument("--weight-decay must be 0 or more, got \(d)")
+        }
+        if let loss, let second = loss.then {
+            // FIRST,SECOND: e.g. Tschopp's Softmax → Malis fine-tuning.
+            guard let switchAt else {
+                throw PixelwiseError.invalidArgument("loss \(loss) needs --switch-at N (the iteration at which \(second.rawValue) takes over)")
+            }
+            guard switchAt >= 1 else { throw PixelwiseError.invalidArgument("switch_at must be positive, got \(switchAt)") }
+        } else if switchAt != nil {
+            throw PixelwiseError.invalidArgument("switch_at needs two losses, e.g. --loss ce,malis")
+        }
+    }
+
+    /// The loss the recipe names; `frequencies` give balanced class weights, and error-masking
+    /// draws continue from `startIteration`.
+    public func makeLoss(frequencies: ClassFrequencies?, startIteration: Int) throws -> any Loss {
+        let weights = classWeights == .balanced ? frequencies?.inverseFrequencyWeights : nil
+        let masking = (errorMasking ?? false) ? (seed: resolvedSeed, startIteration: startIteration) : nil
+        let choice = resolvedLoss
+        let first = choice.first.makeLoss(weights: weights, errorMasking: masking)
+        guard let second = choice.then else { return first }
+        return try ScheduledLoss(first, then: second.makeLoss(weights: weights, errorMasking: masking), switchAt: switchAt ?? 1)
+    }
+
+    public func makeOptimizer() -> any Optimizer {
+        resolvedOptimizer.makeOptimizer(learningRate: learningRate, weightDecay: weightDecay)
+    }
+
+    public func makeSchedule() -> LearningRateSchedule { resolvedSchedule.makeSchedule(iterations: iterations ?? 2000) }
+}

@@ -1,0 +1,229 @@
+import Foundation
+import PixelwiseCore
+import PixelwiseIO
+import PixelwiseKernels
+import PixelwiseModels
+import PixelwiseNN
+
+/// Segments images, folders, multi-page TIFF stacks and HDF5 volumes of any size with a trained
+/// model file: what `pixelwise segment` does, for any Swift program.
+///
+/// The model file is all it needs: the network, its weights and the data conventions training
+/// stored (`ModelConventions`: raw normalisation, the label value of each class). Images are
+/// covered by tiles whose input windows are mirrored at the borders (`TiledSegmenter`), so memory
+/// stays flat in the image size; stacks and volumes are read and segmented page by page.
+public final class Segmenter {
+    /// What to write for each pixel.
+    public enum Output: Sendable {
+        /// The class label image, in the label values of training (e.g. 0 and 255).
+        case labels
+        /// The foreground probability as 8-bit 0–255.
+        case probabilities
+        /// The foreground probability as float32 (TIFF).
+        case floatProbabilities
+    }
+
+    public struct Options: Sendable {
+        public var output: Output = .labels
+        /// Average the 8 rotations and flips (8× slower).
+        public var testTimeAugmentation = false
+        /// Input tile side in pixels; nil: the largest that fits `memoryBudget`.
+        public var tile: Int?
+        /// Fraction of a tile shared with its neighbours, 0–0.5; overlaps are blended.
+        public var overlap = 0.125
+        /// Memory budget for one tile's feature maps, in bytes.
+        public var memoryBudget = 1024 << 20
+        /// Inference arithmetic (bf16 falls back to fp32, with a warning, on CPUs without it).
+        public var precision: Precision = .float32
+        public var algorithm: ConvolutionAlgorithm = .direct
+
+        public init() {}
+    }
+
+    /// What a segmenter reports while it works; `description` is the line `pixelwise segment` prints.
+    public enum Event: CustomStringConvertible {
+        case started(model: String, network: String, inputTile: Int, outputTile: Int, inputs: Int)
+        case page(path: String, index: Int, count: Int, width: Int, height: Int)
+        case wroteFeatureMaps(count: Int, folder: String)
+        case finished(images: Int, pixels: Int, seconds: Double, folder: String)
+        case warning(String)
+
+        public var description: String {
+            switch self {
+            case let .started(model, network, inputTile, outputTile, inputs):
+                return "model \(model): \(network), tiles \(inputTile)² → \(outputTile)², \(inputs) input(s)"
+            case let .page(path, index, count, width, height):
+                return "\(path)\(count > 1 ? " page \(index + 1)/\(count)" : ""): \(width)×\(height)"
+            case let .wroteFeatureMaps(count, folder):
+                return "wrote \(count) feature maps to \(folder)"
+            case let .finished(images, pixels, seconds, folder):
+                return String(format: "segmented %d image(s), %.2f Mpx in %.1f s (%.0f kpx/s); results in ", images,
+                              Double(pixels) / 1e6, seconds, Double(pixels) / seconds / 1000) + folder
+            case let .warning(message):
+                return message
+            }
+        }
+    }
+
+    public let graph: Graph
+    /// The model file's path (or a name for a graph given directly), for messages.
+    public let modelName: String
+    public let options: Options
+    public let tiling: TiledSegmenter
+    public let conventions: ModelConventions
+    public var onEvent: ((Event) -> Void)?
+
+    /// Reads a model file written by `pixelwise train` (or `ModelFile`).
+    public convenience init(model path: String, options: Options = Options(), onEvent: ((Event) -> Void)? = nil) throws {
+        try self.init(graph: try ModelFile.read(from: path).makeGraph(path: path), name: path, options: options, onEvent: onEvent)
+    }
+
+    /// Segments with `graph` (its metadata gives the conventions); `name` names it in messages.
+    public init(graph: Graph, name: String, options: Options = Options(), onEvent: ((Event) -> Void)? = nil) throws {
+        guard graph.spatialRank == 2 else {
+            throw PixelwiseError.file(path: name, problem: "holds a 3-D network; pixelwise segment segments images and stacks slice by slice with 2-D networks")
+        }
+        self.graph = graph
+        modelName = name
+        self.options = options
+        self.onEvent = onEvent
+        if let warning = options.precision.fallbackWarning { onEvent?(.warning(warning)) }
+        graph.inferenceStrategy = .planned(options.precision.effective)
+        options.algorithm.configure(graph)
+        let tileSize = options.tile ?? TiledSegmenter.tileSize(for: graph, memoryBudget: options.memoryBudget)
+        tiling = try TiledSegmenter(graph: graph, tile: tileSize, overlap: options.overlap)
+        let classes = try graph.outputShape(for: [1, graph.inputChannels, tiling.inputTile, tiling.inputTile])[1]
+        conventions = ModelConventions(graph: graph, classes: classes)
+    }
+
+    /// One image (any size) → its output image of the same size.
+    public func segment(_ image: Image) throws -> Image {
+        let input = conventions.tensor(for: image)
+        let result = options.testTimeAugmentation ? try tiling.segmentWithAugmentation(input) : try tiling.segment(input)
+        return outputImage(result)
+    }
+
+    /// Where `segment(inputs:into:)` writes a stack's result: FOLDER/NAME.png, or .tif for stacks and float output.
+    public func outputPath(for stack: ImageStack, in folder: String) -> String {
+        folder + "/" + stack.name + (stack.count > 1 || options.output == .floatProbabilities ? ".tif" : ".png")
+    }
+
+    /// Segments every page of every input (files, folders of images, stacks, `FILE.h5:/DATASET`
+    /// volumes) into `folder`, created if missing. Every input is checked before anything is
+    /// written, and a failure takes back everything this call wrote: no partial output.
+    /// `featureMaps` names a folder for every node's output on the first tile of the first image.
+    /// Returns the files written.
+    @discardableResult
+    public func segment(inputs: [String], into folder: String, featureMaps: String? = nil) throws -> [String] {
+        let stacks = try InputFiles.expand(inputs).map { try ImageStack(path: $0) }
+        var targets: [String: String] = [:]
+        for stack in stacks {
+            // HDF5 volumes are grey by construction: check one slice, not the whole volume.
+            for image in stack.format == .hdf5 ? [try stack.page(0)] : try stack.readAll() {
+                let channels = conventions.tensor(for: image).shape[1]
+                guard channels == graph.inputChannels else {
+                    throw PixelwiseError.file(path: stack.path, problem: "has \(channels) channel(s), the model \(modelName) takes \(graph.inputChannels)")
+                }
+            }
+            let target = outputPath(for: stack, in: folder)
+            if let other = targets[target] {
+                throw PixelwiseError.file(path: stack.path, problem: "would overwrite the result of \(other) (both become \(target)); segment them into separate folders")
+            }
+            targets[target] = stack.path
+        }
+
+        var created: [String] = []
+        do {
+            for path in [folder] + (featureMaps.map { [$0] } ?? []) where !FileManager.default.fileExists(atPath: path) {
+                do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+                    throw PixelwiseError.file(path: path, problem: "cannot create the output folder (\(error.localizedDescription))")
+                }
+                created.append(path)
+            }
+            onEvent?(.started(model: modelName, network: graph.metadata["model"] ?? "network", inputTile: tiling.inputTile,
+                              outputTile: tiling.outputTile, inputs: stacks.count))
+            if let featureMaps, let first = stacks.first { try dumpFeatureMaps(of: try first.page(0), into: featureMaps) }
+            let start = Date()
+            var pixels = 0
+            var written: [String] = []
+            for stack in stacks {
+                var pages: [Image] = []
+                for index in 0..<stack.count {
+                    let image = try stack.page(index)
+                    pages.append(try segment(image))
+                    pixels += image.width * image.height
+                    onEvent?(.page(path: stack.path, index: index, count: stack.count, width: image.width, height: image.height))
+                }
+                let target = outputPath(for: stack, in: folder)
+                if stack.count > 1 { try ImageStack.write(pages, to: target) } else { try pages[0].write(to: target) }
+                created.append(target)
+                written.append(target)
+            }
+            onEvent?(.finished(images: stacks.count, pixels: pixels, seconds: Date().timeIntervalSince(start), folder: folder))
+            return written
+        } catch {
+            // Take back everything this call wrote.
+            for path in created.reversed() { try? FileManager.default.removeItem(atPath: path) }
+            throw error
+        }
+    }
+
+    func outputImage(_ result: Tensor) -> Image {
+        let (h, w) = (result.shape[2], result.shape[3])
+        switch options.output {
+        case .floatProbabilities:
+            return Image(width: w, height: h, channels: 1, sampleType: .float32, pixels: foregroundProbability(result))
+        case .probabilities:
+            return Image(width: w, height: h, channels: 1, sampleType: .uint8, pixels: foregroundProbability(result).map { ($0 * 255).rounded() })
+        case .labels:
+            return Image(width: w, height: h, channels: 1, sampleType: .uint8, pixels: argmaxClasses(result).map { conventions.classValues[Int($0)] })
+        }
+    }
+
+    /// Every node's output for the first tile of `image`, as float TIFFs (one page per channel) in `folder`.
+    public func dumpFeatureMaps(of image: Image, into folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let input = conventions.tensor(for: image)
+        let window = TiledSegmenter.mirroredWindow(input.scalars, channels: input.shape[1], width: input.shape[3], height: input.shape[2],
+                                                   x0: -tiling.context, y0: -tiling.context, size: tiling.inputTile)
+        let outputs = try graph.forwardKeepingActivations(window)
+        for (i, (node, value)) in zip(graph.nodes, outputs).enumerated() {
+            let t = value.inLayout(.rowMajor)
+            let (c, h, w) = (t.shape[1], t.shape[2], t.shape[3])
+            let v = t.scalars
+            let pages = (0..<c).map { k -> Image in
+                Image(width: w, height: h, channels: 1, sampleType: .float32, pixels: Array(v[(k * h * w)..<((k + 1) * h * w)]))
+            }
+            try ImageStack.write(pages, to: folder + String(format: "/%03d-", i) + node.name + ".tif")
+        }
+        onEvent?(.wroteFeatureMaps(count: outputs.count, folder: folder))
+    }
+}
+
+/// The files a list of command-line inputs names.
+public enum InputFiles {
+    /// Files named directly, plus the image files inside named folders (sorted), in order; HDF5
+    /// volume references (`FILE.h5:/DATASET`) pass through once their file is known to exist.
+    public static func expand(_ inputs: [String]) throws -> [String] {
+        var files: [String] = []
+        for input in inputs {
+            if let (file, _) = HDF5VolumeDataset.reference(input), !FileManager.default.fileExists(atPath: input) {
+                guard FileManager.default.fileExists(atPath: file) else { throw PixelwiseError.file(path: file, problem: "no such file") }
+                files.append(input)
+                continue
+            }
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: input, isDirectory: &isFolder) else {
+                throw PixelwiseError.file(path: input, problem: "no such file or folder")
+            }
+            if isFolder.boolValue {
+                let inside = try FilePairDataset.imageFiles(in: input)
+                if inside.isEmpty { throw PixelwiseError.file(path: input, problem: "contains no images") }
+                files += inside
+            } else {
+                files.append(input)
+            }
+        }
+        return files
+    }
+}

@@ -1,0 +1,343 @@
+import Foundation
+import PixelwiseCore
+import PixelwiseIO
+import PixelwiseKernels
+import PixelwiseModels
+import PixelwiseNN
+
+/// One training run in a run folder: data, model, optimiser, the loop, checkpoints, validation,
+/// the log and the report; what `pixelwise train` does, for any Swift program.
+///
+/// ```swift
+/// let session = try TrainingSession(recipe: recipe)     // checks every option, touches no file
+/// session.onEvent = { print($0) }                       // progress, validation, warnings
+/// let outcome = try session.run(stop: StopRequest())     // trains; RUN_DIR/model.h5, last.h5, …
+/// ```
+///
+/// The run folder holds model.h5 (best by validation Rand error, or the latest without
+/// validation), last.h5 (the full state: weights, optimiser, trainer state, dropout generators),
+/// log.csv, config.yaml (the recipe) and report.html; every file is written atomically. A session
+/// created with `resume:` continues a run from its last.h5 exactly: the same batches, optimiser
+/// moments, error-masking draws and dropout masks as an uninterrupted run.
+///
+/// Under data-parallel training (`processes` set) every process runs a session with the same
+/// recipe: each trains on its share of every batch, and process 0 alone writes the run folder.
+public final class TrainingSession {
+    /// What a session reports while it runs (on every process; validation only on process 0).
+    public enum Event {
+        /// Data and network are ready; the loop starts.
+        case started(TrainingStart)
+        /// One iteration done (`patchesPerSecond` over all processes).
+        case step(iteration: Int, loss: Float, learningRate: Float, patchesPerSecond: Double, elapsed: Double)
+        /// Validation scores (mean over the validation images); `isBest` when model.h5 was saved.
+        case validation(iteration: Int, scores: Scores, isBest: Bool)
+        /// Something the user should know that does not stop the run (e.g. bf16 falling back to fp32).
+        case warning(String)
+    }
+
+    /// How a run ended (an error is thrown instead).
+    public enum Outcome: Equatable {
+        /// Reached its iteration or time limit.
+        case finished(iteration: Int)
+        /// Stopped on request; last.h5 holds the checkpoint. `code` is the request's (agreed over all processes).
+        case stopped(iteration: Int, code: Int32)
+    }
+
+    /// The recipe in force: for a resumed run, the run's config.yaml overridden by the given one.
+    public let recipe: Recipe
+    public let folder: String
+    public let processes: (any ProcessGroup)?
+    /// How many of the run's processes share this machine's cores.
+    public let localProcesses: Int
+    /// Process 0 (or the only one): it writes the run folder.
+    public var isFirstProcess: Bool { (processes?.rank ?? 0) == 0 }
+    public var onEvent: ((Event) -> Void)?
+
+    let resumeFile: ModelFile?
+
+    /// Checks the recipe (and, with `resume`, the run folder's config.yaml and last.h5) before any
+    /// data is read or any file written.
+    public init(recipe given: Recipe, resume: String? = nil, processes: (any ProcessGroup)? = nil, localProcesses: Int = 1) throws {
+        self.processes = processes
+        self.localProcesses = max(1, localProcesses)
+        var recipe = given
+        if let resume, recipe.out == nil { recipe.out = resume }
+        var saved: Recipe?
+        if let resume {
+            let path = resume + "/config.yaml"
+            if FileManager.default.fileExists(atPath: path) {
+                saved = try Recipe.load(path)
+                recipe = saved!.overridden(by: recipe)
+            }
+            resumeFile = try ModelFile.read(from: resume + "/last.h5")
+        } else {
+            resumeFile = nil
+        }
+        try recipe.validate(processes: processes?.size ?? 1)
+        self.recipe = recipe
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        folder = recipe.out ?? "runs/" + formatter.string(from: Date())
+
+        _ = try ModelZoo.preset(named: recipe.resolvedModel)
+        if let resume {
+            // The network comes from the checkpoint; asking for another one is a mistake, not a wish.
+            if let asked = given.model, asked != (saved?.model ?? "unet") {
+                throw PixelwiseError.invalidArgument("--model \(asked) differs from the run's \(saved?.model ?? "unet"); a resumed run keeps the network of \(resume)/last.h5")
+            }
+            if let asked = given.baseFilters, asked != saved?.baseFilters {
+                throw PixelwiseError.invalidArgument("--base-filters \(asked) differs from the run's; a resumed run keeps the network of \(resume)/last.h5")
+            }
+        } else {
+            for file in ["last.h5", "log.csv"] where FileManager.default.fileExists(atPath: folder + "/" + file) {
+                throw PixelwiseError.file(path: folder, problem: "already holds a training run; continue it with --resume \(folder) or choose another --out")
+            }
+        }
+    }
+
+    /// Reads image pairs: folders matched by sorted name, multi-page TIFF stacks, or HDF5 volumes (`FILE.h5:/DATASET`).
+    public static func loadSamples(images: String, labels: String, labelMap: LabelMap) throws -> [Sample] {
+        if HDF5VolumeDataset.reference(images) != nil {
+            return try HDF5VolumeDataset(raw: images, labels: labels, labelMap: labelMap).loadAll()
+        }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: images, isDirectory: &isFolder) else {
+            throw PixelwiseError.file(path: images, problem: "no such file or folder")
+        }
+        let samples = isFolder.boolValue
+            ? try FilePairDataset.folderPairs(raw: images, labels: labels, labelMap: labelMap).loadAll()
+            : try StackPairDataset(raw: images, labels: labels, labelMap: labelMap).loadAll()
+        guard !samples.isEmpty else { throw PixelwiseError.file(path: images, problem: "contains no images") }
+        return samples
+    }
+
+    /// Trains until the recipe's limit or until `stop` is requested; returns how it ended.
+    /// A run that fails before its first checkpoint leaves no run folder behind.
+    @discardableResult
+    public func run(stop: StopRequest = StopRequest()) throws -> Outcome {
+        if let t = recipe.threads {
+            Threads.set(t)
+        } else if localProcesses > 1 {
+            // Processes sharing a machine share its cores (mpirun binds each to its own).
+            Threads.set(max(1, Threads.count / localProcesses))
+        }
+        // Read and check all data before the run folder exists: a bad file leaves nothing behind.
+        let labelMap = LabelMap.foreground(recipe.foregroundValues)
+        let training = try Self.loadSamples(images: recipe.images!, labels: recipe.labels!, labelMap: labelMap)
+        let validation = try recipe.validateImages.map { try Self.loadSamples(images: $0, labels: recipe.validateLabels!, labelMap: labelMap) } ?? []
+        let channels = training[0].raw.channels
+        if let odd = validation.first(where: { $0.raw.channels != channels }) {
+            throw PixelwiseError.file(path: odd.name, problem: "has \(odd.raw.channels) channel(s), the training images have \(channels)")
+        }
+
+        let graph = try makeGraph(channels: channels)
+        let tiling = try TiledSegmenter(graph: graph, tile: recipe.resolvedPatch)
+        let geometry = try PatchGeometry(input: tiling.inputTile, output: tiling.outputTile)
+        var augmentation = Augmentation()
+        if recipe.elastic ?? false { augmentation.elastic = ElasticDeformation(alpha: 4, sigma: 10) }
+        if recipe.blur ?? false { augmentation.blurSigma = 1 }
+        if recipe.clahe ?? false { augmentation.clahe = CLAHE() }
+        if recipe.jitter ?? false { augmentation.jitter = IntensityJitter(brightness: 0.1, contrast: 0.1, gamma: 0.1) }
+        let prior = (recipe.patchPrior ?? false)
+            ? try PatchPrior(samples: training, windowWidth: tiling.outputTile, windowHeight: tiling.outputTile, classCount: 2) : nil
+        let source = try PatchBatchSource(samples: training, geometry: geometry, batchSize: recipe.resolvedBatch, augmentation: augmentation,
+                                          prior: prior, seed: recipe.resolvedSeed)
+
+        var optimizer = recipe.makeOptimizer()
+        var state = TrainerState()
+        if let resumeFile {
+            try optimizer.restore(state: resumeFile.optimizerState ?? [], step: resumeFile.optimizerStep ?? 0)
+            if let json = resumeFile.trainerState { state = try TrainerState(json: json) }
+        }
+        let loss = try recipe.makeLoss(frequencies: try ClassFrequencies(samples: training, classCount: 2), startIteration: state.iteration)
+        let trainer = Trainer(graph: graph, loss: loss, optimizer: optimizer, schedule: recipe.makeSchedule(),
+                              baseLearningRate: recipe.learningRate, warmupIterations: recipe.warmup ?? 0)
+        trainer.processes = processes
+        trainer.iteration = state.iteration
+        trainer.firstLoss = state.firstLoss
+
+        let createdFolder = isFirstProcess && !FileManager.default.fileExists(atPath: folder)
+        var loop = Loop(session: self, graph: graph, trainer: trainer, training: training, validation: validation, tiling: tiling,
+                        state: state, checkpointWritten: resumeFile != nil)
+        if isFirstProcess {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw PixelwiseError.file(path: folder, problem: "cannot create the run folder (\(error.localizedDescription))")
+            }
+        }
+        do {
+            onEvent?(.started(TrainingStart(model: graph.metadata["model"] ?? "network", parameters: graph.parameterCount,
+                                            images: training.count, inputTile: geometry.inputWidth, outputTile: geometry.outputWidth,
+                                            batch: recipe.resolvedBatch, processes: processes?.size ?? 1, threads: Threads.count,
+                                            precision: graph.trainingPrecision, algorithm: recipe.resolvedAlgorithm, folder: folder,
+                                            iterations: recipe.iterationLimit == Int.max ? nil : recipe.iterationLimit,
+                                            minutes: recipe.minutes)))
+            return try loop.run(source: source, stop: stop)
+        } catch let error as PixelwiseError {
+            // A run that never reached a checkpoint has nothing worth keeping.
+            if createdFolder && !loop.checkpointWritten { try? FileManager.default.removeItem(atPath: folder) }
+            guard case .training(let message) = error else { throw error }
+            let kept = loop.checkpointWritten ? "; the last checkpoint is \(folder)/last.h5 (iteration \(loop.state.iteration))" : ""
+            throw PixelwiseError.training("training stopped: \(message) (--lr \(recipe.learningRate))\(kept)")
+        } catch {
+            if createdFolder && !loop.checkpointWritten { try? FileManager.default.removeItem(atPath: folder) }
+            throw error
+        }
+    }
+
+    /// The network: from the checkpoint when resuming, else a fresh preset; configured by the recipe.
+    func makeGraph(channels: Int) throws -> Graph {
+        let graph: Graph
+        if let resumeFile {
+            graph = try resumeFile.makeGraph(path: folder + "/last.h5")
+            if let words = resumeFile.rngState { try DropoutState.restore(words, into: graph, path: folder + "/last.h5") }
+        } else {
+            var options = PresetOptions()
+            options.inputChannels = channels
+            options.classes = 2
+            options.baseFilters = recipe.baseFilters
+            options.seed = recipe.resolvedSeed
+            graph = try ModelZoo.preset(named: recipe.resolvedModel).build(options)
+            graph.metadata["model"] = recipe.resolvedModel
+            var conventions = ModelConventions(classes: 2)
+            conventions.classValues = [0, recipe.foregroundValues.max() ?? 255]
+            conventions.store(in: graph)
+        }
+        guard graph.spatialRank == 2 else {
+            throw PixelwiseError.invalidArgument("\(recipe.model ?? "the model") is a 3-D network; pixelwise train cuts 2-D patches from images and slices (3-D networks train through the library: Trainer with your own BatchSource)")
+        }
+        recipe.resolvedAlgorithm.configure(graph)  // training, and inference for validation
+        let precision = recipe.precision ?? .float32
+        if let warning = precision.fallbackWarning { onEvent?(.warning(warning)) }
+        graph.trainingPrecision = precision.effective
+        guard graph.inputChannels == channels else {
+            throw PixelwiseError.file(path: recipe.images!, problem: "images have \(channels) channel(s), the model takes \(graph.inputChannels)")
+        }
+        return graph
+    }
+
+    /// The loop with its checkpoints, validation, log and report, in an existing run folder.
+    struct Loop {
+        let session: TrainingSession
+        let graph: Graph
+        let trainer: Trainer
+        let training: [Sample]
+        let validation: [Sample]
+        let tiling: TiledSegmenter
+        var state: TrainerState
+        var checkpointWritten: Bool
+
+        var recipe: Recipe { session.recipe }
+        var folder: String { session.folder }
+        var writes: Bool { session.isFirstProcess }
+
+        mutating func run(source: PatchBatchSource, stop: StopRequest) throws -> Outcome {
+            if writes { try recipe.yaml().write(toFile: folder + "/config.yaml", atomically: true, encoding: .utf8) }
+            let startIteration = trainer.iteration
+            // A resumed log keeps only the rows up to the checkpoint (a crash may have logged more).
+            let log = writes ? try TrainingLog(path: folder + "/log.csv", continuingAfter: session.resumeFile != nil ? startIteration : nil) : nil
+            let processCount = session.processes?.size ?? 1
+            // Every process draws the same batch k and trains on its own share of it.
+            let share = (session.processes?.rank ?? 0, processCount)
+            let prefetcher = BatchPrefetcher(capacity: 3, start: startIteration, workers: 1) { k in source.batch(k).share(share.0, of: share.1) }
+            defer { prefetcher.stop() }
+            var batches = PrefetchedBatches(prefetcher: prefetcher)
+            let deadline = recipe.minutes.map { Date().timeIntervalSince1970 + $0 * 60 - state.elapsed }
+            let started = Date().timeIntervalSince1970 - state.elapsed
+            let validateEvery = recipe.resolvedValidateEvery, checkpointEvery = recipe.resolvedCheckpointEvery
+
+            try trainer.train(source: &batches, iterations: recipe.iterationLimit, deadline: deadline, shouldStop: { stop.isRequested }) { p in
+                let elapsed = Date().timeIntervalSince1970 - started
+                log?.step(iteration: p.iteration, seconds: elapsed, loss: p.loss, learningRate: p.learningRate)
+                state.losses.append(TrainerState.Point(iteration: p.iteration, loss: p.loss))
+                session.onEvent?(.step(iteration: p.iteration, loss: p.loss, learningRate: p.learningRate,
+                                       patchesPerSecond: p.patchesPerSecond * Double(processCount), elapsed: elapsed))
+                if p.iteration % validateEvery == 0 { try validate(log: log) }
+                if p.iteration % checkpointEvery == 0 { try checkpoint(started: started) }
+            }
+            if trainer.iteration % validateEvery != 0 && trainer.iteration > startIteration { try validate(log: log) }
+            try checkpoint(started: started)
+            log?.flush()
+            if writes {
+                try TrainingReport(folder: folder, graph: graph, recipe: recipe, state: state, validation: validation, tiling: tiling).write()
+            }
+            if let processes = session.processes {
+                // The processes stopped together; a stop requested in any of them is the run's.
+                let agreed = try processes.sum([stop.isRequested ? 1 : 0, Float(stop.code)])
+                if agreed[0] > 0 { stop.request(code: Int32(agreed[1] / agreed[0])) }
+            }
+            return stop.isRequested ? .stopped(iteration: trainer.iteration, code: stop.code) : .finished(iteration: trainer.iteration)
+        }
+
+        /// last.h5 (and model.h5 when there is no validation to choose the best).
+        mutating func checkpoint(started: Double) throws {
+            guard writes else { return }
+            state.iteration = trainer.iteration
+            state.elapsed = Date().timeIntervalSince1970 - started
+            state.firstLoss = trainer.firstLoss
+            let file = try ModelFile(graph: graph, optimizer: trainer.optimizer, optimizerDescription: recipe.resolvedOptimizer.rawValue,
+                                     trainerState: try state.json(), rngState: DropoutState.words(of: graph))
+            try file.write(to: folder + "/last.h5")
+            if validation.isEmpty { try ModelFile(graph: graph).write(to: folder + "/model.h5") }
+            checkpointWritten = true
+        }
+
+        mutating func validate(log: TrainingLog?) throws {
+            guard writes, !validation.isEmpty else { return }
+            let scores = try validation.map { sample -> Scores in
+                let probabilities = try tiling.segment(planarTensor(sample.raw))
+                return Scores(name: sample.name, foreground: foregroundProbability(probabilities), isProbability: true,
+                              truth: sample.labels.map { $0 == 1 }, width: sample.width, height: sample.height, warping: false)
+            }
+            let mean = Scores(meanOf: scores)
+            state.validations.append(TrainerState.Validation(iteration: trainer.iteration, scores: mean))
+            log?.validation(iteration: trainer.iteration, scores: mean)
+            let isBest = mean.randError < state.bestRandError
+            if isBest {
+                state.bestRandError = mean.randError
+                state.bestIteration = trainer.iteration
+                try ModelFile(graph: graph).write(to: folder + "/model.h5")
+            }
+            session.onEvent?(.validation(iteration: trainer.iteration, scores: mean, isBest: isBest))
+        }
+    }
+}
+
+/// What a session trains, reported when its loop starts.
+public struct TrainingStart: CustomStringConvertible, Sendable {
+    public var model: String
+    public var parameters: Int
+    public var images: Int
+    public var inputTile: Int
+    public var outputTile: Int
+    public var batch: Int
+    public var processes: Int
+    /// Threads per process.
+    public var threads: Int
+    public var precision: Precision
+    public var algorithm: ConvolutionAlgorithm
+    public var folder: String
+    /// The iteration limit (nil with only a time limit).
+    public var iterations: Int?
+    public var minutes: Double?
+
+    /// `training unet (…) on 2 image(s), patches 64² → 64², batch 1, 1 thread(s); run folder run`.
+    public var description: String {
+        let parallel = processes > 1 ? " (\(batch / processes) in each of \(processes) processes)" : ""
+        return """
+        training \(model) (\(parameters) parameters) on \(images) image(s), patches \(inputTile)² → \(outputTile)², \
+        batch \(batch)\(parallel), \(threads) thread(s)\(processes > 1 ? " per process" : "")\
+        \(precision == .bfloat16 ? ", bf16 mixed precision" : "")\(algorithm.isWinograd ? ", Winograd" : ""); run folder \(folder)
+        """
+    }
+}
+
+extension Precision {
+    /// The warning for a bf16 request on a CPU without bf16 arithmetic (which then runs in fp32):
+    /// a silent fallback would make a "fast mode" look broken, and an error would make a
+    /// configuration machine-specific.
+    public var fallbackWarning: String? {
+        self == .bfloat16 && effective != self ? "pixelwise: warning: this CPU has no bf16 arithmetic (AVX-512-BF16 or AMX); running in fp32" : nil
+    }
+}

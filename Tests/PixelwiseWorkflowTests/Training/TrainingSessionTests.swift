@@ -1,0 +1,59 @@
+import Foundation
+import PixelwiseIO
+import PixelwiseNN
+import PixelwiseTestSupport
+import Testing
+@testable import PixelwiseWorkflow
+import PixelwiseCore
+
+/// `TrainingSession`: stopping on request with a checkpoint, and resuming from it exactly.
+@Suite struct TrainingSessionTests {
+    static func tiny(_ scratch: ScratchFolder, out: String, iterations: Int) -> Recipe {
+        var recipe = Recipe()
+        recipe.images = scratch.file("data/images"); recipe.labels = scratch.file("data/labels")
+        recipe.baseFilters = 4; recipe.patch = 64; recipe.batch = 1; recipe.threads = 1; recipe.schedule = .constant
+        recipe.iterations = iterations; recipe.out = scratch.file(out)
+        return recipe
+    }
+
+    static func weights(_ path: String) throws -> [String: [UInt32]] {
+        let file = try ModelFile.read(from: path)
+        return Dictionary(uniqueKeysWithValues: (file.parameters + file.buffers).map { ($0.name, $0.value.scalars.map(\.bitPattern)) })
+    }
+
+    /// A stop requested after iteration 3 ends the run there with a checkpoint (and the code given);
+    /// resuming to 6 gives the weights of a straight 6-iteration run, bit for bit.
+    @Test func aStopRequestSavesACheckpointAndResumeContinuesExactly() throws {
+        let scratch = try ScratchFolder()
+        try scratch.writePairs("data", count: 2)
+        let stop = StopRequest()
+        let session = try TrainingSession(recipe: Self.tiny(scratch, out: "run", iterations: 6))
+        var steps: [Int] = []
+        session.onEvent = { event in
+            if case .step(let iteration, _, _, _, _) = event {
+                steps.append(iteration)
+                if iteration == 3 { stop.request(code: 42) }
+            }
+        }
+        #expect(try session.run(stop: stop) == .stopped(iteration: 3, code: 42))
+        #expect(steps == [1, 2, 3])
+        let checkpoint = try ModelFile.read(from: scratch.file("run/last.h5"))
+        #expect(checkpoint.optimizerStep == 3)
+        #expect(try TrainerState(json: #require(checkpoint.trainerState)).iteration == 3)
+        #expect(FileManager.default.fileExists(atPath: scratch.file("run/report.html")))
+
+        var more = Recipe()
+        more.iterations = 6
+        #expect(try TrainingSession(recipe: more, resume: scratch.file("run")).run() == .finished(iteration: 6))
+        #expect(try TrainingSession(recipe: Self.tiny(scratch, out: "straight", iterations: 6)).run() == .finished(iteration: 6))
+        #expect(try Self.weights(scratch.file("run/last.h5")) == Self.weights(scratch.file("straight/last.h5")))
+    }
+
+    /// A second session in a folder that already holds a run is refused before anything is read.
+    @Test func aFolderWithARunIsNotOverwritten() throws {
+        let scratch = try ScratchFolder()
+        try scratch.writePairs("data", count: 1)
+        _ = try TrainingSession(recipe: Self.tiny(scratch, out: "run", iterations: 1)).run()
+        #expect(throws: PixelwiseError.self) { try TrainingSession(recipe: Self.tiny(scratch, out: "run", iterations: 1)) }
+    }
+}
