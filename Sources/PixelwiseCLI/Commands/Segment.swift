@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PixelwiseKernels
 import PixelwiseWorkflow
 import PixelwiseKernels
 import PixelwiseIO
