@@ -5,7 +5,7 @@ import PixelwiseCore
 
 /// The evaluation measures on a 512² cell image: the warping error of a noisy prediction, and the
 /// threshold sweep of one image over the default thresholds (every measure including warping).
-struct MeasuresBenchmark: ParsableCommand {
+struct MeasuresBenchmark: BenchmarkCommand {
     static let configuration = CommandConfiguration(commandName: "measures",
                                                     abstract: "Time the warping error and the evaluation's threshold sweep on 512².")
     @OptionGroup var common: Common

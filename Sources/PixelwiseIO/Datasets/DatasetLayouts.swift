@@ -152,3 +152,116 @@ public struct StackPairDataset: SegmentationDataset {
 
     public func loadAll() throws -> [Sample] { try (0..<count).map(sample) }
 }
+
+// MARK: - BraTS
+
+extension MultiSourceDataset {
+    /// The four MRI modalities of a BraTS case, in the order channels are given.
+    public static let bratsModalities = ["flair", "t1", "t1ce", "t2"]
+
+    /// BraTS layout (2018–2021): one folder per case, `root/CASE/CASE_flair.nii.gz`, `_t1`, `_t1ce`,
+    /// `_t2` and the labels `CASE_seg.nii.gz` (0 background, 1 necrotic core, 2 oedema, 4 enhancing
+    /// tumour); `.nii` files are taken too. Every axial slice of every case is one sample, its
+    /// channels the `modalities` in the order given (a subset such as `["flair"]` is fine).
+    ///
+    /// Defaults: one class per BraTS label (`0 1 2 4` → classes 0–3, written back as 0 1 2 4), and
+    /// nnU-Net's per-channel z-score over the non-zero (brain) voxels of each slice. Whole tumour
+    /// as Intel's U-Net: `labelMap: try LabelMap(parsing: "background=0 tumour=1,2,4")`.
+    /// Throws naming a case folder that lacks a modality or its labels, or a root with no cases.
+    public static func brats(root: String, modalities: [String] = bratsModalities,
+                             labelMap: LabelMap = .identity(values: [0, 1, 2, 4]),
+                             normalisation: RawNormalisation = RawNormalisation(intensity: [.zScore(nonZeroOnly: true)])) throws -> MultiSourceDataset {
+        let folders: [String]
+        do {
+            folders = try FileManager.default.contentsOfDirectory(atPath: root).filter { !$0.hasPrefix(".") }.sorted()
+        } catch {
+            throw PixelwiseError.file(path: root, problem: "cannot list the folder (missing or not a folder)")
+        }
+        func file(_ case: String, _ suffix: String) throws -> String {
+            let stem = root + "/" + `case` + "/" + `case` + "_" + suffix
+            for ext in [".nii.gz", ".nii"] where FileManager.default.fileExists(atPath: stem + ext) { return stem + ext }
+            throw PixelwiseError.file(path: root + "/" + `case`, problem: "no \(`case`)_\(suffix).nii.gz in the case folder")
+        }
+        var cases = [Case]()
+        for name in folders {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root + "/" + name, isDirectory: &isFolder), isFolder.boolValue else { continue }
+            cases.append(Case(sources: try modalities.map { try file(name, $0) }, labels: try file(name, "seg")))
+        }
+        guard !cases.isEmpty else { throw PixelwiseError.file(path: root, problem: "no BraTS case folders (CASE/CASE_flair.nii.gz …)") }
+        return try MultiSourceDataset(cases: cases, labelMap: labelMap, normalisation: normalisation)
+    }
+}
+
+// MARK: - Resizing
+
+/// A data set whose samples are resized to `width` × `height` (MagmaDNN trained Oxford-IIIT Pet
+/// at 256², from photos of every size): raw channels bilinearly, labels by the nearest pixel so
+/// they stay class indices (ignored pixels stay ignored). Sampling uses pixel centres
+/// (x_src = (x + ½) · w_src / w − ½, clamped at the edges), as PIL and PyTorch's
+/// `align_corners=False`. Aspect ratio is not kept: the image is stretched to the square, as
+/// MagmaDNN's loader does.
+public struct ResizedDataset<Base: SegmentationDataset>: SegmentationDataset {
+    public let base: Base
+    public let width: Int
+    public let height: Int
+
+    public init(_ base: Base, width: Int, height: Int) {
+        precondition(width > 0 && height > 0, "ResizedDataset: \(width)×\(height)")
+        self.base = base
+        self.width = width
+        self.height = height
+    }
+
+    /// Square samples of `side` × `side`.
+    public init(_ base: Base, side: Int) { self.init(base, width: side, height: side) }
+
+    public var count: Int { base.count }
+
+    public func sample(_ index: Int) throws -> Sample {
+        let s = try base.sample(index)
+        return Sample(raw: s.raw.resizedBilinear(width: width, height: height),
+                      labels: Self.resizedNearest(s.labels, width: s.width, height: s.height, to: width, height),
+                      name: s.name)
+    }
+
+    static func resizedNearest(_ labels: [Int32], width w: Int, height h: Int, to outWidth: Int, _ outHeight: Int) -> [Int32] {
+        var out = [Int32](repeating: 0, count: outWidth * outHeight)
+        for y in 0..<outHeight {
+            let sy = min(Int((Double(y) + 0.5) * Double(h) / Double(outHeight)), h - 1)
+            for x in 0..<outWidth {
+                let sx = min(Int((Double(x) + 0.5) * Double(w) / Double(outWidth)), w - 1)
+                out[y * outWidth + x] = labels[sy * w + sx]
+            }
+        }
+        return out
+    }
+}
+
+extension Image {
+    /// The image resampled to `width` × `height` by bilinear interpolation on pixel centres,
+    /// every channel alike; same sample type (integer types rounded).
+    public func resizedBilinear(width outWidth: Int, height outHeight: Int) -> Image {
+        if outWidth == width && outHeight == height { return self }
+        func source(_ i: Int, _ n: Int, _ outN: Int) -> (Int, Int, Float) {
+            let s = max((Double(i) + 0.5) * Double(n) / Double(outN) - 0.5, 0)
+            let lo = min(Int(s), n - 1), hi = min(lo + 1, n - 1)
+            return (lo, hi, Float(s - Double(lo)))
+        }
+        let xs = (0..<outWidth).map { source($0, width, outWidth) }
+        var out = [Float](repeating: 0, count: outWidth * outHeight * channels)
+        for y in 0..<outHeight {
+            let (y0, y1, fy) = source(y, height, outHeight)
+            for x in 0..<outWidth {
+                let (x0, x1, fx) = xs[x]
+                for c in 0..<channels {
+                    let top = self[x0, y0, c] + (self[x1, y0, c] - self[x0, y0, c]) * fx
+                    let bottom = self[x0, y1, c] + (self[x1, y1, c] - self[x0, y1, c]) * fx
+                    let v = top + (bottom - top) * fy
+                    out[(y * outWidth + x) * channels + c] = sampleType == .float32 ? v : v.rounded()
+                }
+            }
+        }
+        return Image(width: outWidth, height: outHeight, channels: channels, sampleType: sampleType, pixels: out)
+    }
+}

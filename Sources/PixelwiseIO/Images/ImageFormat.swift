@@ -9,21 +9,30 @@ public enum ImageFormat: String, Sendable, CaseIterable {
     /// An HDF5 file: not an image itself, but its [D,H,W] or [H,W] datasets are read as stacks
     /// when named `FILE.h5:/dataset` (see `ImageStack`).
     case hdf5
+    /// A NIfTI-1 or NIfTI-2 volume (`.nii`, `.nii.gz`): each x–y slice one page (see `NIfTIVolume`).
+    case nifti
 
-    /// The name `inspect` prints: "PNG", "JPEG", "TIFF", "BMP".
-    public var displayName: String { rawValue.uppercased() }
+    /// The name `inspect` prints: "PNG", "JPEG", "TIFF", "BMP", "NIfTI".
+    public var displayName: String { self == .nifti ? "NIfTI" : rawValue.uppercased() }
 
     /// The format of the file at `path`, from its first bytes:
     /// PNG `89 50 4E 47 0D 0A 1A 0A`, JPEG `FF D8 FF`, TIFF `II*␀` / `MM␀*` (BigTIFF `+`), BMP `BM`,
-    /// HDF5 `89 48 44 46 0D 0A 1A 0A`.
+    /// HDF5 `89 48 44 46 0D 0A 1A 0A`, NIfTI "n+1" at byte 344 or "n+2" at byte 4, also inside
+    /// gzip (`1F 8B`).
     /// Throws `PixelwiseError.file` for a missing, unreadable, empty or unrecognised file.
     public static func detect(path: String) throws -> ImageFormat {
-        let head = try FileBytes.read(path, upTo: 8)
+        let head = try FileBytes.read(path, upTo: 352)
         guard !head.isEmpty else { throw PixelwiseError.file(path: path, problem: "empty file (0 bytes)") }
         if let format = ImageFormat(magic: head) { return format }
+        if NIfTIHeader.looksLikeNIfTI(head) { return .nifti }
+        if head.starts(with: [0x1F, 0x8B]) {
+            let inflated = try GzipReader(path: path).read(upTo: 352)
+            if NIfTIHeader.looksLikeNIfTI(inflated) { return .nifti }
+            throw PixelwiseError.file(path: path, problem: "a gzip file that does not hold a NIfTI volume")
+        }
         let shown = head.prefix(4).map { String($0, radix: 16, uppercase: true) }.joined(separator: " ")
         throw PixelwiseError.file(
-            path: path, problem: "not a PNG, JPEG, TIFF or BMP file (starts with bytes \(shown))")
+            path: path, problem: "not a PNG, JPEG, TIFF or BMP image or NIfTI volume (starts with bytes \(shown))")
     }
 
     /// Recognises a format from (at least) the first 8 bytes of a file.
@@ -39,8 +48,9 @@ public enum ImageFormat: String, Sendable, CaseIterable {
     }
 
     /// The format to write `path` in, from its extension (case-insensitive):
-    /// `.png`, `.jpg`/`.jpeg`, `.tif`/`.tiff`, `.bmp`.
+    /// `.png`, `.jpg`/`.jpeg`, `.tif`/`.tiff`, `.bmp`, `.nii`/`.nii.gz`.
     public static func forWriting(path: String) throws -> ImageFormat {
+        if NIfTIVolume.isNIfTIName(path) { return .nifti }
         let name = path.split(separator: "/").last.map(String.init) ?? path
         let ext = name.contains(".") ? String(name.split(separator: ".").last!).lowercased() : ""
         switch ext {
@@ -50,7 +60,7 @@ public enum ImageFormat: String, Sendable, CaseIterable {
         case "bmp": return .bmp
         default:
             throw PixelwiseError.file(
-                path: path, problem: "cannot tell the image format from the extension \"\(ext)\" (use .png, .jpg, .jpeg, .tif, .tiff or .bmp)")
+                path: path, problem: "cannot tell the image format from the extension \"\(ext)\" (use .png, .jpg, .jpeg, .tif, .tiff, .bmp, .nii or .nii.gz)")
         }
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
 import PixelwiseCore
 
-/// A multi-page TIFF (or a single image of any format, as a 1-page stack), or a [D,H,W] volume
-/// in an HDF5 file named `FILE.h5:/dataset` (each slice one page), read lazily page by page:
+/// A multi-page TIFF (or a single image of any format, as a 1-page stack), a [D,H,W] volume
+/// in an HDF5 file named `FILE.h5:/dataset` or a NIfTI volume (`.nii`, `.nii.gz`; each slice one
+/// page, z fastest then t), read lazily page by page:
 /// opening counts the pages and decodes nothing; `page(_:)` decodes one page.
 ///
 /// Holds only the path and the page count, so it is cheap to copy and share between tasks; each
@@ -16,10 +17,17 @@ public struct ImageStack: Sendable {
     public let format: ImageFormat
     /// For an HDF5 volume: the file, the dataset and the sample type its slices are read as.
     private let volume: (file: String, dataset: String, sampleType: SampleType)?
+    /// For a NIfTI file: its header and reader.
+    public let nifti: NIfTIVolume?
 
     /// The name results are saved under: the file name without its extension, and for an
     /// HDF5 volume also the dataset path (`sample_A.h5:/volumes/raw` → `sample_A_volumes_raw`).
     public var name: String {
+        if nifti != nil {  // scan.nii.gz → scan
+            let file = URL(fileURLWithPath: path).lastPathComponent
+            let ext = [".nii.gz", ".nii"].first { file.lowercased().hasSuffix($0) }
+            return String(file.dropLast(ext?.count ?? 0))
+        }
         guard let volume else { return URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent }
         let file = URL(fileURLWithPath: volume.file).deletingPathExtension().lastPathComponent
         return file + volume.dataset.replacingOccurrences(of: "/", with: "_")
@@ -36,10 +44,19 @@ public struct ImageStack: Sendable {
             count = try HDF5Volume.extent(path: file, dataset: dataset).depth
             volume = (file, dataset, try HDF5Volume.sampleType(path: file, dataset: dataset))
             format = .hdf5
+            nifti = nil
             return
         }
         volume = nil
         let format = try ImageFormat.detect(path: path)
+        if format == .nifti {
+            let nifti = try NIfTIVolume(path: path)
+            self.nifti = nifti
+            count = nifti.sliceCount
+            self.format = format
+            return
+        }
+        nifti = nil
         if format == .tiff {
             let file = try TIFFFile(opening: path, mode: "r", reportingAs: path)
             count = file.pageCount
@@ -57,6 +74,7 @@ public struct ImageStack: Sendable {
         if let volume {
             return try HDF5Volume.slice(path: volume.file, dataset: volume.dataset, index: index, sampleType: volume.sampleType)
         }
+        if let nifti { return try nifti.slice(index % nifti.depth, volume: index / nifti.depth) }
         guard format == .tiff else { return try Image.decode(path: path, format: format) }
         let file = try TIFFFile(opening: path, mode: "r", reportingAs: path)
         try file.selectPage(index)
@@ -66,6 +84,11 @@ public struct ImageStack: Sendable {
     /// Decodes every page, in order, in one pass over the file.
     public func readAll() throws -> [Image] {
         if volume != nil { return try (0..<count).map(page) }
+        if let nifti {
+            var pages = [Image]()
+            try nifti.forEachSlice { _, _, slice in pages.append(slice) }
+            return pages
+        }
         guard format == .tiff else { return [try Image.decode(path: path, format: format)] }
         let file = try TIFFFile(opening: path, mode: "r", reportingAs: path)
         var pages = [try file.readPage()]

@@ -12,6 +12,9 @@ import Glibc
 /// - `.complement`:  L = 1 − D (the usual "soft Dice" loss).
 /// dD/dq_p = w_p (2 y_p (U + s) − (2 I + s)) / (U + s)²; dL/dq = −dD/dq / D (−log) or −dD/dq (1 − D);
 /// dL/dz = dL/dq · q (1 − q). With `perImage`, L is the mean over the images.
+///
+/// With 3 or more output channels, or `includeBackground`, the output is a C-class softmax and
+/// the loss is over the mean Dice of the classes (see `DiceLoss+Classes.swift`).
 public struct DiceLoss: Loss, Sendable {
     public enum Form: String, Codable, Sendable, CaseIterable {
         case negativeLog
@@ -22,17 +25,22 @@ public struct DiceLoss: Loss, Sendable {
     public var smooth: Float
     public var perImage: Bool
     public var ignoreLabel: Int32?
+    /// For C-class outputs: whether class 0 (background) counts in the mean over classes.
+    public var includeBackground: Bool
 
-    public init(form: Form = .negativeLog, smooth: Float = 1, perImage: Bool = false, ignoreLabel: Int32? = nil) {
+    public init(form: Form = .negativeLog, smooth: Float = 1, perImage: Bool = false, ignoreLabel: Int32? = nil,
+                includeBackground: Bool = false) {
         self.form = form
         self.smooth = smooth
         self.perImage = perImage
         self.ignoreLabel = ignoreLabel
+        self.includeBackground = includeBackground
     }
 
     public func evaluate(_ output: Tensor, _ target: Target) throws -> (value: Float, gradient: Tensor) {
         try checkTarget(output, target)
         guard smooth >= 0 else { throw PixelwiseError.invalidArgument("Dice loss: smoothing \(smooth) must be ≥ 0") }
+        if output.shape[1] >= 3 || (output.shape[1] == 2 && includeBackground) { return try evaluateClasses(output, target) }
         let weighting = PixelWeighting(ignoreLabel: ignoreLabel)
         try BinaryLogits.checkBinary(target, weighting)
         let z = try BinaryLogits.logits(output)

@@ -89,6 +89,9 @@ public final class TrainingSession {
             if let asked = given.baseFilters, asked != saved?.baseFilters {
                 throw PixelwiseError.invalidArgument("--base-filters \(asked) differs from the run's; a resumed run keeps the network of \(resume)/last.h5")
             }
+            if let asked = given.norm, asked != saved?.norm {
+                throw PixelwiseError.invalidArgument("--norm \(asked) differs from the run's; a resumed run keeps the network of \(resume)/last.h5")
+            }
         } else {
             for file in ["last.h5", "log.csv"] where FileManager.default.fileExists(atPath: folder + "/" + file) {
                 throw PixelwiseError.file(path: folder, problem: "already holds a training run; continue it with --resume \(folder) or choose another --out")
@@ -198,6 +201,7 @@ public final class TrainingSession {
             options.inputChannels = channels
             options.classes = 2
             options.baseFilters = recipe.baseFilters
+            options.norm = recipe.norm
             options.seed = recipe.resolvedSeed
             graph = try ModelZoo.preset(named: recipe.resolvedModel).build(options)
             graph.metadata["model"] = recipe.resolvedModel
