@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import PixelwiseKernels
 import PixelwiseWorkflow
+import PixelwiseKernels
+import PixelwiseIO
 
 /// `pixelwise segment`: label every pixel of images and stacks of any size with a trained model
 /// (`Segmenter` does the work).
