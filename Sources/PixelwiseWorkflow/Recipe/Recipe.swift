@@ -47,6 +47,14 @@ public struct Recipe: Equatable, Sendable {
     public var precision: Precision?
     /// Spelled `winograd: true|false` (`--[no-]winograd`).
     public var algorithm: ConvolutionAlgorithm?
+    /// Label values → classes in `LabelMap(parsing:)`'s form ("membrane=0,32,64,96,128 glia=159 …");
+    /// overrides `foreground`.
+    public var classes: String?
+    /// Input channels: grey, rgb, stored or all (default: rgb if any training image has colour, else grey).
+    public var channels: String?
+    /// Per-channel intensity normalisation in `IntensityNormalisation(parsing:)`'s form, one for all
+    /// channels or one per channel ("zscore", "percentile:0.5,99.5 type", …; default type).
+    public var normalise: String?
 
     public init() {}
 
@@ -86,6 +94,9 @@ public struct Recipe: Equatable, Sendable {
         .toggle("error-masking", \.errorMasking, "Tschopp's error masking: drop frequent-class pixel errors at random so classes count equally."),
         .toggle("patch-prior", \.patchPrior, "Tschopp's patch prior: draw patches with rare labels more often."),
         .value("switch-at", \.switchAt, "With --loss FIRST,SECOND: the iteration at which SECOND takes over."),
+        .value("classes", \.classes, "Label values to classes, e.g. \"membrane=0,32,64,96,128 glia=159 mito=191 synapse=223 cell=255\"; ignore=V… for values without error, * for every other value (overrides --foreground)."),
+        .value("channels", \.channels, "Input channels: grey, rgb, stored (1 or 3) or all (every stored channel); default rgb if any training image has colour, else grey."),
+        .value("normalise", \.normalise, "Per-channel normalisation, one for all or one per channel: type (default), type-unit, zscore, zscore-nonzero, percentile:LOW,HIGH, range:LOW,HIGH."),
     ]
 
     /// The row for a flag name (without `--`) or a YAML key.
@@ -114,6 +125,32 @@ public struct Recipe: Equatable, Sendable {
     public var resolvedBatch: Int { batch ?? 4 }
     public var resolvedPatch: Int { patch ?? 256 }
     public var foregroundValues: [Float] { foreground ?? [255] }
+
+    /// The class mapping: `classes` parsed, else `foreground` values against the rest.
+    public func labelMap() throws -> LabelMap {
+        guard let classes else { return .foreground(foregroundValues) }
+        do { return try LabelMap(parsing: classes) } catch let PixelwiseError.invalidArgument(message) {
+            throw PixelwiseError.invalidArgument("--classes: \(message)")
+        }
+    }
+
+    /// The `channels` choice, nil when the data decide (colour kept if any image has it).
+    public func channelChoice() throws -> RawNormalisation.Channels? {
+        switch channels {
+        case nil: return nil
+        case "grey", "gray": return .grey
+        case "rgb": return .rgb
+        case "stored": return .asStored
+        case "all": return .all
+        case let other?: throw PixelwiseError.invalidArgument("--channels: unknown choice \"\(other)\" (grey, rgb, stored or all)")
+        }
+    }
+
+    /// How raw images become network inputs, given the channel counts the training images store.
+    public func rawNormalisation(storedChannels: [Int]) throws -> RawNormalisation {
+        let intensity = try normalise.map { try IntensityNormalisation.list(parsing: $0) } ?? []
+        return RawNormalisation(channels: try channelChoice() ?? .keepingColour(storedChannels: storedChannels), intensity: intensity)
+    }
     /// The iteration limit: `iterations`, else 2000 without a time limit, else none (`Int.max`).
     public var iterationLimit: Int { iterations ?? (minutes == nil ? 2000 : Int.max) }
     public var resolvedValidateEvery: Int { validateEvery ?? 200 }
@@ -138,6 +175,9 @@ public struct Recipe: Equatable, Sendable {
         }
         if let w = warmup, w < 0 { throw PixelwiseError.invalidArgument("--warmup must be 0 or more, got \(w)") }
         if let m = minutes, !(m > 0) { throw PixelwiseError.invalidArgument("--minutes must be positive, got \(m)") }
+        _ = try labelMap()
+        _ = try channelChoice()
+        if let normalise { _ = try IntensityNormalisation.list(parsing: normalise) }
         if let lr, !(lr > 0 && lr.isFinite) { throw PixelwiseError.invalidArgument("--lr must be positive, got \(lr)") }
         if let d = weightDecay, !(d >= 0 && d.isFinite) {
             throw PixelwiseError.invalidArgument("--weight-decay must be 0 or more, got \(d)")
