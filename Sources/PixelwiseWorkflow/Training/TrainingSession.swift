@@ -95,6 +95,28 @@ public final class TrainingSession {
         }
     }
 
+    /// Reads the samples of a data set in the recipe's layout, resized when the recipe says.
+    static func loadSamples(recipe: Recipe, images: String, labels: String?, labelMap: LabelMap,
+                            normalisation: RawNormalisation) throws -> [Sample] {
+        func all(_ dataset: some SegmentationDataset) throws -> [Sample] {
+            guard let side = recipe.resize else { return try (0..<dataset.count).map(dataset.sample) }
+            let resized = ResizedDataset(dataset, side: side)
+            return try (0..<resized.count).map(resized.sample)
+        }
+        switch try recipe.layoutChoice() {
+        case .oxfordPet:
+            var pets = try FilePairDataset.oxfordPet(root: images, normalisation: normalisation)
+            pets.labelMap = labelMap
+            return try all(pets)
+        case .brats:
+            return try all(MultiSourceDataset.brats(root: images, labelMap: labelMap, normalisation: normalisation))
+        case .folders:
+            guard let labels else { throw PixelwiseError.invalidArgument("training needs --labels with the folders layout") }
+            let samples = try loadSamples(images: images, labels: labels, labelMap: labelMap, normalisation: normalisation)
+            return try all(InMemoryDataset(samples))
+        }
+    }
+
     /// Reads image pairs: folders matched by sorted name, multi-page TIFF stacks, or HDF5 volumes (`FILE.h5:/DATASET`).
     public static func loadSamples(images: String, labels: String, labelMap: LabelMap,
                                    normalisation: RawNormalisation = RawNormalisation()) throws -> [Sample] {
@@ -114,7 +136,13 @@ public final class TrainingSession {
 
     /// Channels stored by the first page of every training input (each image of a folder; a stack's
     /// or volume's first page), for the default channel choice: colour kept if any has colour.
-    static func storedChannels(_ images: String) throws -> [Int] {
+    static func storedChannels(_ recipe: Recipe) throws -> [Int] {
+        var images = recipe.images!
+        switch try recipe.layoutChoice() {
+        case .brats: return [1]
+        case .oxfordPet: images += "/images"
+        case .folders: break
+        }
         if HDF5VolumeDataset.reference(images) != nil { return [1] }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: images, isDirectory: &isFolder) else {
@@ -137,10 +165,10 @@ public final class TrainingSession {
         // Read and check all data before the run folder exists: a bad file leaves nothing behind.
         let labelMap = try recipe.labelMap()
         let normalisation = try resumeFile.flatMap { file in try ModelConventions(graph: file.makeGraph(path: folder + "/last.h5"), classes: labelMap.classCount).normalisation }
-            ?? recipe.rawNormalisation(storedChannels: try Self.storedChannels(recipe.images!))
-        let training = try Self.loadSamples(images: recipe.images!, labels: recipe.labels!, labelMap: labelMap, normalisation: normalisation)
+            ?? recipe.rawNormalisation(storedChannels: try Self.storedChannels(recipe))
+        let training = try Self.loadSamples(recipe: recipe, images: recipe.images!, labels: recipe.labels, labelMap: labelMap, normalisation: normalisation)
         let validation = try recipe.validateImages.map {
-            try Self.loadSamples(images: $0, labels: recipe.validateLabels!, labelMap: labelMap, normalisation: normalisation)
+            try Self.loadSamples(recipe: recipe, images: $0, labels: recipe.validateLabels, labelMap: labelMap, normalisation: normalisation)
         } ?? []
         let channels = training[0].raw.channels
         if let odd = validation.first(where: { $0.raw.channels != channels }) {
@@ -220,7 +248,9 @@ public final class TrainingSession {
             graph.metadata["model"] = recipe.resolvedModel
             var conventions = ModelConventions(classes: labelMap.classCount)
             conventions.normalisation = normalisation
-            if recipe.classes != nil {
+            let layout = try recipe.layoutChoice()
+            let layoutClasses = recipe.foreground == nil && layout != .folders
+            if recipe.classes != nil || layoutClasses {
                 conventions.labelMap = labelMap
                 conventions.classValues = labelMap.outputValues
             } else {

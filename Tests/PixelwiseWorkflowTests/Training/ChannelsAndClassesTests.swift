@@ -105,4 +105,40 @@ import Testing
         let agreement = zip(labels, seg).filter { ($0 > 0) == ($1 > 0) }.count
         #expect(Double(agreement) / Double(seg.count) > 0.99, "agreement \(Double(agreement) / Double(seg.count))")
     }
+
+    /// The layouts reach training: BraTS case folders give four z-scored channels and the four
+    /// BraTS classes; Oxford-IIIT Pet photos of two sizes, resized, give RGB and pet/background.
+    @Test func layoutsTrainWithTheirChannelsAndClasses() throws {
+        let scratch = try ScratchFolder()
+        let (w, h, d) = (40, 36, 2)
+        for c in ["case_1", "case_2"] {
+            try FileManager.default.createDirectory(atPath: scratch.file("brats/\(c)"), withIntermediateDirectories: true)
+            let header = NIfTIHeader(dimensions: [w, h, d], dataType: .int16)
+            for (m, modality) in MultiSourceDataset.bratsModalities.enumerated() {
+                try NIfTIVolume.write((0..<w * h * d).map { Float(($0 * (m + 3)) % 97) }, header: header, to: scratch.file("brats/\(c)/\(c)_\(modality).nii.gz"))
+            }
+            try NIfTIVolume.write((0..<w * h * d).map { Float([0, 1, 2, 4][($0 / 7) % 4]) }, header: header.derived(dataType: .uint8), to: scratch.file("brats/\(c)/\(c)_seg.nii.gz"))
+        }
+        var recipe = Recipe()
+        recipe.images = scratch.file("brats"); recipe.layout = "brats"; recipe.resize = 32
+        recipe.baseFilters = 4; recipe.patch = 32; recipe.batch = 1; recipe.threads = 2; recipe.iterations = 2; recipe.out = scratch.file("run")
+        try TrainingSession(recipe: recipe).run()
+        let brats = try Segmenter(model: scratch.file("run/model.h5"))
+        #expect(brats.graph.inputChannels == 4 && brats.conventions.classValues == [0, 1, 2, 4])
+        #expect(brats.conventions.normalisation.intensity == [.zScore(nonZeroOnly: true)])
+
+        for sub in ["pets/images", "pets/annotations/trimaps"] { try FileManager.default.createDirectory(atPath: scratch.file(sub), withIntermediateDirectories: true) }
+        for (name, size) in [("cat_1", (50, 40)), ("dog_2", (36, 44))] {
+            try Image.init(width: size.0, height: size.1, channels: 3, sampleType: .uint8,
+                           pixels: (0..<size.0 * size.1 * 3).map { Float(($0 * 13) % 256) }).write(to: scratch.file("pets/images/\(name).jpg"))
+            try Image(width: size.0, height: size.1, channels: 1, sampleType: .uint8,
+                      pixels: (0..<size.0 * size.1).map { Float(1 + ($0 / 5) % 3) }).write(to: scratch.file("pets/annotations/trimaps/\(name).png"))
+        }
+        var pets = Recipe()
+        pets.images = scratch.file("pets"); pets.layout = "oxford-pet"; pets.resize = 32; pets.loss = LossChoice(.focal)
+        pets.baseFilters = 4; pets.patch = 32; pets.batch = 1; pets.threads = 2; pets.iterations = 2; pets.out = scratch.file("pets-run")
+        try TrainingSession(recipe: pets).run()
+        let pet = try Segmenter(model: scratch.file("pets-run/model.h5"))
+        #expect(pet.graph.inputChannels == 3 && pet.conventions.classValues == [2, 1] && pet.conventions.labelMap?.names == ["background", "pet"])
+    }
 }
