@@ -28,7 +28,11 @@ import Foundation
 ///     V_info = 2·I / (H(S) + H(T)),   information error = 1 − V_info.
 ///
 /// Degenerate cases: with no ground-truth foreground (n = 0) every score is 1; a ratio 0/0
-/// (e.g. H(S) = H(T) = 0: one segment each, which then coincide) is 1.
+/// (e.g. H(S) = H(T) = 0: one segment each, which then coincide) is 1. (Fiji's V_info scores
+/// that one case 0; every other case agrees.)
+///
+/// `pairs` keeps the un-normalised pair counts, so that the scores of a set of images can be
+/// pooled as the Fiji scorer pools them (see `SetThresholdSweep`).
 public struct ForegroundRestrictedScores: Sendable, Hashable {
     public var randSplit: Double
     public var randMerge: Double
@@ -40,6 +44,9 @@ public struct ForegroundRestrictedScores: Sendable, Hashable {
     public var information: Double
     /// n: the ground-truth foreground pixels the scores are computed on.
     public var pixelCount: Int
+    /// n²·Σp_ij², n²·Σs_i², n²·Σt_j²: the Fiji scorer's true positives, TP + false positives
+    /// and TP + false negatives of the pair classification (ordered pairs, self-pairs included).
+    public var pairs: RandPairCounts
 
     public var randError: Double { 1 - rand }
     public var informationError: Double { 1 - information }
@@ -67,6 +74,10 @@ public struct ForegroundRestrictedScores: Sendable, Hashable {
 
     init(_ table: ContingencyTable) {
         pixelCount = table.n
+        let sumP2 = table.joint.reduce(0) { $0 + Double($1.count) * Double($1.count) }
+        let sumS2 = table.predictionSizes.reduce(0) { $0 + Double($1) * Double($1) }
+        let sumT2 = table.groundTruthSizes.reduce(0) { $0 + Double($1) * Double($1) }
+        pairs = RandPairCounts(joint: sumP2, prediction: sumS2, groundTruth: sumT2)
         guard table.n > 0 else {
             randSplit = 1; randMerge = 1; rand = 1
             informationSplit = 1; informationMerge = 1; information = 1
@@ -76,9 +87,6 @@ public struct ForegroundRestrictedScores: Sendable, Hashable {
         func ratio(_ a: Double, _ b: Double) -> Double { b == 0 ? (a == 0 ? 1 : 0) : a / b }
 
         // Pair counting on raw counts; the n² normalisation cancels in every ratio.
-        let sumP2 = table.joint.reduce(0) { $0 + Double($1.count) * Double($1.count) }
-        let sumS2 = table.predictionSizes.reduce(0) { $0 + Double($1) * Double($1) }
-        let sumT2 = table.groundTruthSizes.reduce(0) { $0 + Double($1) * Double($1) }
         randSplit = ratio(sumP2, sumT2)
         randMerge = ratio(sumP2, sumS2)
         rand = ratio(2 * sumP2, sumS2 + sumT2)
@@ -99,6 +107,31 @@ public struct ForegroundRestrictedScores: Sendable, Hashable {
         informationMerge = ratio(mutual, hT)
         information = ratio(2 * mutual, hS + hT)
     }
+}
+
+/// Un-normalised pair counts of the foreground-restricted Rand index: `joint` = Σ c_ij²,
+/// `prediction` = Σ (row sum)², `groundTruth` = Σ (column sum)², with c_ij the pixel counts of
+/// the contingency table (prediction background pixels as singletons). Counts of several images
+/// add up; V_rand of the sum is the Fiji scorer's "micro-averaged" V_rand of the stack.
+public struct RandPairCounts: Sendable, Hashable {
+    public var joint: Double
+    public var prediction: Double
+    public var groundTruth: Double
+
+    public init(joint: Double = 0, prediction: Double = 0, groundTruth: Double = 0) {
+        self.joint = joint; self.prediction = prediction; self.groundTruth = groundTruth
+    }
+
+    public static func + (a: RandPairCounts, b: RandPairCounts) -> RandPairCounts {
+        RandPairCounts(joint: a.joint + b.joint, prediction: a.prediction + b.prediction, groundTruth: a.groundTruth + b.groundTruth)
+    }
+
+    /// 2·Σp² / (Σs² + Σt²); 1 when there are no pairs at all.
+    public var rand: Double { prediction + groundTruth == 0 ? 1 : 2 * joint / (prediction + groundTruth) }
+    /// Σp² / Σt² (1 when Σt² = 0).
+    public var split: Double { groundTruth == 0 ? 1 : joint / groundTruth }
+    /// Σp² / Σs² (1 when Σs² = 0).
+    public var merge: Double { prediction == 0 ? 1 : joint / prediction }
 }
 
 /// The non-zero cells of the contingency table over ground-truth-foreground pixels, with the

@@ -3,6 +3,9 @@
 public struct SegmentationEvaluation: Sendable {
     public var confusion: BinaryConfusion
     public var foregroundRestricted: ForegroundRestrictedScores
+    /// V_rand and V_info after border thinning (`thinnedBorderSegments`), the ISBI 2012 ranking's
+    /// final measures; 2-D only, nil for volumes.
+    public var thinned: ForegroundRestrictedScores?
     /// Present when requested (it is the slowest measure).
     public var warping: WarpingResult?
 
@@ -28,6 +31,10 @@ public struct SegmentationEvaluation: Sendable {
         confusion = BinaryConfusion(prediction: prediction, groundTruth: groundTruth)
         foregroundRestricted = ForegroundRestrictedScores(prediction: prediction, groundTruthComponents: groundTruthComponents,
                                                           width: width, height: height, depth: depth)
+        thinned = depth == 1
+            ? ForegroundRestrictedScores(prediction: thinnedBorderSegments(foreground: prediction, width: width, height: height),
+                                         groundTruth: groundTruthComponents.labels)
+            : nil
         if let source = warpingSource, depth == 1 {
             warping = warpingError(prediction: source.probability, groundTruth: groundTruth,
                                    width: width, height: height, threshold: source.threshold)
@@ -49,8 +56,28 @@ public struct ThresholdedScore: Sendable, Hashable {
 /// A pixel is foreground at threshold t when its probability is > t (the Fiji scorer's rule).
 /// Ties between thresholds go to the first one in `thresholds`.
 public struct ThresholdSweep: Sendable {
-    /// 0.05, 0.10, …, 0.95 (19 values, 0.5 among them).
-    public static let defaultThresholds: [Float] = (1...19).map { Float($0) / 20 }
+    /// The Fiji scorer's thresholds 0.0, 0.1, …, 1.0 (`fijiThresholds`).
+    public static let defaultThresholds: [Float] = fijiThresholds
+    /// 0.05, 0.10, …, 0.95: the default before issue 22.
+    public static let midpointThresholds: [Float] = (1...19).map { Float($0) / 20 }
+
+    /// The ISBI 2012 Fiji scorer's sweep "from 0.0 to 1.0 by 0.1", exactly as its loop makes it:
+    /// a double that adds 0.1 eleven times (0.30000000000000004, 0.7999999999999999, …,
+    /// 0.9999999999999999) and compares `probability > threshold` in double. As Float
+    /// thresholds with the same effect on Float probabilities: each rounded down to the largest
+    /// Float not above it. So an 8-bit probability of exactly 51/255 = 0.2 is foreground at
+    /// "0.2", and 255/255 = 1 at "1.0", as in the scorer.
+    public static let fijiThresholds: [Float] = {
+        var result: [Float] = []
+        var t = 0.0
+        while t <= 1.0 {
+            var f = Float(t)
+            if Double(f) > t { f = f.nextDown }
+            result.append(f)
+            t += 0.1
+        }
+        return result
+    }()
 
     public var thresholds: [Float]
     /// One evaluation per threshold, in the order of `thresholds`.
@@ -61,6 +88,14 @@ public struct ThresholdSweep: Sendable {
     public var fScoreError: ThresholdedScore { best(minimising: true) { $0.confusion.fScoreError } }
     public var randError: ThresholdedScore { best(minimising: true) { $0.randError } }
     public var informationError: ThresholdedScore { best(minimising: true) { $0.informationError } }
+    /// 1 − V_rand after border thinning (nil for volumes).
+    public var thinnedRandError: ThresholdedScore? {
+        evaluations.first?.thinned == nil ? nil : best(minimising: true) { 1 - $0.thinned!.rand }
+    }
+    /// 1 − V_info after border thinning (nil for volumes).
+    public var thinnedInformationError: ThresholdedScore? {
+        evaluations.first?.thinned == nil ? nil : best(minimising: true) { 1 - $0.thinned!.information }
+    }
     public var intersectionOverUnion: ThresholdedScore { best(minimising: false) { $0.confusion.intersectionOverUnion } }
     public var dice: ThresholdedScore { best(minimising: false) { $0.confusion.dice } }
     /// nil unless the sweep included the warping error.

@@ -5,7 +5,7 @@ import PixelwiseIO
 
 /// How many 256² patches per second one core cuts and augments with every augmentation on, and
 /// what each step costs.
-struct AugmentationBenchmark: ParsableCommand {
+struct AugmentationBenchmark: BenchmarkCommand {
     static let configuration = CommandConfiguration(commandName: "augmentation",
                                                     abstract: "Time patch cutting and each augmentation step on one core.")
     @OptionGroup var common: Common

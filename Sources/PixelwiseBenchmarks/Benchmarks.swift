@@ -19,6 +19,11 @@ struct Benchmarks: ParsableCommand {
         defaultSubcommand: All.self)
 }
 
+/// A benchmark subcommand: its own options plus `Common`.
+protocol BenchmarkCommand: ParsableCommand {
+    var common: Common { get set }
+}
+
 /// Options every benchmark takes.
 struct Common: ParsableArguments {
     @Option(help: "Threads for oneDNN and Pixelwise's own loops (default: all cores).")
@@ -56,14 +61,13 @@ struct All: ParsableCommand {
     @OptionGroup var common: Common
 
     func run() throws {
-        var convolution = ConvolutionBenchmark(); convolution.common = common
-        var loss = DistanceAwareLossBenchmark(); loss.common = common
-        var augmentation = AugmentationBenchmark(); augmentation.common = common
-        var malis = MalisBenchmark(); malis.common = common
-        var measures = MeasuresBenchmark(); measures.common = common
-        for benchmark in [convolution, loss, augmentation, malis, measures] as [any ParsableCommand] {
-            var b = benchmark
-            try b.run()
+        let all: [any BenchmarkCommand.Type] = [ConvolutionBenchmark.self, DistanceAwareLossBenchmark.self, AugmentationBenchmark.self,
+                                                MalisBenchmark.self, MeasuresBenchmark.self]
+        for type in all {
+            // Each with its own defaults (parsed from no arguments), then the shared options.
+            var benchmark = try type.parse([])
+            benchmark.common = common
+            try benchmark.run()
         }
     }
 }

@@ -6,7 +6,7 @@ import PixelwiseNN
 
 /// A 64→64 3×3 "same" convolution on a 1×64×256×256 channels-last batch: forward, backward-data
 /// and backward-weights, as 2·MACs / time. With ONEDNN_VERBOSE=1 oneDNN names the kernels it picked.
-struct ConvolutionBenchmark: ParsableCommand {
+struct ConvolutionBenchmark: BenchmarkCommand {
     static let configuration = CommandConfiguration(commandName: "convolution",
                                                     abstract: "Time a 64→64 3×3 convolution's three training passes on 256².")
     @OptionGroup var common: Common

@@ -9,7 +9,7 @@ import PixelwiseNN
 /// The U-Net: same padding, double 3×3 convolutions + ReLU, 2×2 max pooling, 2×2 transposed
 /// convolutions, concatenation, 1×1 classifier. The default is narrow (16 base filters, about 1/16
 /// of Ronneberger's work); `--base-filters 64` is Ronneberger's size.
-struct DistanceAwareLossBenchmark: ParsableCommand {
+struct DistanceAwareLossBenchmark: BenchmarkCommand {
     static let configuration = CommandConfiguration(commandName: "distance-aware-loss",
                                                     abstract: "Time the distance-aware loss against a U-Net training step.")
     @OptionGroup var common: Common

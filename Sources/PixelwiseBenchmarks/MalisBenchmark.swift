@@ -7,7 +7,7 @@ import PixelwiseNN
 /// Malis on a 512² cell image: the pair counting alone (affinities + both Kruskal passes) and the
 /// whole loss layer (2-channel logits → probabilities → affinities → both passes → gradient).
 /// Compare with `pixelwise bench --model unet --input 512 --train`.
-struct MalisBenchmark: ParsableCommand {
+struct MalisBenchmark: BenchmarkCommand {
     static let configuration = CommandConfiguration(commandName: "malis", abstract: "Time the Malis loss on a 512² patch.")
     @OptionGroup var common: Common
     @Option(help: "Square patch size in pixels.")

@@ -4,8 +4,8 @@ import PixelwiseAlgorithms
 import PixelwiseCore
 
 /// The evaluation measures on a 512² cell image: the warping error of a noisy prediction, and the
-/// threshold sweep `pixelwise evaluate` runs (19 thresholds, every measure including warping).
-struct MeasuresBenchmark: ParsableCommand {
+/// threshold sweep of one image over the default thresholds (every measure including warping).
+struct MeasuresBenchmark: BenchmarkCommand {
     static let configuration = CommandConfiguration(commandName: "measures",
                                                     abstract: "Time the warping error and the evaluation's threshold sweep on 512².")
     @OptionGroup var common: Common

@@ -113,7 +113,8 @@ import PixelwiseTestSupport
         // Cells at 0.7, membrane at 0.6: only 0.6 ≤ t < 0.7 separates them (foreground is p > t).
         let (t, w, h) = Self.truth
         let probability: [Float] = t.map { $0 ? 0.7 : 0.6 }
-        let sweep = ThresholdSweep(probability: probability, groundTruth: t, width: w, height: h, includeWarping: true)
+        let sweep = ThresholdSweep(probability: probability, groundTruth: t, width: w, height: h,
+                                   thresholds: ThresholdSweep.midpointThresholds, includeWarping: true)
         #expect(sweep.thresholds.count == 19 && sweep.thresholds.contains(0.5))
         #expect(sweep.randError == ThresholdedScore(value: 0, threshold: 0.6))
         #expect(sweep.pixelError == ThresholdedScore(value: 0, threshold: 0.6))
@@ -144,7 +145,8 @@ import PixelwiseTestSupport
         let truth = cellImage(width: w, height: h, cell: 30)
         var rng = SplitMix64(seed: 11)
         let probability: [Float] = truth.map { ($0 ? 0.75 : 0.25) + Float.random(in: -0.19...0.19, using: &rng) }
-        let s = ThresholdSweep(probability: probability, groundTruth: truth, width: w, height: h, includeWarping: true)
+        let s = ThresholdSweep(probability: probability, groundTruth: truth, width: w, height: h,
+                               thresholds: ThresholdSweep.midpointThresholds, includeWarping: true)
         // Noise of ±0.2 around 0.25/0.75 never crosses 0.45…0.55, so those thresholds are perfect.
         #expect(s.pixelError == ThresholdedScore(value: 0, threshold: 0.45))
         #expect(s.randError.value == 0 && s.informationError.value < 1e-12 && s.warpingError!.value == 0)

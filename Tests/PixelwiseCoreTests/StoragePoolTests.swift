@@ -1,7 +1,9 @@
 import Testing
 @testable import PixelwiseCore
 
-@Suite struct StoragePoolTests {
+/// Serialized: `keepsNothingAboveTheLimit` sets the pool's global limit to 0 for a moment, which would
+/// keep the other test's freed buffer out of the pool if they ran at the same time.
+@Suite(.serialized) struct StoragePoolTests {
     /// A freed large buffer is handed to the next tensor of the same size (no new pages, no
     /// zero-fill by the kernel); small tensors bypass the pool.
     @Test func reusesFreedBuffersOfTheSameSize() {

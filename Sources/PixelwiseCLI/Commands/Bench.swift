@@ -24,6 +24,8 @@ struct Bench: ParsableCommand {
     var batch: Int = 1
     @Option(help: "Base filter count, for presets that allow it.")
     var baseFilters: Int?
+    @Option(help: "U-Net presets: normalisation batch, instance, group, group:<groups> or none (default: the preset's).")
+    var norm: String?
     @Flag(help: "Time a training step (forward, cross-entropy, backward, Adam) instead of inference.")
     var train = false
     @Option(help: "fp32, or bf16: inference with bf16 weights and activations; training with fp32 tensors and bf16 convolution arithmetic (fp32 accumulation).")
@@ -60,6 +62,7 @@ struct Bench: ParsableCommand {
         } else {
             var options = PresetOptions()
             options.baseFilters = baseFilters
+            options.norm = try norm.map(UNet.Normalization.init(parsing:))
             graph = try ModelZoo.preset(named: model).makeGraph(options)
         }
         let precision = self.precision.checkedForThisCPU()

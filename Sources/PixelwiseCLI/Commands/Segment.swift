@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PixelwiseKernels
 import PixelwiseWorkflow
 
 /// `pixelwise segment`: label every pixel of images and stacks of any size with a trained model

@@ -2,6 +2,7 @@ import Foundation
 import PixelwiseCore
 import PixelwiseIO
 import PixelwiseKernels
+import PixelwiseModels
 import PixelwiseNN
 
 /// Everything a training run can be told: what `pixelwise train` reads from its flags and from a
@@ -19,6 +20,8 @@ public struct Recipe: Equatable, Sendable {
     public var validateLabels: String?
     public var model: String?
     public var baseFilters: Int?
+    /// The U-Net presets' normalisation (nil: the preset's own).
+    public var norm: UNet.Normalization?
     public var foreground: [Float]?
     public var iterations: Int?
     public var minutes: Double?
@@ -91,6 +94,7 @@ public struct Recipe: Equatable, Sendable {
         .value("validate-images", \.validateImages, "Validation raw images (folder, stack or volume)."),
         .value("validate-labels", \.validateLabels, "Validation label images."),
         .value("base-filters", \.baseFilters, "Base filter count of the preset.", positive: true),
+        .choice("norm", \.norm, "U-Net presets: normalisation after each convolution: batch, instance, group (gcd(32, C) groups), group:<groups> or none (default: the preset's)."),
         .value("weight-decay", \.weightDecay, "Weight decay (L2 for adam/sgd, decoupled for adamw)."),
         .value("validate-every", \.validateEvery, "Validate every N iterations (default 200).", positive: true),
         .value("checkpoint-every", \.checkpointEvery, "Write last.h5 every N iterations (default 200).", positive: true),

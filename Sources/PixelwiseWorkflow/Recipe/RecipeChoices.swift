@@ -1,5 +1,6 @@
 import PixelwiseCore
 import PixelwiseKernels
+import PixelwiseModels
 import PixelwiseNN
 
 /// A value spelled as one word on the command line and as a string in YAML: the recipe's choices.
@@ -151,4 +152,14 @@ public struct LossChoice: RecipeText, CustomStringConvertible {
     static func unknownPart(of text: String) -> String {
         text.split(separator: ",", omittingEmptySubsequences: false).map(String.init).first { LossKind(rawValue: $0) == nil } ?? text
     }
+}
+
+/// The U-Net presets' normalisation (`--norm`, `norm:`): batch, instance, group, group:<groups> or none.
+extension UNet.Normalization: RecipeText {
+    public init?(recipeText: String) {
+        guard let norm = try? UNet.Normalization(parsing: recipeText) else { return nil }
+        self = norm
+    }
+    public var recipeText: String { description }
+    public static var choices: String { "use batch, instance, group, group:<groups> or none" }
 }

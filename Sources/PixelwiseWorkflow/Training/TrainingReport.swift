@@ -51,7 +51,11 @@ public struct TrainingReport {
                 .init(name: "1 − foreground IoU", points: v.map { (Double($0.iteration), 1 - $0.scores.foregroundIoU) }, color: "#ff7f0e"),
             ]))
             // Validation during training skips the (slow) warping error: no column for it.
-            report.tables.append((title: "Validation measures (mean over the validation images; each error at its best threshold)",
+            // Runs validated before issue 22 stored per-image-threshold means (no `convention`).
+            let convention = v.contains { $0.scores.convention != "set" }
+                ? "rows without a threshold convention are means of per-image best thresholds (runs before issue 22)"
+                : "the whole validation set at one threshold per measure, the best of 0.0, 0.1, …, 1.0, as the ISBI 2012 scorer does"
+            report.tables.append((title: "Validation measures (\(convention))",
                                   header: ["iteration"] + Scores.header.dropFirst().dropLast(),
                                   rows: v.map { [String($0.iteration)] + $0.scores.row.dropFirst().dropLast() }))
         }

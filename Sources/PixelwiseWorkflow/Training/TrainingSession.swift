@@ -1,4 +1,5 @@
 import Foundation
+import PixelwiseAlgorithms
 import PixelwiseCore
 import PixelwiseIO
 import PixelwiseKernels
@@ -87,6 +88,9 @@ public final class TrainingSession {
             }
             if let asked = given.baseFilters, asked != saved?.baseFilters {
                 throw PixelwiseError.invalidArgument("--base-filters \(asked) differs from the run's; a resumed run keeps the network of \(resume)/last.h5")
+            }
+            if let asked = given.norm, asked != saved?.norm {
+                throw PixelwiseError.invalidArgument("--norm \(asked) differs from the run's; a resumed run keeps the network of \(resume)/last.h5")
             }
         } else {
             for file in ["last.h5", "log.csv"] where FileManager.default.fileExists(atPath: folder + "/" + file) {
@@ -243,6 +247,7 @@ public final class TrainingSession {
             options.inputChannels = channels
             options.classes = labelMap.classCount
             options.baseFilters = recipe.baseFilters
+            options.norm = recipe.norm
             options.seed = recipe.resolvedSeed
             graph = try ModelZoo.preset(named: recipe.resolvedModel).build(options)
             graph.metadata["model"] = recipe.resolvedModel
@@ -339,12 +344,14 @@ public final class TrainingSession {
 
         mutating func validate(log: TrainingLog?) throws {
             guard writes, !validation.isEmpty else { return }
-            let scores = try validation.map { sample -> Scores in
+            // One threshold sweep for the whole validation set, as the ISBI 2012 scorer does (issue 22).
+            var sweep = SetThresholdSweep()
+            for sample in validation {
                 let probabilities = try tiling.segment(planarTensor(sample.raw))
-                return Scores(name: sample.name, foreground: foregroundProbability(probabilities), isProbability: true,
-                              truth: sample.labels.map { $0 == 1 }, width: sample.width, height: sample.height, warping: false)
+                sweep.add(probability: foregroundProbability(probabilities), groundTruth: sample.labels.map { $0 == 1 },
+                          width: sample.width, height: sample.height)
             }
-            let mean = Scores(meanOf: scores)
+            let mean = Scores(name: "validation", set: sweep)
             state.validations.append(TrainerState.Validation(iteration: trainer.iteration, scores: mean))
             log?.validation(iteration: trainer.iteration, scores: mean)
             let isBest = mean.randError < state.bestRandError

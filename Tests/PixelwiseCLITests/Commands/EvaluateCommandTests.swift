@@ -53,13 +53,44 @@ import PixelwiseTestSupport
         // One predicted segment: H(S) = 0 and I = 0, so V_info = 0.
         #expect(abs(value(1, "information_error") - 1) < 1e-9)
 
-        let mean = try #require(json["mean"] as? [String: Any])
+        // The set (default): pixel counts and Rand pair counts add up, V_info is averaged.
+        // Σp² = 340 + 512, Σs² = 340 + 1024, Σt² = 512 + 512: V_rand = 1704 / 2388.
+        let all = try #require(json["all"] as? [String: Any])
+        #expect(all["convention"] as? String == "set")
+        let setRand: Double = 1 - 1704.0 / 2388, setInformation: Double = 1 - (2.0 / 3 + 0) / 2
+        #expect(abs(number(all, "rand_error") - setRand) < 1e-9)
+        #expect(abs(number(all, "information_error") - setInformation) < 1e-9)
+        #expect(abs(number(all, "pixel_error") - 8.0 / 72) < 1e-9)
+
+        // --per-image-thresholds: the mean of the images' scores, labelled so.
+        let perImage = try CLI.run(["evaluate", "--predictions", "predictions", "--labels", "labels", "--json", "--no-warping",
+                                    "--per-image-thresholds"], in: scratch.path)
+        #expect(perImage.status == 0, "\(perImage.transcript)")
+        let perImageJSON = try #require(try JSONSerialization.jsonObject(with: Data(perImage.stdout.utf8)) as? [String: Any])
+        let mean = try #require(perImageJSON["all"] as? [String: Any])
+        #expect(mean["name"] as? String == "mean (per-image thresholds)" && mean["convention"] as? String == "per-image")
         let meanRand = (mean["rand_error"] as? Double) ?? .nan
         let expectedMean: Double = ((1 - 680.0 / 852) + 1.0 / 3) / 2
         #expect(abs(meanRand - expectedMean) < 1e-9)
     }
 
-    /// A perfect prediction scores zero error everywhere; the table has a row per image and the mean.
+    /// A multi-page TIFF is a set of slices: the split and merge images as a 2-page stack score
+    /// like the folder of two images (pooled V_rand 1704 / 2388).
+    @Test func stackIsScoredAsOneSet() throws {
+        let scratch = try ScratchFolder()
+        try ImageStack.write([Self.split, Self.merge], to: scratch.file("p.tif"))
+        try ImageStack.write([Self.truth, Self.truth], to: scratch.file("t.tif"))
+        let result = try CLI.run(["evaluate", "--predictions", "p.tif", "--labels", "t.tif", "--json", "--no-warping"], in: scratch.path)
+        #expect(result.status == 0, "\(result.transcript)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let images = try #require(json["images"] as? [[String: Any]])
+        #expect(images.map { $0["name"] as? String } == ["p.tif[0]", "p.tif[1]"])
+        let all = try #require(json["all"] as? [String: Any])
+        let setRand: Double = 1 - 1704.0 / 2388
+        #expect(abs(number(all, "rand_error") - setRand) < 1e-9)
+    }
+
+    /// A perfect prediction scores zero error everywhere; the table has a row per image and the set.
     @Test func perfectPredictionTable() throws {
         let scratch = try ScratchFolder()
         try Self.truth.write(to: scratch.file("p.png"))
@@ -68,9 +99,9 @@ import PixelwiseTestSupport
         #expect(result.status == 0, "\(result.transcript)")
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.count == 3)
-        #expect(lines[1].hasPrefix("p.png") && lines[2].hasPrefix("mean"))
+        #expect(lines[1].hasPrefix("p.png") && lines[2].hasPrefix("all"))
         let cells = lines[1].split(separator: " ").map(String.init)
-        #expect(cells.dropFirst() == ["1.0000", "0.0000", "0.0000", "1.0000", "1.0000", "0.0000", "0.0000", "0.0000"])
+        #expect(cells.dropFirst() == ["1.0000", "0.0000", "0.0000", "1.0000", "1.0000", "0.0000", "0.0000", "0.0000", "0.0000", "0.0000"])
     }
 
     /// A probability map whose membrane sits at 0.3: only thresholds ≥ 0.3 separate it, so
@@ -85,7 +116,7 @@ import PixelwiseTestSupport
                                      in: scratch.path)
             #expect(result.status == 0, "\(result.transcript)")
             let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-            return try #require(json["mean"] as? [String: Any])
+            return try #require(json["all"] as? [String: Any])
         }
         #expect((try scores([]))["isbi_pixel_error"] as? Double == 0)
         let merged = try scores(["--thresholds", "0.2"])
@@ -96,4 +127,31 @@ import PixelwiseTestSupport
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("--thresholds must lie between 0 and 1"))
     }
+
+    /// `--instances` on HDF5 id volumes (uint64, [D,H,W] = [2,1,3]): truth [[1 1 2] [1 1 2]],
+    /// proposal [[4 4 4] [5 5 6]]. Cells (4,1) = 2, (4,2) = 1, (5,1) = 2, (6,2) = 1 of 6.
+    @Test func instancesOnHDF5Volumes() throws {
+        let scratch = try ScratchFolder()
+        for (name, values) in [("truth.h5", [1, 1, 2, 1, 1, 2] as [UInt64]), ("proposal.h5", [4, 4, 4, 5, 5, 6])] {
+            let file = try HDF5File(creating: scratch.file(name))
+            try file.write(values, shape: [2, 1, 3], at: "/volumes/labels/neuron_ids")
+            file.close()
+        }
+        let result = try CLI.run(["evaluate", "--instances", "--json", "--predictions", "proposal.h5:/volumes/labels/neuron_ids",
+                                  "--labels", "truth.h5:/volumes/labels/neuron_ids"], in: scratch.path)
+        #expect(result.status == 0, "\(result.transcript)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        let row = try #require(rows.first)
+        // H(S|T) = −[(2/6)·log₂(2/4) + (2/6)·log₂(2/4) + (1/6)·log₂(1/2) + (1/6)·log₂(1/2)] = 1 bit.
+        #expect(abs(number(row, "voi_split") - 1) < 1e-12)
+        // H(T|S) = −[(2/6)·log₂(2/3) + (1/6)·log₂(1/3)] = ½·log₂3 − ⅓ (segments 5 and 6 are pure).
+        let merge: Double = 0.5 * log2(3.0) - 1.0 / 3
+        #expect(abs(number(row, "voi_merge") - merge) < 1e-12)
+        // ΣAB = 4 + 1 + 4 + 1 = 10, ΣB = 3² + 2² + 1² = 14, ΣA = 4² + 2² = 20: F = 20 / 34.
+        let rand: Double = 1 - 20.0 / 34
+        #expect(abs(number(row, "adapted_rand_error") - rand) < 1e-12)
+        #expect(row["voxels"] as? Int == 6)
+    }
+
+    private func number(_ object: [String: Any], _ key: String) -> Double { (object[key] as? Double) ?? .nan }
 }

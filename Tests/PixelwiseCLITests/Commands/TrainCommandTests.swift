@@ -47,6 +47,23 @@ import PixelwiseTestSupport
         #expect(result.stderrLines.last?.hasPrefix("finished at iteration 6") == true, "\(result.transcript)")
     }
 
+    /// `--norm instance` builds the preset with instance norm (`enc1.norm1`, no batch norm), is
+    /// recorded in config.yaml, and a resume asking for another norm is refused.
+    @Test func normOptionTrainsAndIsRecorded() throws {
+        let scratch = try ScratchFolder()
+        try SyntheticData.writePairs(count: 1, width: 96, height: 80, into: scratch.file("data"))
+        let result = try CLI.run(tinyTraining(data: "data", out: "run", iterations: 3, ["--norm", "instance"]), in: scratch.path)
+        #expect(result.status == 0, "\(result.transcript)")
+        #expect(try String(contentsOfFile: scratch.file("run/config.yaml"), encoding: .utf8).contains("norm: instance"))
+        let names = try ModelFile.read(from: scratch.file("run/model.h5")).parameters.map(\.name)
+        #expect(names.contains("enc1.norm1.weight") && names.contains("dec1.norm2.bias") && !names.contains { $0.contains(".bn") })
+        #expect(try logRows(scratch.file("run/log.csv")).allSatisfy { Float($0.fields[2]).map { $0.isFinite } == true })
+        let resumed = try CLI.run(["train", "--resume", "run", "--iterations", "4", "--norm", "group"], in: scratch.path)
+        #expect(resumed.status != 0 && resumed.stderr.contains("--norm group differs from the run's"), "\(resumed.transcript)")
+        let bad = try CLI.run(tinyTraining(data: "data", out: "other", iterations: 1, ["--norm", "layer"]), in: scratch.path)
+        #expect(bad.status != 0 && bad.stderr.contains("unknown --norm layer"), "\(bad.transcript)")
+    }
+
     /// `--winograd` trains (its kernels are checked against the direct ones in WinogradTrainingTests)
     /// and is remembered in the run's configuration, so a resumed run keeps it.
     @Test func winogradTrainingRunsAndIsRecorded() throws {

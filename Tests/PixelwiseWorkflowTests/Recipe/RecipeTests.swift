@@ -12,7 +12,7 @@ import Testing
     static var everything: Recipe {
         var r = Recipe()
         r.images = "data/images"; r.labels = "data/labels"; r.validateImages = "val/images"; r.validateLabels = "val/labels"
-        r.model = "tschopp-unet"; r.baseFilters = 8; r.foreground = [191, 255]; r.iterations = 300; r.minutes = 2.5; r.out = "run"
+        r.model = "tschopp-unet"; r.baseFilters = 8; r.norm = .group(groups: 8); r.foreground = [191, 255]; r.iterations = 300; r.minutes = 2.5; r.out = "run"
         r.loss = LossChoice(.ce, then: .malis); r.optimizer = .sgd; r.lr = 0.05; r.batch = 2; r.patch = 128; r.seed = 7; r.threads = 2
         r.schedule = .cosine; r.warmup = 10; r.weightDecay = 1e-4; r.validateEvery = 50; r.checkpointEvery = 25; r.classWeights = .balanced
         r.errorMasking = true; r.patchPrior = false; r.elastic = true; r.blur = false; r.clahe = true; r.jitter = true; r.switchAt = 100
@@ -88,7 +88,7 @@ import Testing
 
     @Test func flagsParseIntoTheSameRecipe() throws {
         let words = ["--images", "data/images", "--labels", "data/labels", "--validate-images", "val/images", "--validate-labels=val/labels",
-                     "--model", "tschopp-unet", "--base-filters", "8", "--foreground", "191", "255", "--iterations", "300", "--minutes", "2.5",
+                     "--model", "tschopp-unet", "--base-filters", "8", "--norm", "group:8", "--foreground", "191", "255", "--iterations", "300", "--minutes", "2.5",
                      "--out", "run", "--loss", "ce,malis", "--optimizer", "sgd", "--lr", "0.05", "--batch", "2", "--patch", "128", "--seed", "7",
                      "--threads", "2", "--schedule", "cosine", "--warmup", "10", "--weight-decay", "1e-4", "--validate-every", "50",
                      "--checkpoint-every", "25", "--class-weights", "balanced", "--error-masking", "--no-patch-prior", "--elastic", "--no-blur",
@@ -101,6 +101,10 @@ import Testing
 
     @Test func badFlagsAndKeysNameThemselves() throws {
         #expect(throws: PixelwiseError.invalidArgument("unknown --precision fp16; use fp32 or bf16")) { try Recipe(flags: ["--precision", "fp16"]) }
+        #expect(throws: PixelwiseError.invalidArgument("unknown --norm layer; use batch, instance, group, group:<groups> or none")) {
+            try Recipe(flags: ["--norm", "layer"])
+        }
+        #expect(try Recipe(yaml: "norm: instance\n").norm == .instance)
         #expect(throws: PixelwiseError.invalidArgument("unknown --schedule linear; use constant, poly, cosine or step")) {
             try Recipe(flags: ["--schedule", "linear"])
         }
