@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import PixelwiseAlgorithms
+import PixelwiseCore
+import PixelwiseIO
 import PixelwiseWorkflow
 
 /// `pixelwise evaluate`: compare predictions with ground truth (`Evaluation` scores them).
@@ -44,12 +46,14 @@ struct Evaluate: ParsableCommand {
     var instances = false
     @Option(help: "With --instances: ignore ground-truth voxels within this many pixels of an id boundary in their section (CREMI: 25 nm = 6.25 px at 4 nm).")
     var borderMask: Double?
-    @Option(parsing: .upToNextOption, help: "With --instances: ground-truth ids to ignore besides CREMI's background 2^64−1 (e.g. 0).")
+    @Option(parsing: .upToNextOption, help: "With --instances: ground-truth ids to ignore besides CREMI's background 2^64−1 (e.g. 0 for a label image made from a binary mask).")
     var ignoreIds: [UInt64] = []
     @Option(help: "With --instances: threshold that turns a probability prediction into foreground before its connected components are taken.")
     var instanceThreshold: Float = 0.5
     @Flag(help: "Print JSON instead of a table.")
     var json = false
+    @Option(help: "Score C classes instead: label values to classes as for train --classes (e.g. \"background=0 tumour=1,2,4\"); prints per-class IoU, Dice and HD95 (95th-percentile Hausdorff distance, in the volume's units for NIfTI), their means without class 0, and the confusion matrix.")
+    var classes: String?
 
     func validate() throws {
         guard !thresholds.isEmpty else { throw ValidationError("--thresholds needs at least one value") }
@@ -60,6 +64,11 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
+        if let classes {
+            let map: LabelMap
+            do { map = try LabelMap(parsing: classes) } catch let PixelwiseError.invalidArgument(message) { throw ValidationError("--classes: \(message)") }
+            return try runClasses(map)
+        }
         if instances {
             let rows = try Evaluation.scoreInstances(predictions: predictions, labels: labels, ignoredTruthIds: Set(ignoreIds),
                                                      borderDistance: borderMask, threshold: instanceThreshold)
@@ -86,6 +95,25 @@ struct Evaluate: ParsableCommand {
         } else if report.all.convention == "per-image" {
             print("each image at its own best threshold (--per-image-thresholds: optimistic, not the scorer's convention)")
         }
+    }
+
+    func runClasses(_ map: LabelMap) throws {
+        let (pairs, total) = try ClassEvaluation.score(predictions: predictions, labels: labels, classes: map)
+        if json {
+            struct Report: Codable { var images: [ClassScores]; var total: ClassScores }
+            print(String(decoding: try encoder.encode(Report(images: pairs, total: total)), as: UTF8.self))
+            return
+        }
+        func number(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "-" }
+        var rows = [[String]]()
+        for scores in pairs + [total] {
+            for c in scores.classes { rows.append([scores.name, c.name, number(c.iou), number(c.dice), number(c.hd95)]) }
+            rows.append([scores.name, "mean (no class 0)", number(scores.meanIoU), number(scores.meanDice), ""])
+        }
+        print(textTable(["image", "class", "IoU", "Dice", "HD95"], rows))
+        print("confusion matrix of all pairs (rows true, columns predicted: \((0..<map.classCount).map(map.name(ofClass:)).joined(separator: ", ")))")
+        for row in total.confusion { print(row.map { String($0) }.joined(separator: "\t")) }
+        print(String(format: "pixel accuracy %.4f", total.accuracy))
     }
 
     private var encoder: JSONEncoder {

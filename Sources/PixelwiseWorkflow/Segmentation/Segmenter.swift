@@ -103,9 +103,27 @@ public final class Segmenter {
         return outputImage(result)
     }
 
-    /// Where `segment(inputs:into:)` writes a stack's result: FOLDER/NAME.png, or .tif for stacks and float output.
+    /// Where `segment(inputs:into:)` writes a stack's result: FOLDER/NAME.png, or .tif for stacks and
+    /// float output, or FOLDER/NAME.nii.gz for a NIfTI volume (same grid and affine as the input).
     public func outputPath(for stack: ImageStack, in folder: String) -> String {
-        folder + "/" + stack.name + (stack.count > 1 || options.output == .floatProbabilities ? ".tif" : ".png")
+        if stack.nifti != nil { return folder + "/" + stack.name + ".nii.gz" }
+        return folder + "/" + stack.name + (stack.count > 1 || options.output == .floatProbabilities ? ".tif" : ".png")
+    }
+
+    /// A NIfTI volume's result: the input's header (grid, spacing, qform, sform) with the output's
+    /// type — uint8 labels (int16 when a class value exceeds 255) or float32 probabilities.
+    func writeVolume(_ pages: [Image], like input: NIfTIVolume, to path: String) throws {
+        let type: NIfTIDataType
+        switch options.output {
+        case .floatProbabilities: type = .float32
+        case .labels where conventions.classValues.contains { $0 < 0 || $0 > 255 }: type = .int16
+        default: type = .uint8
+        }
+        let header = input.header.derived(dataType: type, extraDimensions: Array(input.header.dimensions.dropFirst(3)),
+                                          description: "pixelwise segmentation")
+        try NIfTIVolume.write(header: header, to: path) { sink in
+            for page in pages { try sink.append(page.pixels) }
+        }
     }
 
     /// Segments every page of every input (files, folders of images, stacks, `FILE.h5:/DATASET`
@@ -155,7 +173,13 @@ public final class Segmenter {
                     onEvent?(.page(path: stack.path, index: index, count: stack.count, width: image.width, height: image.height))
                 }
                 let target = outputPath(for: stack, in: folder)
-                if stack.count > 1 { try ImageStack.write(pages, to: target) } else { try pages[0].write(to: target) }
+                if let volume = stack.nifti {
+                    try writeVolume(pages, like: volume, to: target)
+                } else if stack.count > 1 {
+                    try ImageStack.write(pages, to: target)
+                } else {
+                    try pages[0].write(to: target)
+                }
                 created.append(target)
                 written.append(target)
             }
