@@ -141,4 +141,31 @@ import Testing
         let pet = try Segmenter(model: scratch.file("pets-run/model.h5"))
         #expect(pet.graph.inputChannels == 3 && pet.conventions.classValues == [2, 1] && pet.conventions.labelMap?.names == ["background", "pet"])
     }
+
+    /// Labels with more values than 0 and 255 and no mapping: training says what it found; with
+    /// `--instance-boundaries` instance ids train boundary against interior.
+    @Test func unmappedValuesAreReportedAndInstanceIdsBecomeBoundaries() throws {
+        let scratch = try ScratchFolder()
+        for sub in ["d/images", "d/labels"] { try FileManager.default.createDirectory(atPath: scratch.file(sub), withIntermediateDirectories: true) }
+        let (w, h) = (40, 40)
+        try Image(width: w, height: h, channels: 1, sampleType: .uint8, pixels: (0..<w * h).map { Float(($0 * 7) % 256) }).write(to: scratch.file("d/images/a.png"))
+        // Three instances (ids 3, 9, 12) in vertical bands.
+        try Image(width: w, height: h, channels: 1, sampleType: .uint8, pixels: (0..<w * h).map { [3, 9, 12][min(($0 % w) / 14, 2)] }).write(to: scratch.file("d/labels/a.png"))
+        var recipe = Recipe()
+        recipe.images = scratch.file("d/images"); recipe.labels = scratch.file("d/labels")
+        recipe.baseFilters = 4; recipe.patch = 32; recipe.batch = 1; recipe.threads = 2; recipe.iterations = 1; recipe.out = scratch.file("run")
+        let session = try TrainingSession(recipe: recipe)
+        var warnings = [String]()
+        session.onEvent = { if case .warning(let text) = $0 { warnings.append(text) } }
+        try session.run()
+        #expect(warnings.contains { $0.hasPrefix("labels: found 3 label values: 3 (35.0%), 9 (35.0%), 12 (30.0%); training 255 against everything else — give --classes") }, "\(warnings)")
+
+        recipe.instanceBoundaries = true
+        recipe.out = scratch.file("run-ids")
+        try TrainingSession(recipe: recipe).run()
+        let segmenter = try Segmenter(model: scratch.file("run-ids/model.h5"))
+        #expect(segmenter.conventions.classValues == [0, 255] && segmenter.conventions.labelMap?.instances == InstanceTargets())
+        recipe.classes = "a=3"
+        #expect(throws: PixelwiseError.self) { try TrainingSession(recipe: recipe) }
+    }
 }
