@@ -17,9 +17,10 @@ public final class Segmenter {
     public enum Output: Sendable {
         /// The class label image, in the label values of training (e.g. 0 and 255).
         case labels
-        /// The foreground probability as 8-bit 0–255.
+        /// The foreground probability as 8-bit 0–255 (more than two classes: one channel per class, TIFF).
         case probabilities
-        /// The foreground probability as float32 (TIFF).
+        /// The foreground probability as float32 (TIFF; more than two classes: one channel per class;
+        /// for a NIfTI volume a 4-D volume with the classes along the 4th axis).
         case floatProbabilities
     }
 
@@ -105,10 +106,15 @@ public final class Segmenter {
 
     /// Where `segment(inputs:into:)` writes a stack's result: FOLDER/NAME.png, or .tif for stacks and
     /// float output, or FOLDER/NAME.nii.gz for a NIfTI volume (same grid and affine as the input).
+    /// With more than two classes, probabilities are one channel per class, so they go to TIFF.
     public func outputPath(for stack: ImageStack, in folder: String) -> String {
         if stack.nifti != nil { return folder + "/" + stack.name + ".nii.gz" }
-        return folder + "/" + stack.name + (stack.count > 1 || options.output == .floatProbabilities ? ".tif" : ".png")
+        let perClass = classCount > 2 && options.output != .labels
+        return folder + "/" + stack.name + (stack.count > 1 || options.output == .floatProbabilities || perClass ? ".tif" : ".png")
     }
+
+    /// Classes the model predicts (its output channels; 2 for a one-channel sigmoid output).
+    public var classCount: Int { max(conventions.classValues.count, 2) }
 
     /// A NIfTI volume's result: the input's header (grid, spacing, qform, sform) with the output's
     /// type — uint8 labels (int16 when a class value exceeds 255) or float32 probabilities.
@@ -118,6 +124,18 @@ public final class Segmenter {
         case .floatProbabilities: type = .float32
         case .labels where conventions.classValues.contains { $0 < 0 || $0 > 255 }: type = .int16
         default: type = .uint8
+        }
+        let channels = pages.first?.channels ?? 1
+        if channels > 1 {
+            // Probabilities of C classes: a 4-D volume (x, y, z, class), class-major as NIfTI stores it.
+            guard input.volumes == 1 else {
+                throw PixelwiseError.file(path: path, problem: "per-class probabilities of a 4-D volume are not written; segment its volumes one at a time or write labels")
+            }
+            let header = input.header.derived(dataType: type, extraDimensions: [channels], description: "pixelwise class probabilities")
+            try NIfTIVolume.write(header: header, to: path) { sink in
+                for c in 0..<channels { for page in pages { try sink.append(stride(from: c, to: page.pixels.count, by: channels).lazy.map { page.pixels[$0] }) } }
+            }
+            return
         }
         let header = input.header.derived(dataType: type, extraDimensions: Array(input.header.dimensions.dropFirst(3)),
                                           description: "pixelwise segmentation")
@@ -193,7 +211,15 @@ public final class Segmenter {
     }
 
     func outputImage(_ result: Tensor) -> Image {
-        let (h, w) = (result.shape[2], result.shape[3])
+        let (h, w, c) = (result.shape[2], result.shape[3], result.shape[1])
+        if c > 2 && options.output != .labels {
+            // One channel per class: interleaved from the planar (1, C, H, W) probabilities.
+            let planar = result.scalars, n = h * w
+            var pixels = [Float](repeating: 0, count: n * c)
+            for k in 0..<c { for p in 0..<n { pixels[p * c + k] = planar[k * n + p] } }
+            if options.output == .probabilities { pixels = pixels.map { ($0 * 255).rounded() } }
+            return Image(width: w, height: h, channels: c, sampleType: options.output == .probabilities ? .uint8 : .float32, pixels: pixels)
+        }
         switch options.output {
         case .floatProbabilities:
             return Image(width: w, height: h, channels: 1, sampleType: .float32, pixels: foregroundProbability(result))

@@ -168,4 +168,33 @@ import Testing
         recipe.classes = "a=3"
         #expect(throws: PixelwiseError.self) { try TrainingSession(recipe: recipe) }
     }
+
+    /// With three classes, probabilities are one channel per class: a 3-channel TIFF for an image,
+    /// a 4-D (x, y, z, class) NIfTI volume for a volume; each pixel's probabilities sum to 1.
+    @Test func probabilitiesOfThreeClassesAreOneMapPerClass() throws {
+        let scratch = try ScratchFolder()
+        try Self.writeColourPairs(scratch, count: 1)
+        var recipe = Recipe()
+        recipe.images = scratch.file("colour/images"); recipe.labels = scratch.file("colour/labels")
+        recipe.classes = "background=0 red=50 green=100"
+        recipe.baseFilters = 4; recipe.patch = 32; recipe.batch = 1; recipe.threads = 2; recipe.iterations = 1; recipe.out = scratch.file("run")
+        try TrainingSession(recipe: recipe).run()
+        var options = Segmenter.Options()
+        options.output = .floatProbabilities
+        let segmenter = try Segmenter(model: scratch.file("run/model.h5"), options: options)
+        let header = NIfTIHeader(dimensions: [20, 16, 2], dataType: .uint8, spacing: [0.5, 0.5, 2])
+        try NIfTIVolume.write((0..<640).map { Float($0 % 200) }, header: header, to: scratch.file("v.nii"))
+        let written = try segmenter.segment(inputs: [scratch.file("colour/images/img-0.png"), scratch.file("v.nii")], into: scratch.file("out"))
+        #expect(written == [scratch.file("out/img-0.tif"), scratch.file("out/v.nii.gz")])
+        let image = try Image(contentsOf: written[0])
+        #expect(image.channels == 3 && image.sampleType == .float32)
+        let px = image.pixels
+        let imageSums: [Float] = (0..<64 * 64).map { (p: Int) -> Float in px[3 * p] + px[3 * p + 1] + px[3 * p + 2] }
+        #expect(imageSums.allSatisfy { abs($0 - 1) < 1e-4 })
+        let volume = try NIfTIVolume(path: written[1])
+        #expect(volume.header.dimensions == [20, 16, 2, 3] && volume.header.dataType == .float32 && volume.header.spacing.prefix(3) == [0.5, 0.5, 2])
+        let v = try volume.readAll()
+        let volumeSums: [Float] = (0..<640).map { (p: Int) -> Float in v[p] + v[640 + p] + v[1280 + p] }
+        #expect(volumeSums.allSatisfy { abs($0 - 1) < 1e-4 })
+    }
 }
