@@ -104,6 +104,61 @@ public final class Segmenter {
         return outputImage(result)
     }
 
+    /// Segments cases whose channels come from several co-registered files (BraTS's four MRI
+    /// modalities): `sources[k]` are case k's files in the channel order training used, joined by
+    /// the model's normalisation (`RawNormalisation.apply(toSources:names:)`), page by page.
+    /// Case k is written as FOLDER/`names[k]` plus the first source's kind of output (`.nii.gz` with
+    /// its header for NIfTI, else `.tif`/`.png`). Checked before anything is written; nothing is
+    /// left behind on failure. Returns the files written.
+    @discardableResult
+    public func segment(sources: [[String]], names: [String], into folder: String) throws -> [String] {
+        precondition(sources.count == names.count, "Segmenter: one name per case")
+        let stacks = try sources.map { try $0.map { try ImageStack(path: $0) } }
+        for (files, paths) in zip(stacks, sources) {
+            guard let first = files.first else { throw PixelwiseError.invalidArgument("a case without channel sources") }
+            for (stack, path) in zip(files, paths) where stack.count != first.count {
+                throw PixelwiseError.file(path: path, problem: "has \(stack.count) slices but \(paths[0]) has \(first.count)")
+            }
+            let channels = try conventions.normalisation.apply(toSources: try files.map { try $0.page(0) }, names: paths).channels
+            guard channels == graph.inputChannels else {
+                throw PixelwiseError.file(path: paths[0], problem: "the case's \(paths.count) source(s) give \(channels) channel(s), the model \(modelName) takes \(graph.inputChannels)")
+            }
+        }
+        var created: [String] = []
+        do {
+            if !FileManager.default.fileExists(atPath: folder) {
+                do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+                    throw PixelwiseError.file(path: folder, problem: "cannot create the output folder (\(error.localizedDescription))")
+                }
+                created.append(folder)
+            }
+            var written: [String] = []
+            for ((files, paths), name) in zip(zip(stacks, sources), names) {
+                var pages: [Image] = []
+                for index in 0..<files[0].count {
+                    let raw = try conventions.normalisation.apply(toSources: try files.map { try $0.page(index) }, names: paths)
+                    let input = planarTensor(raw)
+                    pages.append(outputImage(options.testTimeAugmentation ? try tiling.segmentWithAugmentation(input) : try tiling.segment(input)))
+                    onEvent?(.page(path: paths[0], index: index, count: files[0].count, width: raw.width, height: raw.height))
+                }
+                let target: String
+                if let volume = files[0].nifti {
+                    target = folder + "/" + name + ".nii.gz"
+                    try writeVolume(pages, like: volume, to: target)
+                } else {
+                    target = folder + "/" + name + (pages.count > 1 || options.output != .labels ? ".tif" : ".png")
+                    if pages.count > 1 || target.hasSuffix(".tif") { try ImageStack.write(pages, to: target) } else { try pages[0].write(to: target) }
+                }
+                created.append(target)
+                written.append(target)
+            }
+            return written
+        } catch {
+            for path in created.reversed() { try? FileManager.default.removeItem(atPath: path) }
+            throw error
+        }
+    }
+
     /// Where `segment(inputs:into:)` writes a stack's result: FOLDER/NAME.png, or .tif for stacks and
     /// float output, or FOLDER/NAME.nii.gz for a NIfTI volume (same grid and affine as the input).
     /// With more than two classes, probabilities are one channel per class, so they go to TIFF.

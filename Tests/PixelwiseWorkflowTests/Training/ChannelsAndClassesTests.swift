@@ -126,6 +126,14 @@ import Testing
         let brats = try Segmenter(model: scratch.file("run/model.h5"))
         #expect(brats.graph.inputChannels == 4 && brats.conventions.classValues == [0, 1, 2, 4])
         #expect(brats.conventions.normalisation.intensity == [.zScore(nonZeroOnly: true)])
+        let sources = MultiSourceDataset.bratsModalities.map { scratch.file("brats/case_1/case_1_\($0).nii.gz") }
+        let written = try brats.segment(sources: [sources], names: ["case_1"], into: scratch.file("out"))
+        #expect(written == [scratch.file("out/case_1.nii.gz")])
+        let volume = try NIfTIVolume(path: written[0])
+        let values = Set(try volume.readAll())
+        #expect(volume.header.dimensions == [w, h, d] && values.isSubset(of: [0, 1, 2, 4]))
+        #expect(throws: PixelwiseError.self) { try brats.segment(sources: [Array(sources.prefix(3))], names: ["short"], into: scratch.file("out3")) }
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("out3")))
 
         for sub in ["pets/images", "pets/annotations/trimaps"] { try FileManager.default.createDirectory(atPath: scratch.file(sub), withIntermediateDirectories: true) }
         for (name, size) in [("cat_1", (50, 40)), ("dog_2", (36, 44))] {
