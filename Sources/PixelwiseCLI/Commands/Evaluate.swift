@@ -46,7 +46,7 @@ struct Evaluate: ParsableCommand {
     var instances = false
     @Option(help: "With --instances: ignore ground-truth voxels within this many pixels of an id boundary in their section (CREMI: 25 nm = 6.25 px at 4 nm).")
     var borderMask: Double?
-    @Option(parsing: .upToNextOption, help: "With --instances: ground-truth ids to ignore besides CREMI's background 2^64−1 (e.g. 0).")
+    @Option(parsing: .upToNextOption, help: "With --instances: ground-truth ids to ignore besides CREMI's background 2^64−1 (e.g. 0 for a label image made from a binary mask).")
     var ignoreIds: [UInt64] = []
     @Option(help: "With --instances: threshold that turns a probability prediction into foreground before its connected components are taken.")
     var instanceThreshold: Float = 0.5

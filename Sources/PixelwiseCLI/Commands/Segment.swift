@@ -3,6 +3,8 @@ import Foundation
 import PixelwiseIO
 import PixelwiseKernels
 import PixelwiseWorkflow
+import PixelwiseKernels
+import PixelwiseIO
 
 /// `pixelwise segment`: label every pixel of images and stacks of any size with a trained model
 /// (`Segmenter` does the work).

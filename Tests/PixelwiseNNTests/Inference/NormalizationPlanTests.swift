@@ -1,6 +1,7 @@
 import Testing
 @testable import PixelwiseNN
 import PixelwiseTestSupport
+import PixelwiseCore
 
 /// Instance and group normalisation inside a compiled inference plan: the plan's output matches
 /// the double-precision reference and the layer-by-layer forward, in 2-D and 3-D.
