@@ -62,6 +62,8 @@ public struct Recipe: Equatable, Sendable {
     public var layout: String?
     /// Resize every training and validation sample to this side (data sets of mixed sizes).
     public var resize: Int?
+    /// Labels are instance ids (CREMI's neuron_ids): train boundary (0) against interior (1).
+    public var instanceBoundaries: Bool?
 
     public init() {}
 
@@ -105,6 +107,7 @@ public struct Recipe: Equatable, Sendable {
         .value("classes", \.classes, "Label values to classes, e.g. \"membrane=0,32,64,96,128 glia=159 mito=191 synapse=223 cell=255\"; ignore=V… for values without error, * for every other value (overrides --foreground)."),
         .value("channels", \.channels, "Input channels: grey, rgb, stored (1 or 3) or all (every stored channel); default rgb if any training image has colour, else grey."),
         .value("layout", \.layout, "Data layout: folders (default: --images and --labels matched by name), oxford-pet (--images ROOT with images/*.jpg and annotations/trimaps/*.png) or brats (--images ROOT of CASE/CASE_flair|_t1|_t1ce|_t2|_seg.nii.gz folders)."),
+        .toggle("instance-boundaries", \.instanceBoundaries, "Labels are instance ids (CREMI's neuron_ids): train boundary (a 4-neighbour has another id) against interior; written as 0 and 255."),
         .value("resize", \.resize, "Resize every sample to this side (bilinear raw, nearest labels), for data sets of mixed sizes.", positive: true),
         .value("normalise", \.normalise, "Per-channel normalisation, one for all or one per channel: type (default), type-unit, zscore, zscore-nonzero, percentile:LOW,HIGH, range:LOW,HIGH."),
     ]
@@ -152,6 +155,12 @@ public struct Recipe: Equatable, Sendable {
     /// The class mapping: `classes` parsed, else `foreground` values against the rest, else the
     /// layout's own (Oxford-IIIT Pet: pet 1, background 2, border ignored; BraTS: 0 1 2 4).
     public func labelMap() throws -> LabelMap {
+        if instanceBoundaries ?? false {
+            guard classes == nil && foreground == nil else {
+                throw PixelwiseError.invalidArgument("--instance-boundaries makes the classes boundary and interior: leave out --classes and --foreground")
+            }
+            return .instanceBoundaries()
+        }
         if classes == nil && foreground == nil {
             switch try layoutChoice() {
             case .oxfordPet: return LabelMap(classes: [1: 1, 2: 0, 3: LabelMap.ignore], classCount: 2, names: ["background", "pet"])

@@ -99,6 +99,24 @@ public final class TrainingSession {
         }
     }
 
+    /// When no class mapping is given (no classes, foreground, layout or instance option) and the
+    /// label images hold values other than 0 and 255: what was found, and how to keep them apart.
+    /// Reads the first page of every label file (at most 64 files).
+    static func unmappedLabelSummary(_ recipe: Recipe) throws -> String? {
+        guard recipe.classes == nil, recipe.foreground == nil, recipe.instanceBoundaries != true,
+              try recipe.layoutChoice() == .folders, let labels = recipe.labels else { return nil }
+        var isFolder: ObjCBool = false
+        guard HDF5VolumeDataset.reference(labels) == nil, FileManager.default.fileExists(atPath: labels, isDirectory: &isFolder) else { return nil }
+        var census = LabelValueCensus()
+        for file in (isFolder.boolValue ? try FilePairDataset.imageFiles(in: labels) : [labels]).prefix(64) {
+            census.add(try ImageStack(path: file).page(0))
+        }
+        guard !Set(census.values).isSubset(of: [0, 255]) else { return nil }
+        let advice = census.looksLikeInstanceIds ? "--instance-boundaries, or --classes"
+            : "--classes (e.g. \"" + census.values.prefix(4).map { v in v == v.rounded() ? String(Int(v)) : String(v) }.joined(separator: " ") + (census.count > 4 ? " …" : "") + "\")"
+        return "labels: \(census.summary); training 255 against everything else — give \(advice) to keep them apart"
+    }
+
     /// Reads the samples of a data set in the recipe's layout, resized when the recipe says.
     static func loadSamples(recipe: Recipe, images: String, labels: String?, labelMap: LabelMap,
                             normalisation: RawNormalisation) throws -> [Sample] {
@@ -170,6 +188,7 @@ public final class TrainingSession {
         let labelMap = try recipe.labelMap()
         let normalisation = try resumeFile.flatMap { file in try ModelConventions(graph: file.makeGraph(path: folder + "/last.h5"), classes: labelMap.classCount).normalisation }
             ?? recipe.rawNormalisation(storedChannels: try Self.storedChannels(recipe))
+        if let summary = try Self.unmappedLabelSummary(recipe) { onEvent?(.warning(summary)) }
         let training = try Self.loadSamples(recipe: recipe, images: recipe.images!, labels: recipe.labels, labelMap: labelMap, normalisation: normalisation)
         let validation = try recipe.validateImages.map {
             try Self.loadSamples(recipe: recipe, images: $0, labels: recipe.validateLabels, labelMap: labelMap, normalisation: normalisation)
@@ -255,7 +274,7 @@ public final class TrainingSession {
             conventions.normalisation = normalisation
             let layout = try recipe.layoutChoice()
             let layoutClasses = recipe.foreground == nil && layout != .folders
-            if recipe.classes != nil || layoutClasses {
+            if recipe.classes != nil || layoutClasses || recipe.instanceBoundaries == true {
                 conventions.labelMap = labelMap
                 conventions.classValues = labelMap.outputValues
             } else {

@@ -18,7 +18,7 @@ import Testing
         r.errorMasking = true; r.patchPrior = false; r.elastic = true; r.blur = false; r.clahe = true; r.jitter = true; r.switchAt = 100
         r.precision = .bfloat16; r.algorithm = .winograd
         r.classes = "membrane=0,32 cell=255"; r.channels = "rgb"; r.normalise = "zscore"
-        r.layout = "brats"; r.resize = 128
+        r.layout = "brats"; r.resize = 128; r.instanceBoundaries = true
         return r
     }
 
@@ -94,7 +94,7 @@ import Testing
                      "--checkpoint-every", "25", "--class-weights", "balanced", "--error-masking", "--no-patch-prior", "--elastic", "--no-blur",
                      "--clahe", "--jitter", "--switch-at", "100", "--precision", "bf16", "--winograd",
                      "--classes", "membrane=0,32 cell=255", "--channels", "rgb", "--normalise", "zscore",
-                     "--layout", "brats", "--resize", "128"]
+                     "--layout", "brats", "--resize", "128", "--instance-boundaries"]
         #expect(try Recipe(flags: words) == Self.everything)
         #expect(try Recipe(flags: ["--no-winograd"]).algorithm == .direct)
     }

@@ -126,6 +126,14 @@ import Testing
         let brats = try Segmenter(model: scratch.file("run/model.h5"))
         #expect(brats.graph.inputChannels == 4 && brats.conventions.classValues == [0, 1, 2, 4])
         #expect(brats.conventions.normalisation.intensity == [.zScore(nonZeroOnly: true)])
+        let sources = MultiSourceDataset.bratsModalities.map { scratch.file("brats/case_1/case_1_\($0).nii.gz") }
+        let written = try brats.segment(sources: [sources], names: ["case_1"], into: scratch.file("out"))
+        #expect(written == [scratch.file("out/case_1.nii.gz")])
+        let volume = try NIfTIVolume(path: written[0])
+        let values = Set(try volume.readAll())
+        #expect(volume.header.dimensions == [w, h, d] && values.isSubset(of: [0, 1, 2, 4]))
+        #expect(throws: PixelwiseError.self) { try brats.segment(sources: [Array(sources.prefix(3))], names: ["short"], into: scratch.file("out3")) }
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("out3")))
 
         for sub in ["pets/images", "pets/annotations/trimaps"] { try FileManager.default.createDirectory(atPath: scratch.file(sub), withIntermediateDirectories: true) }
         for (name, size) in [("cat_1", (50, 40)), ("dog_2", (36, 44))] {
@@ -140,5 +148,61 @@ import Testing
         try TrainingSession(recipe: pets).run()
         let pet = try Segmenter(model: scratch.file("pets-run/model.h5"))
         #expect(pet.graph.inputChannels == 3 && pet.conventions.classValues == [2, 1] && pet.conventions.labelMap?.names == ["background", "pet"])
+    }
+
+    /// Labels with more values than 0 and 255 and no mapping: training says what it found; with
+    /// `--instance-boundaries` instance ids train boundary against interior.
+    @Test func unmappedValuesAreReportedAndInstanceIdsBecomeBoundaries() throws {
+        let scratch = try ScratchFolder()
+        for sub in ["d/images", "d/labels"] { try FileManager.default.createDirectory(atPath: scratch.file(sub), withIntermediateDirectories: true) }
+        let (w, h) = (40, 40)
+        try Image(width: w, height: h, channels: 1, sampleType: .uint8, pixels: (0..<w * h).map { Float(($0 * 7) % 256) }).write(to: scratch.file("d/images/a.png"))
+        // Three instances (ids 3, 9, 12) in vertical bands.
+        try Image(width: w, height: h, channels: 1, sampleType: .uint8, pixels: (0..<w * h).map { [3, 9, 12][min(($0 % w) / 14, 2)] }).write(to: scratch.file("d/labels/a.png"))
+        var recipe = Recipe()
+        recipe.images = scratch.file("d/images"); recipe.labels = scratch.file("d/labels")
+        recipe.baseFilters = 4; recipe.patch = 32; recipe.batch = 1; recipe.threads = 2; recipe.iterations = 1; recipe.out = scratch.file("run")
+        let session = try TrainingSession(recipe: recipe)
+        var warnings = [String]()
+        session.onEvent = { if case .warning(let text) = $0 { warnings.append(text) } }
+        try session.run()
+        #expect(warnings.contains { $0.hasPrefix("labels: found 3 label values: 3 (35.0%), 9 (35.0%), 12 (30.0%); training 255 against everything else — give --classes") }, "\(warnings)")
+
+        recipe.instanceBoundaries = true
+        recipe.out = scratch.file("run-ids")
+        try TrainingSession(recipe: recipe).run()
+        let segmenter = try Segmenter(model: scratch.file("run-ids/model.h5"))
+        #expect(segmenter.conventions.classValues == [0, 255] && segmenter.conventions.labelMap?.instances == InstanceTargets())
+        recipe.classes = "a=3"
+        #expect(throws: PixelwiseError.self) { try TrainingSession(recipe: recipe) }
+    }
+
+    /// With three classes, probabilities are one channel per class: a 3-channel TIFF for an image,
+    /// a 4-D (x, y, z, class) NIfTI volume for a volume; each pixel's probabilities sum to 1.
+    @Test func probabilitiesOfThreeClassesAreOneMapPerClass() throws {
+        let scratch = try ScratchFolder()
+        try Self.writeColourPairs(scratch, count: 1)
+        var recipe = Recipe()
+        recipe.images = scratch.file("colour/images"); recipe.labels = scratch.file("colour/labels")
+        recipe.classes = "background=0 red=50 green=100"
+        recipe.baseFilters = 4; recipe.patch = 32; recipe.batch = 1; recipe.threads = 2; recipe.iterations = 1; recipe.out = scratch.file("run")
+        try TrainingSession(recipe: recipe).run()
+        var options = Segmenter.Options()
+        options.output = .floatProbabilities
+        let segmenter = try Segmenter(model: scratch.file("run/model.h5"), options: options)
+        let header = NIfTIHeader(dimensions: [20, 16, 2], dataType: .uint8, spacing: [0.5, 0.5, 2])
+        try NIfTIVolume.write((0..<640).map { Float($0 % 200) }, header: header, to: scratch.file("v.nii"))
+        let written = try segmenter.segment(inputs: [scratch.file("colour/images/img-0.png"), scratch.file("v.nii")], into: scratch.file("out"))
+        #expect(written == [scratch.file("out/img-0.tif"), scratch.file("out/v.nii.gz")])
+        let image = try Image(contentsOf: written[0])
+        #expect(image.channels == 3 && image.sampleType == .float32)
+        let px = image.pixels
+        let imageSums: [Float] = (0..<64 * 64).map { (p: Int) -> Float in px[3 * p] + px[3 * p + 1] + px[3 * p + 2] }
+        #expect(imageSums.allSatisfy { abs($0 - 1) < 1e-4 })
+        let volume = try NIfTIVolume(path: written[1])
+        #expect(volume.header.dimensions == [20, 16, 2, 3] && volume.header.dataType == .float32 && volume.header.spacing.prefix(3) == [0.5, 0.5, 2])
+        let v = try volume.readAll()
+        let volumeSums: [Float] = (0..<640).map { (p: Int) -> Float in v[p] + v[640 + p] + v[1280 + p] }
+        #expect(volumeSums.allSatisfy { abs($0 - 1) < 1e-4 })
     }
 }
