@@ -53,29 +53,29 @@ public struct InstanceScores: Sendable, Hashable {
         let shape = GridShape(width: width, height: height, depth: depth)
         shape.check(segmentation, "segmentation")
         shape.check(groundTruth, "ground truth")
-        let border = borderDistance.map { cremiBorderMask(ids: groundTruth, width: width, height: height, depth: depth, maxDistance: $0) }
-        // Contingency counts over the voxels that are scored.
-        struct Pair: Hashable { var s: UInt64; var t: UInt64 }
-        var joint: [Pair: Int] = [:]
-        var scored = 0
-        for i in 0..<shape.count {
-            let t = groundTruth[i]
-            if ignoredTruthIds.contains(t) || border?[i] == true { continue }
-            joint[Pair(s: segmentation[i], t: t), default: 0] += 1
-            scored += 1
+        var counts = InstanceContingency(ignoredTruthIds: ignoredTruthIds, borderDistance: borderDistance)
+        let plane = width * height
+        for z in 0..<depth {
+            counts.add(segmentation: Array(segmentation[z * plane..<(z + 1) * plane]),
+                       groundTruth: Array(groundTruth[z * plane..<(z + 1) * plane]), width: width, height: height)
         }
-        voxelCount = scored
+        self = counts.scores
+    }
+
+    init(_ c: InstanceContingency) {
         var rows: [UInt64: Int] = [:], columns: [UInt64: Int] = [:]   // truth sizes a_i, proposal sizes
-        for (pair, c) in joint { rows[pair.t, default: 0] += c; columns[pair.s, default: 0] += c }
+        var scored = 0
+        for (pair, n) in c.joint { rows[pair.t, default: 0] += n; columns[pair.s, default: 0] += n; scored += n }
+        voxelCount = scored
 
         // VOI in bits.
         if scored > 0 {
             let n = Double(scored)
             var split = 0.0, merge = 0.0
-            for (pair, c) in joint {
-                let p = Double(c) / n
-                split -= p * log2(Double(c) / Double(rows[pair.t]!))
-                merge -= p * log2(Double(c) / Double(columns[pair.s]!))
+            for (pair, count) in c.joint {
+                let p = Double(count) / n
+                split -= p * log2(Double(count) / Double(rows[pair.t]!))
+                merge -= p * log2(Double(count) / Double(columns[pair.s]!))
             }
             voiSplit = max(0, split); voiMerge = max(0, merge)
         } else {
@@ -83,19 +83,57 @@ public struct InstanceScores: Sendable, Hashable {
         }
 
         // Adapted Rand.
-        let total = Double(shape.count)
+        let total = Double(c.voxels)
         var unassigned = 0.0, sumAB = 0.0, sumB = 0.0, sumA = 0.0
-        for (pair, c) in joint where pair.s == 0 { unassigned += Double(c) }
-        for (pair, c) in joint where pair.s != 0 { sumAB += Double(c) * Double(c) }
+        for (pair, n) in c.joint {
+            if pair.s == 0 { unassigned += Double(n) } else { sumAB += Double(n) * Double(n) }
+        }
         for (s, b) in columns where s != 0 { sumB += Double(b) * Double(b) }
         for (_, a) in rows { sumA += Double(a) * Double(a) }
-        sumAB += unassigned / total
-        sumB += unassigned / total
+        if total > 0 { sumAB += unassigned / total; sumB += unassigned / total }
         adaptedRandPrecision = sumB == 0 ? 1 : sumAB / sumB
         adaptedRandRecall = sumA == 0 ? 1 : sumAB / sumA
         let pr = adaptedRandPrecision + adaptedRandRecall
         adaptedRandError = pr == 0 ? 1 : 1 - 2 * adaptedRandPrecision * adaptedRandRecall / pr
     }
+}
+
+/// The contingency counts of `InstanceScores`, gathered one section (x–y plane) at a time, so that
+/// a volume is scored with memory flat in its depth: `add` each section in order, then `scores`.
+/// The border mask is per section, as in CREMI.
+public struct InstanceContingency: Sendable {
+    struct Pair: Hashable, Sendable { var s: UInt64; var t: UInt64 }
+    public let ignoredTruthIds: Set<UInt64>
+    public let borderDistance: Double?
+    var joint: [Pair: Int] = [:]
+    /// Every voxel added, ignored ones included (CREMI's N).
+    public private(set) var voxels = 0
+
+    public init(ignoredTruthIds: Set<UInt64> = [InstanceScores.cremiBackground], borderDistance: Double? = nil) {
+        self.ignoredTruthIds = ignoredTruthIds
+        self.borderDistance = borderDistance
+    }
+
+    /// Adds one section: `width·height` ids each, x fastest.
+    public mutating func add(segmentation: [UInt64], groundTruth: [UInt64], width: Int, height: Int) {
+        let shape = GridShape(width: width, height: height)
+        shape.check(segmentation, "segmentation")
+        shape.check(groundTruth, "ground truth")
+        let border = borderDistance.map { cremiBorderMask(ids: groundTruth, width: width, height: height, maxDistance: $0) }
+        voxels += shape.count
+        // Runs of equal (proposal, truth) pairs in raster order: one dictionary update per run.
+        var i = 0
+        while i < shape.count {
+            let s = segmentation[i], t = groundTruth[i]
+            if ignoredTruthIds.contains(t) || border?[i] == true { i += 1; continue }
+            var j = i + 1
+            while j < shape.count && segmentation[j] == s && groundTruth[j] == t && border?[j] != true { j += 1 }
+            joint[Pair(s: s, t: t), default: 0] += j - i
+            i = j
+        }
+    }
+
+    public var scores: InstanceScores { InstanceScores(self) }
 }
 
 /// CREMI's border mask: in each section (2-D, x–y), a pixel is a boundary pixel when one of its

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PixelwiseCore
 import PixelwiseNN
+import PixelwiseKernels
 
 /// What the distance-aware loss costs next to one U-Net training step (issue 4's budget: under
 /// 10 % of a step; MagmaDNN dropped the loss because its distance search dominated training).

@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import PixelwiseModels
 import PixelwiseWorkflow
+import PixelwiseCore
+import PixelwiseKernels
+import PixelwiseNN
 
 /// The `pixelwise` command: train, segment, evaluate and benchmark pixelwise classifiers.
 @main

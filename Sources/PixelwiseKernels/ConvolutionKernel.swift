@@ -28,33 +28,21 @@ public struct ConvolutionGeometry: Hashable, Sendable, CustomStringConvertible {
 /// OIHW for convolution, IOHW for transposed convolution — and reordered into the blocked format
 /// oneDNN picks on each call (weights are small next to activations).
 public enum ConvolutionKernel {
-    /// Arithmetic of training convolutions (forward, backward data, backward weights). With
-    /// `.bfloat16` (mixed precision) the tensors stay fp32 — master weights, activations,
-    /// gradients, everything the other layers and the optimiser see — and each convolution
-    /// converts its inputs to bf16 on the way in (activations, weights, incoming gradients) and
-    /// accumulates and writes in fp32: AMX/AVX-512-BF16 `brgconv` kernels where the CPU has them.
-    /// A task-local value, so that one graph training in bf16 does not change another's
-    /// arithmetic: `Graph` binds it around its training forward and backward passes.
-    @TaskLocal public static var trainingMath: Precision = .float32
+    /// Convolutions for which oneDNN has no bf16 kernel (`BackendFailure.Kind.unimplemented`; on
+    /// CPUs without bf16 arithmetic that is all of them, and `Precision.effective` already asks for
+    /// fp32 there): in mixed precision these run in fp32 — forward and both backward passes, so a
+    /// layer never mixes the two. A real cache (what oneDNN can do, learned on first failure),
+    /// shared by every graph, behind a lock.
+    private static let fp32Only = LockedSet()
 
-    /// Precision of a primitive's bf16-able operands (source, weights, incoming gradient).
-    static func operandPrecision(training: Bool) -> Precision { training ? trainingMath : .float32 }
-
-    /// Convolutions for which oneDNN has no bf16 kernel ("unimplemented"; on CPUs without bf16
-    /// arithmetic that is all of them, and `Precision.effective` already asks for fp32 there):
-    /// in mixed precision these run in fp32 — forward and both backward passes, so a layer never
-    /// mixes the two.
-    nonisolated(unsafe) private static var fp32Only: Set<String> = []
-    private static let fp32OnlyLock = NSLock()
-
-    /// Runs `body` in the training precision, or in fp32 where oneDNN does not implement bf16
-    /// for this convolution (`shapeKey`; learned on first failure and remembered).
-    static func inSupportedPrecision<T>(_ shapeKey: String, _ body: () throws -> T) throws -> T {
-        guard trainingMath == .bfloat16 else { return try body() }
-        if fp32OnlyLock.withLock({ fp32Only.contains(shapeKey) }) { return try $trainingMath.withValue(.float32, operation: body) }
-        do { return try body() } catch PixelwiseError.backend(let message) where message.hasSuffix("unimplemented") {
-            fp32OnlyLock.withLock { _ = fp32Only.insert(shapeKey) }
-            return try $trainingMath.withValue(.float32, operation: body)
+    /// Runs `body` in the options' precision, or in fp32 where oneDNN does not implement bf16 for
+    /// this convolution (`shapeKey`; learned on first failure and remembered).
+    static func inSupportedPrecision<T>(_ shapeKey: String, _ options: ExecutionOptions, _ body: (Precision) throws -> T) throws -> T {
+        guard options.precision == .bfloat16 else { return try body(options.precision) }
+        if fp32Only.contains(shapeKey) { return try body(.float32) }
+        do { return try body(.bfloat16) } catch PixelwiseError.backend(let failure) where failure.kind == .unimplemented {
+            fp32Only.insert(shapeKey)
+            return try body(.float32)
         }
     }
 
@@ -113,33 +101,37 @@ public enum ConvolutionKernel {
     }
 
     static func key(_ kind: String, _ input: Shape, _ weight: Shape, _ bias: Bool, _ output: Shape, _ g: ConvolutionGeometry,
-                    _ transposed: Bool, _ layout: Layout) -> String {
-        "\(kind) \(transposed ? "T" : "C") \(input) \(weight) \(bias) \(output) \(g) \(layout) \(trainingMath)"
+                    _ transposed: Bool, _ layout: Layout, _ precision: Precision) -> String {
+        "\(kind) \(transposed ? "T" : "C") \(input) \(weight) \(bias) \(output) \(g) \(layout) \(precision)"
     }
 
-    /// y = conv(x, w) + b, optionally followed by ReLU (fused as a oneDNN post-op).
+    /// y = conv(x, w) + b. `training` keeps what oneDNN's backward passes need; the algorithm and
+    /// the operand precision come from `options` (`AlgorithmChooser`).
     public static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, outputShape: Shape, geometry: ConvolutionGeometry,
-                               transposed: Bool, training: Bool) throws -> Tensor {
+                               transposed: Bool, training: Bool, options: ExecutionOptions = ExecutionOptions()) throws -> Tensor {
         guard training else {
-            return try forwardInCurrentPrecision(x, weight: weight, bias: bias, outputShape: outputShape, geometry: geometry,
-                                                 transposed: transposed, training: false)
+            return try forward(x, weight: weight, bias: bias, outputShape: outputShape, geometry: geometry,
+                               transposed: transposed, training: false, precision: .float32)
         }
-        if WinogradTraining.applies(input: x, weight: weight.shape, geometry: geometry, transposed: transposed) {
+        let problem = ConvolutionProblem(stage: .training, pass: .forward, input: x.shape, weight: weight.shape, geometry: geometry,
+                                         transposed: transposed, layout: x.layout)
+        if AlgorithmChooser.choose(for: problem, options: options) == .winograd {
             return WinogradTraining.forward(x, weight: weight, bias: bias, outputShape: outputShape, geometry: geometry)
         }
-        return try inSupportedPrecision(shapeKey(x.shape, weight.shape, outputShape, geometry, transposed, x.layout)) {
-            try forwardInCurrentPrecision(x, weight: weight, bias: bias, outputShape: outputShape, geometry: geometry,
-                                          transposed: transposed, training: true)
+        return try inSupportedPrecision(shapeKey(x.shape, weight.shape, outputShape, geometry, transposed, x.layout), options) {
+            try forward(x, weight: weight, bias: bias, outputShape: outputShape, geometry: geometry,
+                        transposed: transposed, training: true, precision: $0)
         }
     }
 
-    private static func forwardInCurrentPrecision(_ x: Tensor, weight: Tensor, bias: Tensor?, outputShape: Shape, geometry: ConvolutionGeometry,
-                                                  transposed: Bool, training: Bool) throws -> Tensor {
-        let k = key("fwd\(training)", x.shape, weight.shape, bias != nil, outputShape, geometry, transposed, x.layout)
+    /// The direct convolution with `precision` operands (fp32 accumulation and output).
+    private static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, outputShape: Shape, geometry: ConvolutionGeometry,
+                                transposed: Bool, training: Bool, precision: Precision) throws -> Tensor {
+        let k = key("fwd\(training)", x.shape, weight.shape, bias != nil, outputShape, geometry, transposed, x.layout, precision)
         let p = try PrimitiveCache.shared.primitive(k) {
             try forwardDescriptor(input: x.shape, weight: weight.shape, hasBias: bias != nil, output: outputShape,
                                   geometry: geometry, transposed: transposed, layout: x.layout, training: training,
-                                  precision: operandPrecision(training: training), outputPrecision: .float32,
+                                  precision: precision, outputPrecision: .float32,
                                   anyActivationFormat: training)
         }
         let y = Tensor(uninitialized: outputShape, layout: x.layout)
@@ -157,27 +149,29 @@ public enum ConvolutionKernel {
 
     /// dL/dx from dL/dy.
     public static func backwardData(_ dy: Tensor, weight: Tensor, inputShape: Shape, geometry g: ConvolutionGeometry,
-                                    transposed: Bool) throws -> Tensor {
-        if WinogradTraining.applies(input: dy, weight: weight.shape, geometry: g, transposed: transposed) {
+                                    transposed: Bool, options: ExecutionOptions = ExecutionOptions()) throws -> Tensor {
+        let problem = ConvolutionProblem(stage: .training, pass: .backwardData, input: dy.shape, weight: weight.shape, geometry: g,
+                                         transposed: transposed, layout: dy.layout)
+        if AlgorithmChooser.choose(for: problem, options: options) == .winograd {
             return WinogradTraining.backwardData(dy, weight: weight, inputShape: inputShape, geometry: g)
         }
-        return try inSupportedPrecision(shapeKey(inputShape, weight.shape, dy.shape, g, transposed, dy.layout)) {
-            try backwardDataInCurrentPrecision(dy, weight: weight, inputShape: inputShape, geometry: g, transposed: transposed)
+        return try inSupportedPrecision(shapeKey(inputShape, weight.shape, dy.shape, g, transposed, dy.layout), options) {
+            try backwardData(dy, weight: weight, inputShape: inputShape, geometry: g, transposed: transposed, precision: $0)
         }
     }
 
-    private static func backwardDataInCurrentPrecision(_ dy: Tensor, weight: Tensor, inputShape: Shape, geometry g: ConvolutionGeometry,
-                                                       transposed: Bool) throws -> Tensor {
+    private static func backwardData(_ dy: Tensor, weight: Tensor, inputShape: Shape, geometry g: ConvolutionGeometry,
+                                     transposed: Bool, precision: Precision) throws -> Tensor {
         let layout = dy.layout
-        let hint = try PrimitiveCache.shared.primitive(key("fwdtrue", inputShape, weight.shape, false, dy.shape, g, transposed, layout)) {
+        let hint = try PrimitiveCache.shared.primitive(key("fwdtrue", inputShape, weight.shape, false, dy.shape, g, transposed, layout, precision)) {
             try forwardDescriptor(input: inputShape, weight: weight.shape, hasBias: false, output: dy.shape,
                                   geometry: g, transposed: transposed, layout: layout, training: true,
-                                  precision: trainingMath, outputPrecision: .float32, anyActivationFormat: true)
+                                  precision: precision, outputPrecision: .float32, anyActivationFormat: true)
         }
-        let p = try PrimitiveCache.shared.primitive(key("bwdd", inputShape, weight.shape, false, dy.shape, g, transposed, layout)) {
-            // Like the forward pass, in the formats oneDNN picks (see `forwardInCurrentPrecision`).
-            var dsrc = Descriptor.any(inputShape), ddst = Descriptor.any(dy.shape, trainingMath)
-            var w = Descriptor.any(oneDNNWeightDims(weight.shape, transposed: transposed), trainingMath)
+        let p = try PrimitiveCache.shared.primitive(key("bwdd", inputShape, weight.shape, false, dy.shape, g, transposed, layout, precision)) {
+            // Like the forward pass, in the formats oneDNN picks (see the direct `forward`).
+            var dsrc = Descriptor.any(inputShape), ddst = Descriptor.any(dy.shape, precision)
+            var w = Descriptor.any(oneDNNWeightDims(weight.shape, transposed: transposed), precision)
             let strides = g.stride.map(Int64.init), dil = g.oneDNNDilation
             let pl = g.paddingLow.map(Int64.init), ph = g.paddingHigh.map(Int64.init)
             if transposed {
@@ -203,33 +197,36 @@ public enum ConvolutionKernel {
     }
 
     /// dL/dw (in the stored layout) and dL/db from dL/dy and the forward input x.
-    public static func backwardWeights(_ dy: Tensor, input x: Tensor, weightShape: Shape, hasBias: Bool,
-                                       geometry g: ConvolutionGeometry, transposed: Bool) throws -> (weight: Tensor, bias: Tensor?) {
+    public static func backwardWeights(_ dy: Tensor, input x: Tensor, weightShape: Shape, hasBias: Bool, geometry g: ConvolutionGeometry,
+                                       transposed: Bool, options: ExecutionOptions = ExecutionOptions()) throws -> (weight: Tensor, bias: Tensor?) {
         precondition(dy.layout == x.layout, "backwardWeights: layouts of dy and x differ")
-        if WinogradTraining.applies(input: x, weight: weightShape, geometry: g, transposed: transposed) {
+        let problem = ConvolutionProblem(stage: .training, pass: .backwardWeights, input: x.shape, weight: weightShape, geometry: g,
+                                         transposed: transposed, layout: x.layout)
+        switch AlgorithmChooser.choose(for: problem, options: options) {
+        case .winograd:
             return WinogradTraining.backwardWeights(dy, input: x, weightShape: weightShape, hasBias: hasBias, geometry: g)
-        }
-        if !transposed, trainingMath == .float32, ShiftedWeightGradient.applies(input: x.shape, weight: weightShape, geometry: g, layout: x.layout) {
+        case .shiftedWeightGradient:
             return ShiftedWeightGradient.weightGradient(dy, input: x, weightShape: weightShape, hasBias: hasBias, geometry: g)
-        }
-        return try inSupportedPrecision(shapeKey(x.shape, weightShape, dy.shape, g, transposed, x.layout)) {
-            try backwardWeightsInCurrentPrecision(dy, input: x, weightShape: weightShape, hasBias: hasBias, geometry: g, transposed: transposed)
+        case .direct, .blockScatter:
+            return try inSupportedPrecision(shapeKey(x.shape, weightShape, dy.shape, g, transposed, x.layout), options) {
+                try backwardWeights(dy, input: x, weightShape: weightShape, hasBias: hasBias, geometry: g, transposed: transposed, precision: $0)
+            }
         }
     }
 
-    private static func backwardWeightsInCurrentPrecision(_ dy: Tensor, input x: Tensor, weightShape: Shape, hasBias: Bool,
-                                                          geometry g: ConvolutionGeometry, transposed: Bool) throws -> (weight: Tensor, bias: Tensor?) {
+    private static func backwardWeights(_ dy: Tensor, input x: Tensor, weightShape: Shape, hasBias: Bool, geometry g: ConvolutionGeometry,
+                                        transposed: Bool, precision: Precision) throws -> (weight: Tensor, bias: Tensor?) {
         let layout = x.layout
-        let hint = try PrimitiveCache.shared.primitive(key("fwdtrue", x.shape, weightShape, hasBias, dy.shape, g, transposed, layout)) {
+        let hint = try PrimitiveCache.shared.primitive(key("fwdtrue", x.shape, weightShape, hasBias, dy.shape, g, transposed, layout, precision)) {
             try forwardDescriptor(input: x.shape, weight: weightShape, hasBias: hasBias, output: dy.shape,
                                   geometry: g, transposed: transposed, layout: layout, training: true,
-                                  precision: trainingMath, outputPrecision: .float32, anyActivationFormat: true)
+                                  precision: precision, outputPrecision: .float32, anyActivationFormat: true)
         }
-        let p = try PrimitiveCache.shared.primitive(key("bwdw", x.shape, weightShape, hasBias, dy.shape, g, transposed, layout)) {
+        let p = try PrimitiveCache.shared.primitive(key("bwdw", x.shape, weightShape, hasBias, dy.shape, g, transposed, layout, precision)) {
             // x and dL/dy in the layout oneDNN prefers (they are reordered into it below): its NHWC
             // backward-weights kernel for AVX2 is the slow one (forward and backward data run at the
             // same speed in both; figures in docs/performance.md).
-            var src = Descriptor.any(x.shape, trainingMath), ddst = Descriptor.any(dy.shape, trainingMath)
+            var src = Descriptor.any(x.shape, precision), ddst = Descriptor.any(dy.shape, precision)
             var dw = Descriptor.any(oneDNNWeightDims(weightShape, transposed: transposed))
             var db = Descriptor.of([dy.shape[1]], .rowMajor)
             let strides = g.stride.map(Int64.init), dil = g.oneDNNDilation

@@ -22,12 +22,19 @@ public enum EltwiseKernel {
         public var backwardUsesOutput: Bool { self == .sigmoid }
     }
 
+    /// The forward primitive's descriptor over `data` (input and output alike), for training and
+    /// inference plans alike (with the user-managed scratchpad both hand in).
+    static func forwardDescriptor(_ f: Function, data: dnnl_memory_desc_t, training: Bool) throws -> dnnl_primitive_desc_t {
+        var data = data
+        var desc = dnnl_eltwise_desc_t()
+        try attempt(dnnl_eltwise_forward_desc_init(&desc, training ? dnnl_forward_training : dnnl_forward_inference, f.algorithm, &data,
+                                                   f.alpha, 0), "eltwise \(f)")
+        return try makePrimitiveDescriptor(&desc, what: "eltwise")
+    }
+
     static func forwardPrimitive(_ f: Function, _ shape: Shape, _ layout: Layout) throws -> Primitive {
         try PrimitiveCache.shared.primitive("elt \(f) \(shape) \(layout)") {
-            var data = Descriptor.of(shape, layout)
-            var desc = dnnl_eltwise_desc_t()
-            try attempt(dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_training, f.algorithm, &data, f.alpha, 0), "eltwise \(f)")
-            return try makePrimitiveDescriptor(&desc, what: "eltwise")
+            try forwardDescriptor(f, data: Descriptor.of(shape, layout), training: true)
         }
     }
 

@@ -34,10 +34,23 @@ func check(_ status: dnnl_status_t, _ what: @autoclosure () -> String) {
     }
 }
 
-/// Like `check` but returns an error, for calls whose failure depends on user-chosen shapes.
+/// Like `check` but throws `PixelwiseError.backend` with the failure's kind (from the status code),
+/// for calls whose failure depends on user-chosen shapes.
 @inline(__always)
 func attempt(_ status: dnnl_status_t, _ what: @autoclosure () -> String) throws {
     if status != dnnl_success {
-        throw PixelwiseError.backend("oneDNN \(what()): \(String(cString: dnnl_status2str(status)))")
+        throw PixelwiseError.backend(BackendFailure(BackendFailure.Kind(status), operation: "oneDNN \(what())"))
+    }
+}
+
+extension BackendFailure.Kind {
+    /// The kind of a oneDNN status other than `dnnl_success`.
+    init(_ status: dnnl_status_t) {
+        switch status {
+        case dnnl_unimplemented: self = .unimplemented
+        case dnnl_invalid_arguments: self = .invalidArguments
+        case dnnl_out_of_memory: self = .outOfMemory
+        default: self = .runtimeError
+        }
     }
 }

@@ -44,6 +44,13 @@ enum Descriptor {
         return dnnl_memory_desc_equal(&a, &b) != 0
     }
 
+    /// The logical shape a descriptor describes (for messages).
+    static func shape(_ md: dnnl_memory_desc_t) -> Shape {
+        var md = md
+        let n = Int(md.ndims)
+        return withUnsafeBytes(of: &md.dims) { Shape(Array($0.bindMemory(to: Int64.self).prefix(n)).map { Int($0) }) }
+    }
+
     static func size(_ md: dnnl_memory_desc_t) -> Int {
         var md = md
         return dnnl_memory_desc_get_size(&md)

@@ -10,17 +10,25 @@ public enum PoolingKernel {
         kind == .max ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding
     }
 
+    /// The forward primitive's descriptor, for training and inference plans alike (with the
+    /// user-managed scratchpad both hand in).
+    static func forwardDescriptor(_ kind: Kind, source: dnnl_memory_desc_t, destination: dnnl_memory_desc_t, kernel: [Int], stride: [Int],
+                                  paddingLow: [Int], paddingHigh: [Int], training: Bool) throws -> dnnl_primitive_desc_t {
+        var src = source, dst = destination
+        var desc = dnnl_pooling_desc_t()
+        try attempt(dnnl_pooling_forward_desc_init(&desc, training ? dnnl_forward_training : dnnl_forward_inference,
+                                                   algorithm(kind), &src, &dst, stride.map(Int64.init), kernel.map(Int64.init),
+                                                   paddingLow.map(Int64.init), paddingHigh.map(Int64.init)),
+                    "\(kind) pooling \(Descriptor.shape(source))→\(Descriptor.shape(destination))")
+        return try makePrimitiveDescriptor(&desc, what: "\(kind) pooling")
+    }
+
     static func forwardPrimitive(_ kind: Kind, input: Shape, output: Shape, kernel: [Int], stride: [Int],
                                  paddingLow: [Int], paddingHigh: [Int], layout: Layout, training: Bool) throws -> Primitive {
         let key = "pool \(kind) \(training) \(input) \(output) \(kernel) \(stride) \(paddingLow) \(paddingHigh) \(layout)"
         return try PrimitiveCache.shared.primitive(key) {
-            var src = Descriptor.of(input, layout), dst = Descriptor.of(output, layout)
-            var desc = dnnl_pooling_desc_t()
-            try attempt(dnnl_pooling_forward_desc_init(&desc, training ? dnnl_forward_training : dnnl_forward_inference,
-                                                       algorithm(kind), &src, &dst, stride.map(Int64.init), kernel.map(Int64.init),
-                                                       paddingLow.map(Int64.init), paddingHigh.map(Int64.init)),
-                        "\(kind) pooling \(input)→\(output)")
-            return try makePrimitiveDescriptor(&desc, what: "pooling")
+            try forwardDescriptor(kind, source: Descriptor.of(input, layout), destination: Descriptor.of(output, layout), kernel: kernel,
+                                  stride: stride, paddingLow: paddingLow, paddingHigh: paddingHigh, training: training)
         }
     }
 

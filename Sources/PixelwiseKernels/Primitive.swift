@@ -124,3 +124,12 @@ func makePrimitiveDescriptor(_ opDesc: UnsafeRawPointer, hint: Primitive? = nil,
     }
     return pd!
 }
+
+/// A set of strings behind a lock, for caches shared by every thread.
+final class LockedSet: @unchecked Sendable {
+    private var members: Set<String> = []
+    private let lock = NSLock()
+
+    func contains(_ member: String) -> Bool { lock.withLock { members.contains(member) } }
+    func insert(_ member: String) { lock.withLock { _ = members.insert(member) } }
+}

@@ -4,16 +4,26 @@ import CDNNL
 
 /// Number of threads the kernels use (oneDNN's OpenMP pool and Pixelwise's own loops).
 public enum Threads {
-    nonisolated(unsafe) public private(set) static var count: Int = {
-        if let s = getenv("OMP_NUM_THREADS"), let n = Int(String(cString: s)), n > 0 { return n }
-        return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-    }()
+    /// OpenMP's thread pool is one per process, so this is process-wide state (set once, by the
+    /// command line's `--threads`), kept behind a lock.
+    private static let storage = Storage()
+
+    private final class Storage: @unchecked Sendable {
+        let lock = NSLock()
+        var count: Int = {
+            if let s = getenv("OMP_NUM_THREADS"), let n = Int(String(cString: s)), n > 0 { return n }
+            return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        }()
+    }
+
+    public static var count: Int { storage.lock.withLock { storage.count } }
 
     /// Sets the thread count for oneDNN (through OpenMP) and for Pixelwise's own loops.
     public static func set(_ n: Int) {
-        count = max(1, n)
-        setenv("OMP_NUM_THREADS", String(count), 1)
-        pw_omp_set_num_threads(Int32(count))
+        let n = max(1, n)
+        storage.lock.withLock { storage.count = n }
+        setenv("OMP_NUM_THREADS", String(n), 1)
+        pw_omp_set_num_threads(Int32(n))
     }
 }
 

@@ -41,6 +41,14 @@ public final class WinogradConvolution {
         kernel == [3, 3] && geometry.stride == [1, 1] && geometry.dilation == [1, 1]
     }
 
+    /// `setWeights` from tensors (OIHW weight, any layout).
+    public func setWeights(_ weight: Tensor, bias: Tensor?) {
+        let w = weight.inLayout(.rowMajor), b = bias?.inLayout(.rowMajor)
+        w.withUnsafeBufferPointer { wp in
+            if let b { b.withUnsafeBufferPointer { setWeights(wp.baseAddress!, bias: $0.baseAddress!) } } else { setWeights(wp.baseAddress!, bias: nil) }
+        }
+    }
+
     /// Transforms `weight` (OIHW, [Cout, Cin, 3, 3]) into U = G g Gᵀ, in double precision.
     public func setWeights(_ weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?) {
         // G's rows; U[i][j] = Σ_a Σ_b G[i][a] g[a][b] G[j][b].

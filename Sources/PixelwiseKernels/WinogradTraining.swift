@@ -8,40 +8,46 @@ import PixelwiseCore
 /// against GFLOPs of products). The backward-weights pass is F(3×3, 4×4): each 4×4 tile of dL/dy
 /// is the kernel run over the 6×6 input tile (`WinogradConvolution.weightGradient`).
 ///
-/// Opt-in (`Graph.winogradTraining` binds `enabled` around the graph's passes), fp32 only, for
-/// channels-last 3×3 stride-1 undilated convolutions with at least `minimumChannels` channels in
-/// and out (the same rule as inference plans), on batches of at least `minimumTiles` 4×4 tiles.
+/// Opt-in (`ExecutionOptions.winograd`), fp32 only; `AlgorithmChooser` decides which convolutions
+/// run here (channels-last 3×3 stride-1 undilated, at least `AlgorithmChooser.winogradMinimumChannels`
+/// channels in and out — the same rule as inference plans — on batches of at least
+/// `AlgorithmChooser.winogradMinimumTiles` 4×4 tiles).
 public enum WinogradTraining {
-    @TaskLocal public static var enabled = false
-    public static let minimumChannels = 32
-    /// Inference plans transform their weights once; training re-transforms them on every pass
-    /// (36·Cin·Cout floats), and with few tiles that and the thin products cost more than Winograd
-    /// saves (the measurements behind the threshold: docs/performance.md).
-    public static let minimumTiles = 128
+    /// Kernels by (input channels, output channels), and one workspace: a real cache, shared by
+    /// every graph; training runs one convolution at a time, under its lock.
+    private static let cache = KernelCache()
 
-    /// Kernels by (input channels, output channels), and one workspace: training runs one
-    /// convolution at a time.
-    nonisolated(unsafe) private static var kernels: [[Int]: WinogradConvolution] = [:]
-    nonisolated(unsafe) private static var workspace: UnsafeMutablePointer<Float>?
-    nonisolated(unsafe) private static var workspaceCount = 0
-    private static let lock = NSLock()
+    private final class KernelCache: @unchecked Sendable {
+        let lock = NSLock()
+        var kernels: [[Int]: WinogradConvolution] = [:]
+        var workspace: UnsafeMutablePointer<Float>?
+        var workspaceCount = 0
 
-    /// Whether this convolution runs here when training.
-    static func applies(input: Tensor, weight: Shape, geometry: ConvolutionGeometry, transposed: Bool) -> Bool {
-        enabled && !transposed && ConvolutionKernel.trainingMath == .float32 && input.rank == 4 && weight.rank == 4
-            && WinogradConvolution.applies(kernel: weight.spatial, geometry: geometry) && min(weight[0], weight[1]) >= minimumChannels
-            && TileGrid.tiles(covering: input.shape) >= minimumTiles
+        /// Runs `body` with the kernel for these channels, holding the lock.
+        func withKernel<T>(inputChannels: Int, outputChannels: Int, _ body: (WinogradConvolution) -> T) -> T {
+            lock.lock()
+            defer { lock.unlock() }
+            let key = [inputChannels, outputChannels]
+            let kernel = kernels[key] ?? WinogradConvolution(inputChannels: inputChannels, outputChannels: outputChannels, relu: false)
+            kernels[key] = kernel
+            return body(kernel)
+        }
+
+        /// At least `needed` floats; call with the lock held.
+        func workspace(_ needed: Int) -> UnsafeMutablePointer<Float> {
+            if needed > workspaceCount {
+                workspace?.deallocate()
+                workspace = .allocate(capacity: needed)
+                workspaceCount = needed
+            }
+            return workspace!
+        }
     }
 
     /// y = conv(x, w) + b, channels-last.
     static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, outputShape: Shape, geometry g: ConvolutionGeometry) -> Tensor {
-        let w = weight.inLayout(.rowMajor), b = bias?.inLayout(.rowMajor)
-        return run(x.inLayout(.channelsLast), inputChannels: weight.shape[1], outputChannels: weight.shape[0], outputShape: outputShape,
-                   padTop: g.paddingLow[0], padLeft: g.paddingLow[1]) { kernel in
-            w.withUnsafeBufferPointer { wp in
-                if let b { b.withUnsafeBufferPointer { kernel.setWeights(wp.baseAddress!, bias: $0.baseAddress!) } } else { kernel.setWeights(wp.baseAddress!, bias: nil) }
-            }
-        }
+        run(x.inLayout(.channelsLast), inputChannels: weight.shape[1], outputChannels: weight.shape[0], outputShape: outputShape,
+            padTop: g.paddingLow[0], padLeft: g.paddingLow[1]) { $0.setWeights(weight, bias: bias) }
     }
 
     /// dL/dx = conv(dL/dy, rot180(w) with in and out swapped), padded by 2 − p.
@@ -61,16 +67,15 @@ public enum WinogradTraining {
     /// (dL/dw as OIHW, dL/db = Σ dL/dy per channel).
     static func backwardWeights(_ dy: Tensor, input x: Tensor, weightShape: Shape, hasBias: Bool,
                                 geometry g: ConvolutionGeometry) -> (Tensor, Tensor?) {
-        lock.lock()
-        defer { lock.unlock() }
         let (cout, cin) = (weightShape[0], weightShape[1])
         let x = x.inLayout(.channelsLast), dy = dy.inLayout(.channelsLast)
-        let kernel = kernel(inputChannels: cin, outputChannels: cout)
-        let ws = workspace(kernel.weightGradientWorkspaceFloats(totalTiles: TileGrid.tiles(covering: dy.shape)))
         let dw = Tensor(uninitialized: weightShape, layout: .rowMajor)
-        kernel.weightGradient(UnsafePointer(x.storage.pointer), UnsafePointer(dy.storage.pointer), batch: x.shape[0], height: x.shape[2],
-                              width: x.shape[3], padTop: g.paddingLow[0], padLeft: g.paddingLow[1], outputHeight: dy.shape[2],
-                              outputWidth: dy.shape[3], into: dw.storage.pointer, workspace: ws)
+        cache.withKernel(inputChannels: cin, outputChannels: cout) { kernel in
+            let ws = cache.workspace(kernel.weightGradientWorkspaceFloats(totalTiles: TileGrid.tiles(covering: dy.shape)))
+            kernel.weightGradient(UnsafePointer(x.storage.pointer), UnsafePointer(dy.storage.pointer), batch: x.shape[0], height: x.shape[2],
+                                  width: x.shape[3], padTop: g.paddingLow[0], padLeft: g.paddingLow[1], outputHeight: dy.shape[2],
+                                  outputWidth: dy.shape[3], into: dw.storage.pointer, workspace: ws)
+        }
         guard hasBias else { return (dw, nil) }
         var db = [Double](repeating: 0, count: cout)
         let pixels = dy.count / cout, p = dy.storage.pointer
@@ -78,33 +83,16 @@ public enum WinogradTraining {
         return (dw, Tensor(shape: [cout], scalars: db.map { Float($0) }))
     }
 
-    private static func kernel(inputChannels: Int, outputChannels: Int) -> WinogradConvolution {
-        let key = [inputChannels, outputChannels]
-        let kernel = kernels[key] ?? WinogradConvolution(inputChannels: inputChannels, outputChannels: outputChannels, relu: false)
-        kernels[key] = kernel
-        return kernel
-    }
-
-    private static func workspace(_ needed: Int) -> UnsafeMutablePointer<Float> {
-        if needed > workspaceCount {
-            workspace?.deallocate()
-            workspace = .allocate(capacity: needed)
-            workspaceCount = needed
-        }
-        return workspace!
-    }
-
     private static func run(_ x: Tensor, inputChannels: Int, outputChannels: Int, outputShape: Shape, padTop: Int, padLeft: Int,
                             setWeights: (WinogradConvolution) -> Void) -> Tensor {
-        lock.lock()
-        defer { lock.unlock() }
-        let kernel = kernel(inputChannels: inputChannels, outputChannels: outputChannels)
-        setWeights(kernel)
-        let ws = workspace(kernel.workspaceFloats(totalTiles: TileGrid.tiles(covering: outputShape)))
-        let y = Tensor(uninitialized: outputShape, layout: .channelsLast)
-        kernel.forward(UnsafePointer(x.storage.pointer), batch: x.shape[0], height: x.shape[2], width: x.shape[3], padTop: padTop,
-                       padLeft: padLeft, into: y.storage.pointer, outputHeight: outputShape[2], outputWidth: outputShape[3],
-                       workspace: ws)
-        return y
+        cache.withKernel(inputChannels: inputChannels, outputChannels: outputChannels) { kernel in
+            setWeights(kernel)
+            let ws = cache.workspace(kernel.workspaceFloats(totalTiles: TileGrid.tiles(covering: outputShape)))
+            let y = Tensor(uninitialized: outputShape, layout: .channelsLast)
+            kernel.forward(UnsafePointer(x.storage.pointer), batch: x.shape[0], height: x.shape[2], width: x.shape[3], padTop: padTop,
+                           padLeft: padLeft, into: y.storage.pointer, outputHeight: outputShape[2], outputWidth: outputShape[3],
+                           workspace: ws)
+            return y
+        }
     }
 }

@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseNN
+
 /// Which square inputs a network takes, and what it makes of them.
 ///
 /// A network runs on any input its layers allow: every convolution needs d·(k − 1) + 1 pixels,
@@ -18,7 +21,7 @@ extension Graph {
                 throw PixelwiseError.shapeMismatch("\(node.name): pooling input \(w) is not divisible by its kernel \(stride) and stride \(stride)")
             }
             do { shapes.append(try node.layer.outputShape(for: ins)) } catch let error as PixelwiseError {
-                throw PixelwiseError.shapeMismatch("\(node.name): \(error.description)")
+                throw error.located(at: node.name)
             }
         }
         return shapes
@@ -27,11 +30,9 @@ extension Graph {
     /// The per-axis strides of a down-sampling pooling layer: stride = kernel, some axis > 1, no kernel
     /// stride (anisotropic 3-D pooling has 1 in depth).
     static func downsampling(_ layer: any Layer) -> [Int]? {
-        if let p = layer as? MaxPooling, p.configuration.dilation.allSatisfy({ $0 == 1 }), p.configuration.stride == p.configuration.kernelSize,
-           p.configuration.stride.contains(where: { $0 > 1 }) { return p.configuration.stride }
-        if let p = layer as? AveragePooling, p.configuration.stride == p.configuration.kernelSize,
-           p.configuration.stride.contains(where: { $0 > 1 }) { return p.configuration.stride }
-        return nil
+        guard let w = layer.window, w.role == .pooling, w.dilation.allSatisfy({ $0 == 1 }), w.stride == w.kernel,
+              w.stride.contains(where: { $0 > 1 }) else { return nil }
+        return w.stride
     }
 
     /// Output size (along the width axis) for an input of n: 572 → 388 for Tschopp's U-Net.

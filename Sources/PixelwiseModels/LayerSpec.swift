@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseNN
+
 /// One row of a sliding-window or strided-kernel network description, in the columns of
 /// Tschopp's Tables 3.1–3.3: layer name, type, f_out, kernel size k, stride s, kernel stride d.
 ///

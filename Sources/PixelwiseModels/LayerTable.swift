@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseNN
+
 /// A network described in the columns of Tschopp's Tables 3.3–3.5, for `pixelwise models show`:
 /// one row per layer with its output size w, f_in, f_out, kernel size k, stride s, kernel stride d
 /// and parameter count (weights with biases and batch-norm scales), plus totals, including
@@ -33,24 +36,14 @@ public struct LayerTable: Sendable {
         self.inputSize = inputSize
         inputChannels = graph.inputChannels
         rows = graph.nodes.enumerated().map { i, node in
-            let (k, s, d) = LayerTable.geometry(node.layer)
-            let weights = (node.layer is Convolution || node.layer is TransposedConvolution)
-                ? node.layer.parameters.first { $0.name == "weight" }?.parameter.value.count ?? 0 : 0
+            let window = node.layer.window
+            let (k, s, d) = window.map { ($0.kernel.last!, $0.stride.last!, $0.dilation.last!) } ?? (1, 1, 1)
+            let isConvolution = window?.role == .convolution || window?.role == .transposedConvolution
+            let weights = isConvolution ? node.layer.parameters.first { $0.name == "weight" }?.parameter.value.count ?? 0 : 0
             return Row(name: node.name, type: node.layer.kind, outputShape: shapes[i],
                        inputChannels: node.inputs.map { $0 == Graph.inputIndex ? graph.inputChannels : shapes[$0][1] },
                        kernelSize: k, stride: s, kernelStride: d,
                        parameters: node.layer.parameters.reduce(0) { $0 + $1.parameter.value.count }, convolutionWeights: weights)
-        }
-    }
-
-    static func geometry(_ layer: any Layer) -> (Int, Int, Int) {
-        switch layer {
-        case let c as Convolution: return (c.configuration.kernelSize.last!, c.configuration.stride.last!, c.configuration.dilation.last!)
-        case let t as TransposedConvolution: return (t.configuration.kernelSize.last!, t.configuration.stride.last!, t.configuration.dilation.last!)
-        case let p as MaxPooling: return (p.configuration.kernelSize.last!, p.configuration.stride.last!, p.configuration.dilation.last!)
-        case let p as AveragePooling: return (p.configuration.kernelSize[0], p.configuration.stride[0], 1)
-        case let u as Upsampling: return (u.configuration.factor[0], u.configuration.factor[0], 1)
-        default: return (1, 1, 1)
         }
     }
 

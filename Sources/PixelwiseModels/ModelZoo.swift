@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseNN
+
 /// Options every preset understands. `baseFilters` scales a preset's widths (nil: the preset's own);
 /// `norm` replaces a U-Net preset's normalisation (nil: the preset's own; other presets refuse it).
 public struct PresetOptions: Sendable, Equatable {

@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseNN
+
 /// A sliding-window (SW) network: classifies the centre of one w_SW × w_SW window per forward
 /// pass, ending in inner-product layers (Tschopp §3.2, Julien Martel's network).
 ///

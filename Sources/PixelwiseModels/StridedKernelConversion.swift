@@ -1,3 +1,5 @@
+import PixelwiseCore
+
 /// Tschopp's Algorithm 1: turns a sliding-window network into its strided-kernel (SK) network,
 /// which classifies every pixel of an (w_SW + m − 1)² input in one pass (m × m outputs) with the
 /// same weights and numerically the same results as m² sliding-window passes.

@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseNN
+
 /// A strided-kernel (SK) network made by `StridedKernelConversion` (Tschopp §3.3): every layer has
 /// stride 1 and no padding, convolutions and poolings have kernel strides d, and the former inner
 /// products are convolutions. An input of w ≥ w_SW gives an output of w − w_SW + 1 (Table 3.3:

@@ -1,4 +1,5 @@
-@_exported import PixelwiseNN
+import PixelwiseNN
+import PixelwiseCore
 
 /// A configurable U-Net (Ronneberger et al. 2015): `depth` pooling steps down a contracting path
 /// of double convolutions whose filter count doubles per level, then back up an expanding path

@@ -1,3 +1,5 @@
+import PixelwiseNN
+
 /// The U-Net's per-level blocks: a double convolution, or its residual form (ResU-Net).
 extension UNet {
     func convolution(_ g: Graph, _ name: String, _ x: Graph.Value, level: Int, from: Int, to: Int, kernel: Int = 3) throws -> Graph.Value {

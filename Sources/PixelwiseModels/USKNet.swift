@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseNN
+
 /// Tschopp's USK-Net (§3.5, Table 3.5): one U-Net contracting/expanding step around an SK
 /// subnet that runs on the once-down-sampled maps.
 ///

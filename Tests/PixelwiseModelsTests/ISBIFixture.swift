@@ -1,5 +1,6 @@
 import Foundation
 @testable import PixelwiseModels
+import PixelwiseCore
 
 /// The committed 128×128 ISBI 2012 crop (Fixtures/README.md): image scaled to zero mean, unit-ish
 /// range; labels 1 = cell interior, 0 = membrane.

@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseModels
+import PixelwiseCore
 
 @Suite struct InputSizeTests {
     @Test func validUNetSizesAreSixteenKPlus124() throws {

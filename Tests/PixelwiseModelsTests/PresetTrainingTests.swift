@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseModels
+import PixelwiseNN
 
 /// Every 2-D preset, at reduced width, runs forward and backward on a real ISBI patch and its loss
 /// falls (the 3-D presets: `UNet3DTests`).

@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseModels
+import PixelwiseCore
 
 /// Algorithm 1: the SK network made from an SW network computes, in one pass over a
 /// (w_SW + m − 1)² input, the SW network's output for each of the m × m windows.

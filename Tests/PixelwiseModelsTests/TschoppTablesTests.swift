@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseModels
+import PixelwiseKernels
 
 /// Tschopp's Tables 3.3–3.5 and Eq. 3.6, with three input channels as in the tables.
 @Suite struct TschoppTablesTests {

@@ -1,5 +1,7 @@
 import Testing
 @testable import PixelwiseModels
+import PixelwiseCore
+import PixelwiseNN
 
 /// The 3-D U-Net presets: shapes, anisotropic kernels, and training on a volume.
 @Suite struct UNet3DTests {

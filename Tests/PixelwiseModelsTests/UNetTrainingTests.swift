@@ -1,5 +1,7 @@
 import Testing
 @testable import PixelwiseModels
+import PixelwiseCore
+import PixelwiseNN
 
 @Suite struct UNetTrainingTests {
     /// A same-padding U-Net of depth 2 learns to reproduce a fixed 32×32 binary pattern from its input.

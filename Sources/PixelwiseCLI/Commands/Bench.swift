@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import PixelwiseIO
 import PixelwiseModels
+import PixelwiseCore
+import PixelwiseKernels
+import PixelwiseNN
 
 extension Precision: ExpressibleByArgument {}
 

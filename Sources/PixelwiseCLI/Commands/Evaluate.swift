@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import PixelwiseAlgorithms
+import PixelwiseCore
+import PixelwiseIO
 import PixelwiseWorkflow
 
 /// `pixelwise evaluate`: compare predictions with ground truth (`Evaluation` scores them).
@@ -35,7 +37,7 @@ struct Evaluate: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Label values that are foreground (default 255).")
     var foreground: [Float] = [255]
     @Option(parsing: .upToNextOption, help: "Thresholds (0…1) for probability maps (default: the ISBI 2012 scorer's 0.0 0.1 … 1.0).")
-    var thresholds: [Float] = ThresholdSweep.defaultThresholds
+    var thresholds: [Float] = []
     @Flag(help: "Choose each image's best threshold with its own ground truth and average (optimistic; not the scorer's convention).")
     var perImageThresholds = false
     @Flag(help: "Skip the warping error (the slowest measure).")
@@ -44,15 +46,16 @@ struct Evaluate: ParsableCommand {
     var instances = false
     @Option(help: "With --instances: ignore ground-truth voxels within this many pixels of an id boundary in their section (CREMI: 25 nm = 6.25 px at 4 nm).")
     var borderMask: Double?
-    @Option(parsing: .upToNextOption, help: "With --instances: ground-truth ids to ignore besides CREMI's background 2^64−1 (e.g. 0).")
+    @Option(parsing: .upToNextOption, help: "With --instances: ground-truth ids to ignore besides CREMI's background 2^64−1 (e.g. 0 for a label image made from a binary mask).")
     var ignoreIds: [UInt64] = []
     @Option(help: "With --instances: threshold that turns a probability prediction into foreground before its connected components are taken.")
     var instanceThreshold: Float = 0.5
     @Flag(help: "Print JSON instead of a table.")
     var json = false
+    @Option(help: "Score C classes instead: label values to classes as for train --classes (e.g. \"background=0 tumour=1,2,4\"); prints per-class IoU, Dice and HD95 (95th-percentile Hausdorff distance, in the volume's units for NIfTI), their means without class 0, and the confusion matrix.")
+    var classes: String?
 
     func validate() throws {
-        guard !thresholds.isEmpty else { throw ValidationError("--thresholds needs at least one value") }
         if let bad = thresholds.first(where: { !(0...1).contains($0) }) {
             throw ValidationError("--thresholds must lie between 0 and 1, got \(bad)")
         }
@@ -60,6 +63,11 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
+        if let classes {
+            let map: LabelMap
+            do { map = try LabelMap(parsing: classes) } catch let PixelwiseError.invalidArgument(message) { throw ValidationError("--classes: \(message)") }
+            return try runClasses(map)
+        }
         if instances {
             let rows = try Evaluation.scoreInstances(predictions: predictions, labels: labels, ignoredTruthIds: Set(ignoreIds),
                                                      borderDistance: borderMask, threshold: instanceThreshold)
@@ -74,7 +82,8 @@ struct Evaluate: ParsableCommand {
             }
             return
         }
-        let report = try Evaluation.score(predictions: predictions, labels: labels, foreground: foreground, thresholds: thresholds,
+        let report = try Evaluation.score(predictions: predictions, labels: labels, foreground: foreground,
+                                          thresholds: thresholds.isEmpty ? ThresholdSweep.defaultThresholds : thresholds,
                                           warping: !noWarping, perImageThresholds: perImageThresholds)
         if json {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
@@ -86,6 +95,25 @@ struct Evaluate: ParsableCommand {
         } else if report.all.convention == "per-image" {
             print("each image at its own best threshold (--per-image-thresholds: optimistic, not the scorer's convention)")
         }
+    }
+
+    func runClasses(_ map: LabelMap) throws {
+        let (pairs, total) = try ClassEvaluation.score(predictions: predictions, labels: labels, classes: map)
+        if json {
+            struct Report: Codable { var images: [ClassScores]; var total: ClassScores }
+            print(String(decoding: try encoder.encode(Report(images: pairs, total: total)), as: UTF8.self))
+            return
+        }
+        func number(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "-" }
+        var rows = [[String]]()
+        for scores in pairs + [total] {
+            for c in scores.classes { rows.append([scores.name, c.name, number(c.iou), number(c.dice), number(c.hd95)]) }
+            rows.append([scores.name, "mean (no class 0)", number(scores.meanIoU), number(scores.meanDice), ""])
+        }
+        print(textTable(["image", "class", "IoU", "Dice", "HD95"], rows))
+        print("confusion matrix of all pairs (rows true, columns predicted: \((0..<map.classCount).map(map.name(ofClass:)).joined(separator: ", ")))")
+        for row in total.confusion { print(row.map { String($0) }.joined(separator: "\t")) }
+        print(String(format: "pixel accuracy %.4f", total.accuracy))
     }
 
     private var encoder: JSONEncoder {

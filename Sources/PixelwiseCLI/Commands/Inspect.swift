@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PixelwiseIO
+import PixelwiseCore
 
 /// `pixelwise inspect FILE...`: one line per image file.
 struct Inspect: ParsableCommand {

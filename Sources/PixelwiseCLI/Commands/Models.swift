@@ -1,4 +1,6 @@
 import ArgumentParser
+import PixelwiseCore
+import PixelwiseModels
 
 /// `pixelwise models list|show`: the model zoo and its layer tables.
 struct Models: ParsableCommand {

@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
+import PixelwiseIO
 import PixelwiseKernels
 import PixelwiseWorkflow
+import PixelwiseKernels
+import PixelwiseIO
 
 /// `pixelwise segment`: label every pixel of images and stacks of any size with a trained model
 /// (`Segmenter` does the work).
@@ -13,7 +16,10 @@ struct Segment: ParsableCommand {
         0 background, 255 foreground), or with --probabilities the foreground probability as 8-bit \
         0–255. Multi-page TIFF stacks come back as multi-page TIFFs (float32 with --float). \
         An HDF5 volume is named FILE.h5:/DATASET (e.g. sample_A.h5:/volumes/raw, [D,H,W] or [H,W]); \
-        it is read slice by slice and written as OUT/FILE_DATASET.tif (e.g. sample_A_volumes_raw.tif).
+        it is read slice by slice and written as OUT/FILE_DATASET.tif (e.g. sample_A_volumes_raw.tif). \
+        A NIfTI volume (.nii, .nii.gz) is written as OUT/NAME.nii.gz with its grid and affine. With \
+        --layout brats each input is a BraTS case folder CASE (CASE_flair|_t1|_t1ce|_t2.nii.gz, or \
+        --modalities) written as OUT/CASE.nii.gz.
         """)
 
     @Option(help: "A model file written by `pixelwise train` (RUN_DIR/model.h5).")
@@ -38,12 +44,17 @@ struct Segment: ParsableCommand {
     var dumpBlobs: String?
     @Option(help: "Inference precision: fp32, or bf16 (faster on CPUs with AMX/AVX-512-BF16; probabilities within ≈1 % of fp32).")
     var precision: Precision = .float32
+    @Option(help: "Input layout: files (default) or brats (each input a case folder whose modalities become the channels).")
+    var layout: String = "files"
+    @Option(parsing: .upToNextOption, help: "With --layout brats: the modalities, in the order the model was trained with (default flair t1 t1ce t2).")
+    var modalities: [String] = MultiSourceDataset.bratsModalities
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
         guard (0...0.5).contains(overlap) else { throw ValidationError("--overlap must be between 0 and 0.5") }
         guard memory > 0 else { throw ValidationError("--memory must be positive") }
         if let tile, tile < 8 { throw ValidationError("--tile must be at least 8") }
+        guard ["files", "brats"].contains(layout) else { throw ValidationError("--layout must be files or brats") }
     }
 
     func run() throws {
@@ -57,6 +68,20 @@ struct Segment: ParsableCommand {
         options.precision = precision
         options.algorithm = compute.algorithm
         let segmenter = try Segmenter(model: model, options: options) { log($0.description) }
+        if layout == "brats" {
+            let cases = inputs.map { URL(fileURLWithPath: $0).standardized }
+            let sources = try cases.map { folder in
+                try modalities.map { modality -> String in
+                    let stem = folder.appendingPathComponent(folder.lastPathComponent + "_" + modality).path
+                    guard let file = [stem + ".nii.gz", stem + ".nii"].first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+                        throw PixelwiseError.file(path: folder.path, problem: "no \(folder.lastPathComponent)_\(modality).nii.gz in the case folder")
+                    }
+                    return file
+                }
+            }
+            try segmenter.segment(sources: sources, names: cases.map(\.lastPathComponent), into: out)
+            return
+        }
         try segmenter.segment(inputs: inputs, into: out, featureMaps: dumpBlobs)
     }
 }

@@ -39,8 +39,13 @@ public struct FilePairDataset: SegmentationDataset {
     /// Every sample, in order.
     public func loadAll() throws -> [Sample] { try (0..<count).map(sample) }
 
-    /// File names an image reader may open, by extension (case-insensitive).
-    public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "tif", "tiff", "bmp"]
+    /// File names an image reader may open, by extension (case-insensitive); NIfTI volumes
+    /// (`.nii`, `.nii.gz`) too.
+    public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "tif", "tiff", "bmp", "nii"]
+
+    static func isImageName(_ name: String) -> Bool {
+        imageExtensions.contains((name as NSString).pathExtension.lowercased()) || name.lowercased().hasSuffix(".nii.gz")
+    }
 
     /// The image files in `folder` (not hidden, known extension), as full paths sorted by name.
     public static func imageFiles(in folder: String) throws -> [String] {
@@ -51,7 +56,7 @@ public struct FilePairDataset: SegmentationDataset {
             throw PixelwiseError.file(path: folder, problem: "cannot list the folder (missing or not a folder)")
         }
         return names
-            .filter { !$0.hasPrefix(".") && imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
+            .filter { !$0.hasPrefix(".") && isImageName($0) }
             .sorted()
             .map { (folder as NSString).appendingPathComponent($0) }
     }

@@ -83,3 +83,34 @@ public enum IntensityNormalisation: Codable, Equatable, Sendable {
         return sorted[below] + (sorted[above] - sorted[below]) * fraction
     }
 }
+
+extension IntensityNormalisation {
+    /// The command-line form: `type` (or `type-unit` for [0, 1]), `zscore`, `zscore-nonzero`,
+    /// `percentile:LOW,HIGH`, `range:LOW,HIGH`. Throws a one-line `invalidArgument`.
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        let numbers = parts.count == 2 ? parts[1].split(separator: ",").map { Double($0) } : []
+        func pair() throws -> (Double, Double) {
+            guard numbers.count == 2, let a = numbers[0], let b = numbers[1] else {
+                throw PixelwiseError.invalidArgument("normalisation \"\(text)\" needs two numbers, e.g. \(parts[0]):0.5,99.5")
+            }
+            return (a, b)
+        }
+        switch parts[0] {
+        case "type": self = .typeRange(symmetric: true)
+        case "type-unit": self = .typeRange(symmetric: false)
+        case "zscore": self = .zScore(nonZeroOnly: false)
+        case "zscore-nonzero": self = .zScore(nonZeroOnly: true)
+        case "percentile": let (a, b) = try pair(); self = .percentile(low: a, high: b)
+        case "range": let (a, b) = try pair(); self = .fixedRange(low: Float(a), high: Float(b))
+        default:
+            throw PixelwiseError.invalidArgument("unknown normalisation \"\(text)\" (type, type-unit, zscore, zscore-nonzero, percentile:LOW,HIGH, range:LOW,HIGH)")
+        }
+        try validate()
+    }
+
+    /// Parses a list separated by spaces or `;` (one entry for all channels, or one per channel).
+    public static func list(parsing text: String) throws -> [IntensityNormalisation] {
+        try text.split(whereSeparator: { $0 == " " || $0 == ";" }).map { try IntensityNormalisation(parsing: String($0)) }
+    }
+}

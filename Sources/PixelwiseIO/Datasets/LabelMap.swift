@@ -294,6 +294,9 @@ public struct LabelValueCensus: Sendable, Equatable {
     /// The values found, ascending.
     public var values: [Float] { counts.keys.sorted() }
 
+    /// Number of distinct values found.
+    public var count: Int { counts.count }
+
     /// Whether the labels look like instance ids (many distinct values).
     public var looksLikeInstanceIds: Bool { counts.count > Self.instanceThreshold }
 

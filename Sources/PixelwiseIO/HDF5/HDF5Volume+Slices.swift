@@ -60,3 +60,19 @@ extension HDF5Volume {
         return Image(width: width, height: height, channels: 1, sampleType: sampleType, pixels: values)
     }
 }
+
+extension HDF5Volume {
+    /// Slice `index` of an integer [D,H,W] dataset (or the whole of an [H,W] one) as exact 64-bit
+    /// ids, reading only that slice; nil when the dataset holds floats. For label volumes whose ids
+    /// may exceed float32's exact integers (CREMI `neuron_ids`).
+    public static func idSlice(path: String, dataset: String, index: Int) throws -> [UInt64]? {
+        let file = try HDF5File(reading: path)
+        defer { file.close() }
+        guard try file.integerLayout(at: dataset) != nil else { return nil }
+        if try file.shape(at: dataset).count == 3 { return try file.readPlane(UInt64.self, at: dataset, index: index) }
+        guard index == 0 else {
+            throw PixelwiseError.file(path: path, problem: "dataset \(HDF5File.normalised(dataset)) has no slice \(index) (it has 1)")
+        }
+        return try file.readUInt64s(at: dataset)
+    }
+}

@@ -1,4 +1,5 @@
 import PixelwiseNN
+import PixelwiseCore
 
 extension ModelFile {
     /// A model file holding `graph`'s architecture, parameters and buffers, and optionally the

@@ -105,7 +105,7 @@ public struct NIfTIVolume: Sendable {
     private func read(from reader: GzipReader, into out: UnsafeMutableBufferPointer<Float>) throws {
         let size = header.dataType.size
         var bytes = [UInt8](repeating: 0, count: out.count * size)
-        try bytes.withUnsafeMutableBytes { try reader.read(into: $0.baseAddress!, count: $0.count) }
+        _ = try bytes.withUnsafeMutableBytes { try reader.read(into: $0.baseAddress!, count: $0.count) }
         NIfTICoding.decode(bytes, type: header.dataType, littleEndian: header.littleEndian,
                            slope: header.scaleSlope, intercept: header.scaleIntercept, into: out)
     }

@@ -1,15 +1,27 @@
 import PixelwiseCore
 
 /// Data-movement kernels over channels-last memory of any element size (fp32 or bf16): moving
-/// whole channel vectors with `memcpy` is all that up-sampling and merging need.
-enum CopyKernels {
-    /// (N, C, D, H, W) of a rank-4 or rank-5 shape, D = 1 for images.
-    struct Extent {
-        let n, c, d, h, w: Int
-        init(_ s: Shape) {
-            n = s[0]; c = s[1]
-            if s.rank == 5 { d = s[2]; h = s[3]; w = s[4] } else { d = 1; h = s[2]; w = s[3] }
-        }
+/// whole channel vectors with `memcpy` is all that up-sampling and merging need. The layers'
+/// forward passes (`Upsampling` nearest, `MergeCrop`) and the inference steps run these same kernels.
+public enum CopyKernels {
+    /// Nearest-neighbour up-sampling of a tensor by integer factors (H, W) or (D, H, W); channels-last result.
+    public static func upsampleNearest(_ x: Tensor, factor: [Int]) -> Tensor {
+        let x = x.inLayout(.channelsLast)
+        let y = Tensor(uninitialized: Shape([x.shape[0], x.shape[1]] + zip(x.shape.spatial, factor).map { $0 * $1 }), layout: .channelsLast)
+        upsampleNearest(from: UnsafeMutableRawPointer(x.storage.pointer), shape: x.shape, factor: factor,
+                        into: UnsafeMutableRawPointer(y.storage.pointer), elementBytes: 4)
+        return y
+    }
+
+    /// concat_C(a, centre-crop(b)) of two tensors, b centre-cropped to a's spatial size; channels-last result.
+    public static func mergeCrop(_ a: Tensor, _ b: Tensor) -> Tensor {
+        let a = a.inLayout(.channelsLast), b = b.inLayout(.channelsLast)
+        var outShape = a.shape
+        outShape[1] += b.shape[1]
+        let y = Tensor(uninitialized: outShape, layout: .channelsLast)
+        mergeCrop(UnsafeMutableRawPointer(a.storage.pointer), a.shape, UnsafeMutableRawPointer(b.storage.pointer), b.shape,
+                  into: UnsafeMutableRawPointer(y.storage.pointer), elementBytes: 4)
+        return y
     }
 
     /// y[n, z, y, x, :] = x[n, z / f_D, y / f_H, x / f_W, :]. Each input row becomes one output

@@ -1,3 +1,5 @@
+import PixelwiseCore
+
 /// The 8 symmetries of a square (rotations by 90° and mirror images) acting on the spatial
 /// axes of an (N, C, H, W) tensor: bit 0 flips W, bit 1 flips H, bit 2 transposes H and W.
 /// Used for test-time augmentation; `invert` undoes `apply`.

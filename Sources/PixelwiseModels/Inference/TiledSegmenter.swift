@@ -1,4 +1,6 @@
 import Foundation
+import PixelwiseCore
+import PixelwiseNN
 
 /// Segments images of any size with a network that takes fixed-size tiles.
 ///
@@ -102,9 +104,7 @@ public struct TiledSegmenter {
         for (i, node) in graph.nodes.enumerated() {
             let inputFactor = node.inputs.map { $0 >= 0 ? factor[$0] : 1 }.max() ?? 1
             var f = inputFactor
-            if let pool = node.layer as? MaxPooling { f *= pool.configuration.stride[0] }
-            if let pool = node.layer as? AveragePooling { f *= pool.configuration.stride[0] }
-            if let conv = node.layer as? Convolution { f *= conv.configuration.stride[0] }
+            if let w = node.layer.window, w.role == .pooling || w.role == .convolution { f *= w.stride[0] }
             factor[i] = f
         }
         return factor.max() ?? 1

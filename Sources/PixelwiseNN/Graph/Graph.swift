@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseKernels
+
 /// A network: a directed acyclic graph of layers with one input and one output, plus
 /// reverse-mode automatic differentiation over it.
 ///
@@ -40,18 +43,33 @@ public final class Graph {
     public var inferenceStrategy: InferenceStrategy = .planned(.float32) {
         didSet { if inferenceStrategy != oldValue { plans = [] } }
     }
-    /// Arithmetic of the convolutions in training: `.bfloat16` is mixed precision (fp32 master
-    /// weights, activations and gradients; bf16 operands with fp32 accumulation inside each
-    /// convolution — `ConvolutionKernel.trainingMath`). Inference follows `inferenceStrategy`.
-    public var trainingPrecision: Precision = .float32
-    /// Planned fp32 inference runs 3×3 stride-1 convolutions by Winograd F(4×4, 3×3)
-    /// (`InferencePlan`): an opt-in fast mode, rounding differences ~1e-5 of the output's range.
-    public var winogradInference = false {
-        didSet { if winogradInference != oldValue { plans = [] } }
+    /// How training passes run (and layer-by-layer inference): precision — `.bfloat16` is mixed
+    /// precision (fp32 master weights, activations and gradients; bf16 operands with fp32
+    /// accumulation inside each convolution) — and algorithms (`winograd`: the forward and
+    /// backward passes of wide 3×3 stride-1 convolutions by Winograd F(4×4, 3×3), opt-in). Passed
+    /// to every layer's `forward(_:mode:options:)` and `backward(…options:)`.
+    public var trainingOptions = ExecutionOptions()
+    /// How compiled inference plans choose their algorithms (`winograd`: fp32 3×3 stride-1
+    /// convolutions by Winograd F(4×4, 3×3), an opt-in fast mode, rounding differences ~1e-5 of the
+    /// output's range). Their precision is `inferenceStrategy`'s.
+    public var inferenceOptions = ExecutionOptions() {
+        didSet { if inferenceOptions != oldValue { plans = [] } }
     }
-    /// Training runs the forward and backward-data passes of wide 3×3 stride-1 convolutions by
-    /// Winograd F(4×4, 3×3) (`WinogradTraining`; fp32): opt-in, like `winogradInference`.
-    public var winogradTraining = false
+    /// `trainingOptions.precision`.
+    public var trainingPrecision: Precision {
+        get { trainingOptions.precision }
+        set { trainingOptions.precision = newValue }
+    }
+    /// `inferenceOptions.winograd`.
+    public var winogradInference: Bool {
+        get { inferenceOptions.winograd }
+        set { inferenceOptions.winograd = newValue }
+    }
+    /// `trainingOptions.winograd`.
+    public var winogradTraining: Bool {
+        get { trainingOptions.winograd }
+        set { trainingOptions.winograd = newValue }
+    }
 
     /// The most recently used plans (at most two input shapes are kept: each holds an arena).
     private var plans: [InferencePlan] = []
@@ -65,7 +83,7 @@ public final class Graph {
             plans.append(plan)
             return plan
         }
-        let plan = try InferencePlan(graph: self, inputShape: inputShape, precision: precision, winograd: winogradInference)
+        let plan = try InferencePlan(graph: self, inputShape: inputShape, options: inferenceOptions.with(precision: precision))
         plans.append(plan)
         if plans.count > 2 { plans.removeFirst() }
         return plan
@@ -117,7 +135,7 @@ public final class Graph {
         for node in nodes {
             let ins = node.inputs.map { $0 == Graph.inputIndex ? inputShape : shapes[$0] }
             do { shapes.append(try node.layer.outputShape(for: ins)) } catch let error as PixelwiseError {
-                throw PixelwiseError.shapeMismatch("\(node.name): \(error.description)")
+                throw error.located(at: node.name)
             }
         }
         return shapes
@@ -171,11 +189,7 @@ public final class Graph {
             return try inferencePlan(for: input.shape, precision: precision).run(input)
         }
         if mode == .training { StoragePool.enableForTraining() }
-        return try ConvolutionKernel.$trainingMath.withValue(trainingPrecision.effective) {
-            try WinogradTraining.$enabled.withValue(winogradTraining) {
-                try forward(input, mode: mode, keepActivations: mode == .training)
-            }
-        }
+        return try forward(input, mode: mode, keepActivations: mode == .training)
     }
 
     private func forward(_ input: Tensor, mode: Mode, keepActivations: Bool) throws -> Tensor {
@@ -183,6 +197,7 @@ public final class Graph {
             _ = try shapes(for: input.shape)  // throws the readable error
             throw PixelwiseError.shapeMismatch("input \(input.shape) does not fit the network")
         }
+        let options = trainingOptions.effective
         var values = [Tensor?](repeating: nil, count: nodes.count)
         // Liveness: in inference an activation is dropped once its last reader has run.
         var lastUse = [Int](repeating: nodes.count - 1, count: nodes.count)
@@ -194,8 +209,8 @@ public final class Graph {
             let ins = node.inputs.map { $0 == Graph.inputIndex ? input : values[$0]! }
             let start = timer?.now()
             defer { if let start { timer?.record(node: i, forward: true, since: start) } }
-            do { values[i] = try node.layer.forward(ins, mode: mode) } catch let error as PixelwiseError {
-                throw PixelwiseError.shapeMismatch("\(node.name): \(error.description)")
+            do { values[i] = try node.layer.forward(ins, mode: mode, options: options) } catch let error as PixelwiseError {
+                throw error.located(at: node.name)
             }
             if !keepActivations {
                 for j in node.inputs where j >= 0 && lastUse[j] == i && j != nodes.count - 1 { values[j] = nil }
@@ -215,14 +230,7 @@ public final class Graph {
     /// training forward, accumulating every parameter's gradient. Returns dL/d input.
     @discardableResult
     public func backward(_ outputGradient: Tensor, needInputGradient: Bool = false) throws -> Tensor? {
-        try ConvolutionKernel.$trainingMath.withValue(trainingPrecision.effective) {
-            try WinogradTraining.$enabled.withValue(winogradTraining) {
-                try backwardPass(outputGradient, needInputGradient: needInputGradient)
-            }
-        }
-    }
-
-    private func backwardPass(_ outputGradient: Tensor, needInputGradient: Bool) throws -> Tensor? {
+        let options = trainingOptions.effective
         guard let input = lastInput, activations.count == nodes.count else {
             throw PixelwiseError.invalidArgument("backward needs a forward pass in training mode first")
         }
@@ -245,7 +253,13 @@ public final class Graph {
             let ins = node.inputs.map { $0 == Graph.inputIndex ? input : activations[$0]! }
             let want = node.inputs.map { $0 >= 0 ? needs[$0] : needInputGradient }
             let start = timer?.now()
-            let inputGradients = try node.layer.backward(g.inLayout(output.layout), inputs: ins, output: output, needsInputGradient: want)
+            let inputGradients: [Tensor?]
+            do {
+                inputGradients = try node.layer.backward(g.inLayout(output.layout), inputs: ins, output: output, needsInputGradient: want,
+                                                         options: options)
+            } catch let error as PixelwiseError {
+                throw error.located(at: node.name)
+            }
             if let start { timer?.record(node: i, forward: false, since: start) }
             for (k, j) in node.inputs.enumerated() where want[k] {
                 guard let gi = inputGradients[k] else {

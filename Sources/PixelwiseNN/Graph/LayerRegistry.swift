@@ -1,4 +1,5 @@
 import Foundation
+import PixelwiseCore
 
 /// Every layer type by its `kind`: how a model file's architecture text becomes layers again.
 /// A new layer adds one line here.

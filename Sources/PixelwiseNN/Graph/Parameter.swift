@@ -1,3 +1,5 @@
+import PixelwiseCore
+
 /// A trainable tensor and its accumulated gradient. A class: the optimiser, the graph and the
 /// model file all refer to the same parameter by identity, and its name (a dotted path such as
 /// `enc1.conv1.weight`) is given by where it sits in the graph.

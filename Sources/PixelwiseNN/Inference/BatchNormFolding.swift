@@ -1,14 +1,14 @@
-/// Folds an inference-mode batch normalisation into the convolution before it.
+import PixelwiseCore
+
+/// Folds a per-channel affine map (an inference-mode batch normalisation) into the convolution before it.
 ///
 /// BN(conv(x)) = γ·(w∗x + b − μ)/√(σ² + ε) + β = (s·w)∗x + (s·(b − μ) + β), with s = γ/√(σ² + ε)
 /// per output channel o: w'[o, …] = s_o·w[o, …], b'_o = s_o·(b_o − μ_o) + β_o.
 /// Weight shapes as stored: (C_out, C_in, k…) for a convolution, (C_in, C_out, k…) transposed.
 enum BatchNormFolding {
-    static func fold(weight: Tensor, bias: Tensor?, transposed: Bool, into bn: BatchNormalization) -> (weight: Tensor, bias: Tensor) {
-        let mean = bn.runningMean.value.scalars, variance = bn.runningVariance.value.scalars
-        let gamma = bn.scale.value.scalars, beta = bn.shift.value.scalars
-        let outputs = bn.configuration.channels
-        let s = (0..<outputs).map { gamma[$0] / (variance[$0] + bn.configuration.epsilon).squareRoot() }
+    static func fold(weight: Tensor, bias: Tensor?, transposed: Bool, into affine: ChannelAffine) -> (weight: Tensor, bias: Tensor) {
+        let (s, mean, beta) = affine.coefficients()
+        let outputs = s.count
         let b = bias?.scalars ?? [Float](repeating: 0, count: outputs)
         let foldedBias = (0..<outputs).map { s[$0] * (b[$0] - mean[$0]) + beta[$0] }
         var w = weight.scalars

@@ -1,27 +1,23 @@
+import PixelwiseCore
+import PixelwiseKernels
+
 /// A graph compiled for inference at one input shape and precision (`InferenceProgram` does the
 /// running); `Graph.forward(_:mode: .inference)` builds one per input shape and reuses it.
 ///
-/// Translation, node by node in graph order:
-/// - Convolution / TransposedConvolution, followed (as the only reader) by BatchNormalization
-///   and then by ReLU, LeakyReLU or Sigmoid: one oneDNN convolution, batch norm folded into
-///   its weights (`BatchNormFolding`) and the activation fused as a post-op.
-/// - Nearest up-sampling whose only reader is a 1×1, stride-1, unpadded convolution: the
+/// A generic loop over the nodes in graph order plus a fusion pass; what each layer is to the
+/// plan, it says itself (`InferenceLowering`), so nothing here names a layer type:
+/// - A `.convolution`, followed (as the only reader) by a `.channelAffine` and then by an
+///   `.activation`: one convolution step, the affine map (batch norm) folded into its weights
+///   (`BatchNormFolding`) and the activation fused as a post-op. Its algorithm — oneDNN's direct
+///   kernel, Winograd F(4×4, 3×3) (`ExecutionOptions.winograd`), or the block-scatter
+///   up-convolution — is `AlgorithmChooser`'s choice, the same chooser training asks.
+/// - A `.pixelRepeat` (nearest up-sampling) whose only reader is a pointwise convolution: the
 ///   convolution (and whatever is fused into it) runs first, at the low resolution, and its
 ///   result is up-sampled — the same values, since both are per-pixel maps and nearest
 ///   up-sampling only repeats pixels, at ¼ of the multiply-adds.
-/// - Undilated max pooling, MergeCrop, Concatenation, nearest up-sampling, standalone
-///   activations: native steps. Dropout is the identity. Anything else runs the layer's own
-///   `forward` on fp32 copies of its inputs (a fallback step).
-///
-/// fp32 transposed convolutions whose kernel equals their stride (U-Net's 2×2 up-convolution) run as
-/// one SGEMM and a block scatter (`BlockTransposedConvolution`), with a fused ReLU if one follows.
-///
-/// With `winograd`, fp32 3×3 stride-1 convolutions with at least `winogradMinimumChannels` input
-/// and output channels (and no activation but ReLU) run by Winograd F(4×4, 3×3)
-/// (`WinogradConvolution`) instead of oneDNN's direct kernel: an opt-in fast mode, results within
-/// ~1e-5 of the output's range. Narrower layers stay direct: Winograd's transforms cost O(C) per
-/// tile and its products O(C²), so it only pays once the products dominate (the measurements
-/// behind the threshold: docs/performance.md).
+/// - Every other node: the layer's own `lower` (native steps for pooling, merging, standalone
+///   activations and up-sampling; none for dropout; a fallback step running the layer's `forward`
+///   for everything else).
 ///
 /// The folded, reordered weights are refreshed before a run whenever a parameter or batch-norm
 /// statistic the plan depends on has changed (`Parameter.version`).
@@ -37,126 +33,110 @@ public final class InferencePlan {
     public var precision: Precision { program.precision }
     public var inputShape: Shape { program.inputShape }
 
-    public static let winogradMinimumChannels = 32
-
-    /// `chooseFormats`: let convolutions pick their activation formats (`InferenceProgram`); off,
-    /// every value is channels-last.
-    public init(graph: Graph, inputShape: Shape, precision: Precision = .float32, winograd: Bool = false,
-                winogradMinimumChannels: Int = InferencePlan.winogradMinimumChannels, chooseFormats: Bool = true) throws {
+    /// `options`: the precision of activations and weights, and how convolutions choose their
+    /// algorithm (`AlgorithmChooser`). `chooseFormats`: let convolutions pick their activation
+    /// formats (`InferenceProgram`); off, every value is channels-last.
+    public init(graph: Graph, inputShape: Shape, options: ExecutionOptions = ExecutionOptions(), chooseFormats: Bool = true) throws {
         let shapes = try graph.shapes(for: inputShape)
         let nodes = graph.nodes
-        program = InferenceProgram(inputShape: inputShape, precision: precision, chooseFormats: chooseFormats)
+        program = InferenceProgram(inputShape: inputShape, precision: options.precision, chooseFormats: chooseFormats)
         var readers = [[Int]](repeating: [], count: nodes.count)
         for (i, node) in nodes.enumerated() { for j in node.inputs where j >= 0 { readers[j].append(i) } }
         let last = nodes.count - 1
         /// The node's single reader, if it has exactly one and is not the graph output's producer.
         func soleReader(_ i: Int) -> Int? { i != last && readers[i].count == 1 ? readers[i][0] : nil }
+        func shape(_ j: Int) -> Shape { j == Graph.inputIndex ? inputShape : shapes[j] }
 
         var values = [InferenceProgram.Value?](repeating: nil, count: nodes.count)
         func value(_ j: Int) -> InferenceProgram.Value { j == Graph.inputIndex ? program.input : values[j]! }
         var done = [Bool](repeating: false, count: nodes.count)
 
-        /// Emits node i (a convolution) reading `source`, with a following BN and activation fused; returns the last node covered.
-        func emitConvolution(_ i: Int, source: InferenceProgram.Value, sourceShape: Shape, covered: inout [Int]) throws -> (InferenceProgram.Value, Int) {
+        /// Emits convolution node i reading `source` of `sourceShape`, with a following affine map and
+        /// activation fused (appended to `covered`).
+        func emitConvolution(_ i: Int, _ conv: ConvolutionLowering, source: InferenceProgram.Value, sourceShape: Shape,
+                             covered: inout [Int]) throws -> InferenceProgram.Value {
+            let outShape = try nodes[i].layer.outputShape(for: [sourceShape])
             var end = i
-            var bn: BatchNormalization?
-            if let r = soleReader(end), let b = nodes[r].layer as? BatchNormalization { bn = b; end = r; covered.append(r) }
+            var affine: ChannelAffine?
+            if let r = soleReader(end), case .channelAffine(let a) = nodes[r].layer.fusionRole(for: [outShape]) {
+                affine = a
+                end = r
+                covered.append(r)
+            }
             var activation: EltwiseKernel.Function?
-            if let r = soleReader(end) {
-                switch nodes[r].layer {
-                case is ReLU: activation = .relu
-                case let l as LeakyReLU: activation = .leakyReLU(slope: l.configuration.negativeSlope)
-                case is Sigmoid: activation = .sigmoid
-                default: break
-                }
-                if activation != nil { end = r; covered.append(r) }
+            if let r = soleReader(end), case .activation(let f) = nodes[r].layer.fusionRole(for: [outShape]) {
+                activation = f
+                covered.append(r)
             }
             let name = covered.map { nodes[$0].name }.joined(separator: "+")
-            let weight: Parameter, bias: Parameter?, transposed: Bool, geometry: ConvolutionGeometry, outChannels: Int
-            switch nodes[i].layer {
-            case let c as Convolution:
-                (weight, bias, transposed, geometry, outChannels) = (c.weight, c.bias, false, c.geometry(for: sourceShape), c.configuration.outputChannels)
-            case let t as TransposedConvolution:
-                (weight, bias, transposed, geometry, outChannels) = (t.weight, t.bias, true, t.geometry, t.configuration.outputChannels)
-            default: preconditionFailure("emitConvolution on \(nodes[i].layer.kind)")
+            let (weight, bias, transposed, geometry) = (conv.weight, conv.bias, conv.transposed, conv.geometry)
+            let hasBias = bias != nil || affine != nil
+            let problem = ConvolutionProblem(stage: .plan, input: sourceShape, weight: weight.shape, geometry: geometry,
+                                             transposed: transposed, activation: activation)
+            let (v, step): (InferenceProgram.Value, InferenceProgram.WeightedStep)
+            switch AlgorithmChooser.choose(for: problem, options: options) {
+            case .winograd:
+                (v, step) = program.winogradConvolution(source, weightShape: weight.shape, hasBias: hasBias, outputShape: outShape,
+                                                        geometry: geometry, relu: activation == .relu, name: name)
+            case .blockScatter:
+                (v, step) = program.blockTransposedConvolution(source, weightShape: weight.shape, hasBias: hasBias,
+                                                               relu: activation == .relu, name: name)
+            case .direct, .shiftedWeightGradient:
+                (v, step) = try program.convolution(source, weightShape: weight.shape, hasBias: hasBias, outputShape: outShape,
+                                                    geometry: geometry, transposed: transposed, activation: activation, name: name)
             }
-            let outShape = Shape([sourceShape[0], outChannels] + (try nodes[i].layer.outputShape(for: [sourceShape]).spatial))
-            let useWinograd = winograd && precision == .float32 && !transposed && weight.shape.rank == 4
-                && WinogradConvolution.applies(kernel: weight.shape.spatial, geometry: geometry)
-                && min(weight.shape[0], weight.shape[1]) >= winogradMinimumChannels && (activation == nil || activation == .relu)
-            let useBlockScatter = precision == .float32 && transposed
-                && BlockTransposedConvolution.applies(kernel: weight.shape.spatial, geometry: geometry) && (activation == nil || activation == .relu)
-            let (v, step) = useWinograd
-                ? program.winogradConvolution(source, weightShape: weight.shape, hasBias: bias != nil || bn != nil, outputShape: outShape,
-                                              geometry: geometry, relu: activation == .relu, name: name)
-                : useBlockScatter
-                ? program.blockTransposedConvolution(source, weightShape: weight.shape, hasBias: bias != nil || bn != nil,
-                                                     relu: activation == .relu, name: name)
-                : try program.convolution(source, weightShape: weight.shape, hasBias: bias != nil || bn != nil,
-                                          outputShape: outShape, geometry: geometry, transposed: transposed,
-                                          activation: activation, name: name)
             let program = self.program
             weightUpdates.append {
-                if let bn {
-                    let (w, b) = BatchNormFolding.fold(weight: weight.value, bias: bias?.value, transposed: transposed, into: bn)
+                if let affine {
+                    let (w, b) = BatchNormFolding.fold(weight: weight.value, bias: bias?.value, transposed: transposed, into: affine)
                     program.setWeights(step, weight: w, bias: b)
                 } else {
                     program.setWeights(step, weight: weight.value, bias: bias?.value)
                 }
             }
-            dependencies += [weight] + (bias.map { [$0] } ?? [])
-            if let bn { dependencies += [bn.scale, bn.shift, bn.runningMean, bn.runningVariance] }
-            return (v, end)
+            dependencies += [weight] + (bias.map { [$0] } ?? []) + (affine?.dependencies ?? [])
+            return v
         }
 
         for (i, node) in nodes.enumerated() where !done[i] {
             let ins = node.inputs.map(value)
+            let inShapes = node.inputs.map(shape)
             var covered = [i]
             let firstStep = program.stepCount
-            switch node.layer {
-            case is Convolution, is TransposedConvolution:
-                let (v, end) = try emitConvolution(i, source: ins[0], sourceShape: node.inputs[0] >= 0 ? shapes[node.inputs[0]] : inputShape,
-                                                   covered: &covered)
+            switch node.layer.fusionRole(for: inShapes) {
+            case .convolution(let conv):
+                let v = try emitConvolution(i, conv, source: ins[0], sourceShape: inShapes[0], covered: &covered)
                 for k in covered { values[k] = v }
-                precondition(covered.last == end)
-            case let up as Upsampling where up.configuration.method == .nearest:
-                if let r = soleReader(i), let conv = nodes[r].layer as? Convolution, conv.isPointwise {
-                    let sourceShape = node.inputs[0] >= 0 ? shapes[node.inputs[0]] : inputShape
+            case .pixelRepeat(let factor):
+                if let r = soleReader(i), case .convolution(let conv) = nodes[r].layer.fusionRole(for: [inShapes[0]]), conv.isPointwise {
                     covered = [r]
-                    let (low, _) = try emitConvolution(r, source: ins[0], sourceShape: sourceShape, covered: &covered)
+                    let low = try emitConvolution(r, conv, source: ins[0], sourceShape: inShapes[0], covered: &covered)
                     let convolutionSteps = program.stepCount - firstStep
-                    let v = program.upsampleNearest(low, factor: up.configuration.factor, name: node.name)
+                    let v = program.upsampleNearest(low, factor: factor, name: node.name)
                     stepNodes += Array(repeating: covered, count: convolutionSteps)
                         + Array(repeating: [i], count: program.stepCount - firstStep - convolutionSteps)
                     for k in [i] + covered { values[k] = v; done[k] = true }
                     continue
                 }
-                values[i] = program.upsampleNearest(ins[0], factor: up.configuration.factor, name: node.name)
-            case let pool as MaxPooling where !pool.isDilated:
-                values[i] = try program.maxPooling(ins[0], kernel: pool.configuration.kernelSize, stride: pool.configuration.stride,
-                                                   outputShape: shapes[i], name: node.name)
-            case is MergeCrop, is Concatenation:
-                values[i] = program.mergeCrop(ins[0], ins[1], name: node.name)
-            case is ReLU:
-                values[i] = try program.eltwise(.relu, ins[0], name: node.name)
-            case let l as LeakyReLU:
-                values[i] = try program.eltwise(.leakyReLU(slope: l.configuration.negativeSlope), ins[0], name: node.name)
-            case is Sigmoid:
-                values[i] = try program.eltwise(.sigmoid, ins[0], name: node.name)
-            case is Dropout:
-                values[i] = ins[0]
-                done[i] = true
-                continue  // no step
-            default:
-                let layer = node.layer
-                values[i] = program.fallback(ins, outputShape: shapes[i], name: node.name) { try layer.forward($0, mode: .inference) }
-                dependencies += layer.parameters.map(\.parameter) + layer.buffers.map(\.parameter)
+                values[i] = try lower(node, ins, inShapes, shapes[i], options)
+            case .none, .channelAffine, .activation:
+                values[i] = try lower(node, ins, inShapes, shapes[i], options)
             }
             stepNodes += Array(repeating: covered, count: program.stepCount - firstStep)
             for k in covered { done[k] = true }
         }
         program.finalize(output: value(last))
         refreshWeights()
+    }
+
+    /// The node's own lowering (`InferenceLowering.lower`).
+    private func lower(_ node: Graph.Node, _ inputs: [InferenceProgram.Value], _ inputShapes: [Shape], _ outputShape: Shape,
+                       _ options: ExecutionOptions) throws -> InferenceProgram.Value {
+        let context = LoweringContext(program: program, name: node.name, inputShapes: inputShapes, outputShape: outputShape, options: options)
+        let v = try node.layer.lower(inputs, into: context)
+        dependencies += context.dependencies
+        weightUpdates += context.weightUpdates
+        return v
     }
 
     /// Sum of the versions of every parameter the plan copied: it changes whenever one of them does.
@@ -173,18 +153,5 @@ public final class InferencePlan {
     public func run(_ input: Tensor) throws -> Tensor {
         refreshWeights()
         return try program.run(input)
-    }
-}
-
-extension Convolution {
-    /// A 1×1 convolution with stride 1 and no padding: a per-pixel linear map.
-    var isPointwise: Bool {
-        let c = configuration
-        guard c.kernelSize.allSatisfy({ $0 == 1 }), c.stride.allSatisfy({ $0 == 1 }) else { return false }
-        switch c.padding {
-        case .valid: return true
-        case .same: return true  // a 1×1 kernel needs no padding
-        case .explicit(let low, let high): return (low + high).allSatisfy { $0 == 0 }
-        }
     }
 }

@@ -1,3 +1,5 @@
+import PixelwiseCore
+
 /// How a layer's weights are drawn. Biases start at zero.
 ///
 /// - `he`: N(0, σ²) with σ = √(2 / (f_in·k^n)) — He et al. 2015, Tschopp's choice for U-Nets

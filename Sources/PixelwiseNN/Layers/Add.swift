@@ -1,3 +1,5 @@
+import PixelwiseCore
+
 /// Element-wise sum of two inputs of the same shape (residual connections).
 /// y = a + b; dL/da = dL/db = dL/dy.
 public final class Add: Layer {

@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseKernels
+
 /// Average pooling over k×k windows with stride s (no padding), on oneDNN.
 ///
 /// y[n, c, p] = mean_k x[n, c, s·p + k];  dL/dx[s·p + k] += dL/dy[p] / |k|.
@@ -51,5 +54,10 @@ public final class AveragePooling: Layer {
         guard needsInputGradient[0] else { return [nil] }
         return [try PoolingKernel.backward(.average, gradient, inputShape: inputs[0].shape, kernel: configuration.kernelSize,
                                            stride: configuration.stride, paddingLow: zeros, paddingHigh: zeros, workspace: nil)]
+    }
+
+    public var window: SpatialWindow? {
+        SpatialWindow(role: .pooling, kernel: configuration.kernelSize, stride: configuration.stride,
+                      dilation: configuration.kernelSize.map { _ in 1 })
     }
 }

@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseKernels
+
 /// Batch normalisation per channel, on oneDNN.
 ///
 /// Training: y = γ·(x − μ_B)/√(σ²_B + ε) + β with the batch's mean and (biased) variance over
@@ -85,4 +88,16 @@ public final class BatchNormalization: ShapePreservingLayer {
         shift.accumulate(dShift)
         return [needsInputGradient[0] ? dx : nil]
     }
+
+    /// Inference mode as y = s·(x − μ) + β with s = γ/√(σ² + ε): folded by inference plans into
+    /// the weights of the convolution before it.
+    var channelAffine: ChannelAffine {
+        ChannelAffine(dependencies: [scale, shift, runningMean, runningVariance]) { [self] in
+            let variance = runningVariance.value.scalars, gamma = scale.value.scalars
+            let s = (0..<configuration.channels).map { gamma[$0] / (variance[$0] + configuration.epsilon).squareRoot() }
+            return (s, runningMean.value.scalars, shift.value.scalars)
+        }
+    }
+
+    public func fusionRole(for inputs: [Shape]) -> FusionRole { .channelAffine(channelAffine) }
 }

@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseKernels
+
 /// Concatenation of two inputs of equal spatial size on the channel axis.
 /// y = concat_C(a, b); backward splits the gradient. Shapes: (N, C_a, H, W), (N, C_b, H, W) → (N, C_a + C_b, H, W).
 /// (Same-padding U-Nets use this; valid-padding ones need `MergeCrop`, which shares the kernel.)
@@ -24,5 +27,9 @@ public final class Concatenation: Layer {
 
     public func backward(_ gradient: Tensor, inputs: [Tensor], output: Tensor, needsInputGradient: [Bool]) throws -> [Tensor?] {
         try merge.backward(gradient, inputs: inputs, output: output, needsInputGradient: needsInputGradient)
+    }
+
+    public func lower(_ inputs: [InferenceProgram.Value], into plan: LoweringContext) throws -> InferenceProgram.Value {
+        plan.program.mergeCrop(inputs[0], inputs[1], name: plan.name)
     }
 }

@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseKernels
+
 /// Convolution, 2-D or 3-D (by the kernel's rank), with stride, kernel stride (dilation — the
 /// SK-Nets' strided kernels) and padding; runs on oneDNN.
 ///
@@ -6,7 +9,7 @@
 /// Shapes: input (N, C_in, [D,] H, W) → output (N, C_out, [D',] H', W') with
 /// H' = ⌊(H + pad_low + pad_high − d·(k − 1) − 1) / s⌋ + 1. Weight (C_out, C_in, [k_D,] k_H, k_W), PyTorch's layout.
 /// Gradients: dL/dx by oneDNN's backward-data, dL/dw and dL/db by its backward-weights.
-public final class Convolution: Layer {
+public final class Convolution: OptionsAwareLayer {
     public struct Configuration: Codable, Equatable, Sendable {
         public var inputChannels: Int
         public var outputChannels: Int
@@ -94,24 +97,47 @@ public final class Convolution: Layer {
         return Shape(out)
     }
 
-    public func forward(_ inputs: [Tensor], mode: Mode) throws -> Tensor {
+    public func forward(_ inputs: [Tensor], mode: Mode, options: ExecutionOptions) throws -> Tensor {
         let x = inputs[0].inLayout(.channelsLast)
         return try ConvolutionKernel.forward(x, weight: weight.value, bias: bias?.value, outputShape: try outputShape(for: [x.shape]),
-                                             geometry: geometry(for: x.shape), transposed: false, training: mode == .training)
+                                             geometry: geometry(for: x.shape), transposed: false, training: mode == .training,
+                                             options: options)
     }
 
-    public func backward(_ gradient: Tensor, inputs: [Tensor], output: Tensor, needsInputGradient: [Bool]) throws -> [Tensor?] {
+    public func backward(_ gradient: Tensor, inputs: [Tensor], output: Tensor, needsInputGradient: [Bool],
+                         options: ExecutionOptions) throws -> [Tensor?] {
         let x = inputs[0].inLayout(.channelsLast)
         let g = geometry(for: x.shape)
         let (dw, db) = try ConvolutionKernel.backwardWeights(gradient, input: x, weightShape: weight.shape, hasBias: bias != nil,
-                                                             geometry: g, transposed: false)
+                                                             geometry: g, transposed: false, options: options)
         weight.accumulate(dw)
         if let db { bias?.accumulate(db) }
         guard needsInputGradient[0] else { return [nil] }
-        return [try ConvolutionKernel.backwardData(gradient, weight: weight.value, inputShape: x.shape, geometry: g, transposed: false)]
+        return [try ConvolutionKernel.backwardData(gradient, weight: weight.value, inputShape: x.shape, geometry: g, transposed: false,
+                                                   options: options)]
     }
 
     public func multiplyAccumulates(inputs: [Shape], output: Shape) -> Int {
         output.count * configuration.inputChannels * configuration.kernelSize.reduce(1, *)
+    }
+
+    public var window: SpatialWindow? {
+        SpatialWindow(role: .convolution, kernel: configuration.kernelSize, stride: configuration.stride, dilation: configuration.dilation)
+    }
+
+    /// A 1×1 convolution with stride 1 and no padding: a per-pixel linear map.
+    var isPointwise: Bool {
+        let c = configuration
+        guard c.kernelSize.allSatisfy({ $0 == 1 }), c.stride.allSatisfy({ $0 == 1 }) else { return false }
+        switch c.padding {
+        case .valid: return true
+        case .same: return true  // a 1×1 kernel needs no padding
+        case .explicit(let low, let high): return (low + high).allSatisfy { $0 == 0 }
+        }
+    }
+
+    public func fusionRole(for inputs: [Shape]) -> FusionRole {
+        .convolution(ConvolutionLowering(weight: weight, bias: bias, transposed: false, geometry: geometry(for: inputs[0]),
+                                         isPointwise: isPointwise))
     }
 }

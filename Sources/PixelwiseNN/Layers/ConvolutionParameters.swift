@@ -1,3 +1,5 @@
+import PixelwiseCore
+
 /// The learnable part that `Convolution` and `TransposedConvolution` share: a kernel tensor, an
 /// optional per-output-channel bias, their checks and their initialisation. The two layers differ
 /// only in how the kernel is applied (and in which of its first two axes is the input's).

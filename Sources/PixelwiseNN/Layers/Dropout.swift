@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseKernels
+
 /// Inverted dropout: in training each element is kept with probability 1 − p and scaled by
 /// 1/(1 − p), so inference is the identity. dL/dx = dL/dy · mask / (1 − p).
 /// The mask comes from the layer's own seeded generator, so runs are reproducible.
@@ -46,4 +49,12 @@ public final class Dropout: ShapePreservingLayer {
         out.withUnsafeMutableBufferPointer { o in b.withUnsafeBufferPointer { m in for i in 0..<o.count { o[i] *= m[i] } } }
         return out
     }
+
+    public var randomGenerator: SeededGenerator? {
+        get { generator }
+        set { if let newValue { generator = newValue } }
+    }
+
+    /// The identity in inference: no step.
+    public func lower(_ inputs: [InferenceProgram.Value], into plan: LoweringContext) throws -> InferenceProgram.Value { inputs[0] }
 }

@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseKernels
+
 /// y = x where x > 0, else slope·x;  dL/dx = dL/dy where x > 0, else slope·dL/dy.
 /// Any shape; output shape = input shape.
 public final class LeakyReLU: ShapePreservingLayer {
@@ -16,4 +19,6 @@ public final class LeakyReLU: ShapePreservingLayer {
     public func backward(_ gradient: Tensor, inputs: [Tensor], output: Tensor, needsInputGradient: [Bool]) throws -> [Tensor?] {
         [try EltwiseKernel.backward(.leakyReLU(slope: configuration.negativeSlope), gradient, data: inputs[0].inLayout(gradient.layout))]
     }
+
+    public func fusionRole(for inputs: [Shape]) -> FusionRole { .activation(.leakyReLU(slope: configuration.negativeSlope)) }
 }

@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseKernels
+
 /// Max pooling with stride and kernel stride (dilation): the SK-Nets' strided pooling.
 ///
 /// y[n, c, p] = max_k x[n, c, s·p + d·k];  dL/dx receives dL/dy at each window's arg-max.
@@ -117,5 +120,16 @@ public final class MaxPooling: Layer {
             }
         }
         return [dx]
+    }
+
+    public var window: SpatialWindow? {
+        SpatialWindow(role: .pooling, kernel: configuration.kernelSize, stride: configuration.stride, dilation: configuration.dilation)
+    }
+
+    /// Dense kernels run on oneDNN's pooling in inference plans too; dilated ones on the loop above.
+    public func lower(_ inputs: [InferenceProgram.Value], into plan: LoweringContext) throws -> InferenceProgram.Value {
+        guard !isDilated else { return plan.fallback(self, inputs) }
+        return try plan.program.maxPooling(inputs[0], kernel: configuration.kernelSize, stride: configuration.stride,
+                                           outputShape: plan.outputShape, name: plan.name)
     }
 }

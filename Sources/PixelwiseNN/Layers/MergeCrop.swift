@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseKernels
+
 /// Centre-crops the larger input to the smaller one's spatial size, then concatenates on the
 /// channel axis: Caffe's MergeCrop, which joins a valid-padding U-Net's skip connection (the
 /// larger encoder map, input 1) with the decoder's up-sampled map (input 0).
@@ -31,26 +34,8 @@ public final class MergeCrop: Layer {
     }
 
     public func forward(_ inputs: [Tensor], mode: Mode) throws -> Tensor {
-        let a = inputs[0].inLayout(.channelsLast), b = inputs[1].inLayout(.channelsLast)
-        let outShape = try outputShape(for: [a.shape, b.shape])
-        let ea = Extent(a.shape), eb = Extent(b.shape), (oz, oy, ox) = MergeCrop.offsets(a.shape, b.shape)
-        let co = ea.c + eb.c
-        var y = Tensor(uninitialized: outShape, layout: .channelsLast)
-        let pa = a.storage.pointer, pb = b.storage.pointer
-        y.withUnsafeMutableBufferPointer { out in
-            let base = out.baseAddress!
-            parallelFor(ea.n * ea.d * ea.h) { row in
-                let n = row / (ea.d * ea.h), z = (row / ea.h) % ea.d, yy = row % ea.h
-                for x in 0..<ea.w {
-                    let o = base + (((n * ea.d + z) * ea.h + yy) * ea.w + x) * co
-                    let sa = pa + (((n * ea.d + z) * ea.h + yy) * ea.w + x) * ea.c
-                    let sb = pb + (((n * eb.d + z + oz) * eb.h + yy + oy) * eb.w + x + ox) * eb.c
-                    o.update(from: sa, count: ea.c)
-                    (o + ea.c).update(from: sb, count: eb.c)
-                }
-            }
-        }
-        return y
+        _ = try outputShape(for: inputs.map(\.shape))
+        return CopyKernels.mergeCrop(inputs[0], inputs[1])
     }
 
     public func backward(_ gradient: Tensor, inputs: [Tensor], output: Tensor, needsInputGradient: [Bool]) throws -> [Tensor?] {
@@ -71,5 +56,9 @@ public final class MergeCrop: Layer {
             }
         }
         return [da, db]
+    }
+
+    public func lower(_ inputs: [InferenceProgram.Value], into plan: LoweringContext) throws -> InferenceProgram.Value {
+        plan.program.mergeCrop(inputs[0], inputs[1], name: plan.name)
     }
 }

@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseKernels
+
 /// y = 1 / (1 + e^−x);  dL/dx = dL/dy · y · (1 − y).  Any shape; output shape = input shape.
 public final class Sigmoid: ShapePreservingLayer {
     public struct Configuration: Codable, Equatable, Sendable { public init() {} }
@@ -12,4 +15,6 @@ public final class Sigmoid: ShapePreservingLayer {
     public func backward(_ gradient: Tensor, inputs: [Tensor], output: Tensor, needsInputGradient: [Bool]) throws -> [Tensor?] {
         [try EltwiseKernel.backward(.sigmoid, gradient, data: output)]
     }
+
+    public func fusionRole(for inputs: [Shape]) -> FusionRole { .activation(.sigmoid) }
 }

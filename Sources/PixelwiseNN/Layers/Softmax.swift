@@ -48,4 +48,6 @@ public final class Softmax: ShapePreservingLayer {
 
 #if canImport(Glibc)
 import Glibc
+import PixelwiseCore
+import PixelwiseKernels
 #endif

@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseKernels
+
 /// Transposed convolution ("up-convolution"): the forward pass is a convolution's backward-data
 /// pass, so each input pixel scatters a weighted copy of the kernel into the output.
 ///
@@ -7,7 +10,7 @@
 /// H' = (H − 1)·s − pad_low − pad_high + d·(k − 1) + 1 + outputPadding. Weight (C_in, C_out, k_H, k_W)
 /// as in PyTorch's ConvTranspose. `outputPadding` adds rows/columns at the high end (MagmaDNN's
 /// 2×2 → 4×4 check uses 1).
-public final class TransposedConvolution: Layer {
+public final class TransposedConvolution: OptionsAwareLayer {
     public struct Configuration: Codable, Equatable, Sendable {
         public var inputChannels: Int
         public var outputChannels: Int
@@ -86,23 +89,27 @@ public final class TransposedConvolution: Layer {
         return Shape(out)
     }
 
-    /// Kernel = stride (U-Net's 2×2 up-convolution) in fp32: one GEMM (`BlockTransposedConvolution`)
-    /// instead of oneDNN's general deconvolution (docs/performance.md); bf16 training keeps oneDNN's kernels.
-    var isBlockScatter: Bool {
-        BlockTransposedConvolution.applies(kernel: configuration.kernelSize, geometry: geometry)
-            && ConvolutionKernel.trainingMath == .float32
+    /// Kernel = stride (U-Net's 2×2 up-convolution) in fp32 runs as one GEMM (`BlockTransposedConvolution`)
+    /// instead of oneDNN's general deconvolution, (docs/performance.md); bf16 training keeps oneDNN's kernels.
+    func algorithm(input: Shape, mode: Mode, options: ExecutionOptions) -> AlgorithmChooser.Algorithm {
+        AlgorithmChooser.choose(for: ConvolutionProblem(stage: mode == .training ? .training : .layerInference, input: input,
+                                                        weight: weight.shape, geometry: geometry, transposed: true),
+                                options: options)
     }
 
-    public func forward(_ inputs: [Tensor], mode: Mode) throws -> Tensor {
+    public func forward(_ inputs: [Tensor], mode: Mode, options: ExecutionOptions) throws -> Tensor {
         let x = inputs[0].inLayout(.channelsLast)
-        if isBlockScatter { return BlockTransposedConvolution.forward(x, weight: weight.value, bias: bias?.value) }
+        if algorithm(input: x.shape, mode: mode, options: options) == .blockScatter {
+            return BlockTransposedConvolution.forward(x, weight: weight.value, bias: bias?.value)
+        }
         return try ConvolutionKernel.forward(x, weight: weight.value, bias: bias?.value, outputShape: try outputShape(for: [x.shape]),
-                                             geometry: geometry, transposed: true, training: mode == .training)
+                                             geometry: geometry, transposed: true, training: mode == .training, options: options)
     }
 
-    public func backward(_ gradient: Tensor, inputs: [Tensor], output: Tensor, needsInputGradient: [Bool]) throws -> [Tensor?] {
+    public func backward(_ gradient: Tensor, inputs: [Tensor], output: Tensor, needsInputGradient: [Bool],
+                         options: ExecutionOptions) throws -> [Tensor?] {
         let x = inputs[0].inLayout(.channelsLast)
-        if isBlockScatter {
+        if algorithm(input: x.shape, mode: .training, options: options) == .blockScatter {
             let (dx, dw, db) = BlockTransposedConvolution.backward(gradient, input: x, weight: weight.value, hasBias: bias != nil,
                                                                    needInputGradient: needsInputGradient[0])
             weight.accumulate(dw)
@@ -110,14 +117,24 @@ public final class TransposedConvolution: Layer {
             return [dx]
         }
         let (dw, db) = try ConvolutionKernel.backwardWeights(gradient, input: x, weightShape: weight.shape, hasBias: bias != nil,
-                                                             geometry: geometry, transposed: true)
+                                                             geometry: geometry, transposed: true, options: options)
         weight.accumulate(dw)
         if let db { bias?.accumulate(db) }
         guard needsInputGradient[0] else { return [nil] }
-        return [try ConvolutionKernel.backwardData(gradient, weight: weight.value, inputShape: x.shape, geometry: geometry, transposed: true)]
+        return [try ConvolutionKernel.backwardData(gradient, weight: weight.value, inputShape: x.shape, geometry: geometry, transposed: true,
+                                                   options: options)]
     }
 
     public func multiplyAccumulates(inputs: [Shape], output: Shape) -> Int {
         inputs[0].count * configuration.outputChannels * configuration.kernelSize.reduce(1, *)
+    }
+
+    public var window: SpatialWindow? {
+        SpatialWindow(role: .transposedConvolution, kernel: configuration.kernelSize, stride: configuration.stride,
+                      dilation: configuration.dilation)
+    }
+
+    public func fusionRole(for inputs: [Shape]) -> FusionRole {
+        .convolution(ConvolutionLowering(weight: weight, bias: bias, transposed: true, geometry: geometry, isPointwise: false))
     }
 }

@@ -1,3 +1,6 @@
+import PixelwiseCore
+import PixelwiseKernels
+
 /// Up-sampling by an integer factor per spatial axis, nearest-neighbour or bilinear
 /// (trilinear for volumes).
 ///
@@ -68,6 +71,10 @@ public final class Upsampling: Layer {
     }
 
     public func forward(_ inputs: [Tensor], mode: Mode) throws -> Tensor {
+        if configuration.method == .nearest {
+            _ = try outputShape(for: [inputs[0].shape])
+            return CopyKernels.upsampleNearest(inputs[0], factor: configuration.factor)
+        }
         let x = inputs[0].inLayout(.channelsLast)
         let c = x.shape[1]
         var y = Tensor(zeros: try outputShape(for: [x.shape]), layout: .channelsLast)
@@ -91,5 +98,15 @@ public final class Upsampling: Layer {
             }
         }
         return [dx]
+    }
+
+    public var window: SpatialWindow? {
+        SpatialWindow(role: .upsampling, kernel: configuration.factor, stride: configuration.factor,
+                      dilation: configuration.factor.map { _ in 1 })
+    }
+
+    /// Nearest up-sampling repeats pixels, so inference plans may swap it with a following per-pixel map.
+    public func fusionRole(for inputs: [Shape]) -> FusionRole {
+        configuration.method == .nearest ? .pixelRepeat(factor: configuration.factor) : .none
     }
 }

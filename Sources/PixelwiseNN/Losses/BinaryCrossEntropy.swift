@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import PixelwiseCore
 #endif
 
 /// Binary cross-entropy on the sigmoid of the foreground logit (PyTorch's BCEWithLogits).

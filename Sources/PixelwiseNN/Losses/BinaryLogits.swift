@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import PixelwiseCore
 #endif
 
 /// The foreground logit of a binary segmentation output, for the binary losses (BCE, Dice,

@@ -1,3 +1,5 @@
+import PixelwiseCore
+
 /// A weighted sum of losses, L = Σ_k λ_k L_k, gradient Σ_k λ_k ∇L_k — e.g. the common Dice +
 /// cross-entropy (nnU-Net): `CombinedLoss.diceCrossEntropy()`.
 public struct CombinedLoss: Loss {

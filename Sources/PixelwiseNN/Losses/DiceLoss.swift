@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import PixelwiseCore
 #endif
 
 /// Dice loss on the foreground probability q_p = σ(z_p) (`BinaryLogits`: 1-channel sigmoid or

@@ -1,6 +1,7 @@
 import PixelwiseAlgorithms
 #if canImport(Glibc)
 import Glibc
+import PixelwiseCore
 #endif
 
 /// Distance-aware cross-entropy (MagmaDNN's L_det, seed 001; CenterNet's penalty-reduced focal loss):

@@ -1,3 +1,5 @@
+import PixelwiseCore
+
 /// Tschopp's error masking (Tschopp 2015, label balancing): in each batch a pixel of class i is
 /// dropped (its error masked) with probability 1 − n_min / n_i, where n_i counts the batch's
 /// labelled pixels of class i and n_min is the count of the least frequent class present. Every

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import PixelwiseCore
 #endif
 
 /// Focal loss (Lin et al. 2017) over the softmax of the channel axis:

@@ -1,3 +1,5 @@
+import PixelwiseCore
+
 /// What the network is trained to reproduce for one batch.
 public struct Target: @unchecked Sendable {
     /// Class index per pixel, (N, [D,] H, W) flattened row-major; negative = ignore (no error).

@@ -1,5 +1,7 @@
 import Foundation
 import PixelwiseAlgorithms
+import PixelwiseCore
+import PixelwiseKernels
 
 /// The Malis loss of a binary segmentation network (Turaga et al. 2009; Tschopp 2015, §5.3): it
 /// penalises the pixel pairs a segmentation by connected components would get wrong, through the

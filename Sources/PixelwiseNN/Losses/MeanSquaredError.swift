@@ -1,3 +1,5 @@
+import PixelwiseCore
+
 /// Mean squared error between the output and a dense target.
 ///
 /// L = (1 / (C · Σ_p w_p)) Σ_p w_p Σ_c (x_pc − t_pc)²,  dL/dx_pc = 2 w_p (x_pc − t_pc) / (C · Σ w_p),

@@ -1,3 +1,5 @@
+import PixelwiseCore
+
 /// The weight each pixel's error gets, shared by the classification losses:
 ///
 /// w_p = classWeight[y_p] · pixelWeight_p, and w_p = 0 where y_p < 0 or y_p == ignoreLabel.

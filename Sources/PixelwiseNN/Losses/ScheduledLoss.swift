@@ -1,3 +1,5 @@
+import PixelwiseCore
+
 /// A loss that changes during training: phase k's loss from its start iteration on, e.g.
 /// Tschopp's Softmax → Malis schedule (cross-entropy until the network separates foreground from
 /// membrane, then Malis to fix the topology): `ScheduledLoss(SoftmaxCrossEntropy(), then: MalisLoss(), switchAt: 2000)`.

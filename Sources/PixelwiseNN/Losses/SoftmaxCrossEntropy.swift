@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import PixelwiseCore
 #endif
 
 /// Per-pixel softmax cross-entropy over the channel axis.

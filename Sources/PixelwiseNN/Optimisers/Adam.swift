@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+import PixelwiseCore
+import PixelwiseKernels
 #endif
 
 /// Adam (Kingma & Ba 2015) with bias correction:

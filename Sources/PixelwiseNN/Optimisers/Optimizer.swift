@@ -1,3 +1,5 @@
+import PixelwiseCore
+
 /// Updates parameters from their accumulated gradients. State (momenta) is kept per parameter
 /// under its dotted path, so it can be saved in and restored from a model file.
 public protocol Optimizer {

@@ -1,3 +1,5 @@
+import PixelwiseCore
+
 /// Stochastic gradient descent with momentum (PyTorch's formulation):
 /// v ← μ·v + g;  w ← w − η·v   (Nesterov: w ← w − η·(g + μ·v)),
 /// with g = ∇L + λ·w for L2 weight decay λ, or, with `decoupled` (SGDW, Loshchilov & Hutter),

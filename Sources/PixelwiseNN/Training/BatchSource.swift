@@ -1,3 +1,5 @@
+import PixelwiseCore
+
 /// Where training batches come from: patch samplers, data sets with augmentation, or fixed arrays.
 public protocol BatchSource {
     /// The next batch: input (B, C, [D,] H, W) and its target, labels (B, [D,] h, w) flattened

@@ -1,4 +1,6 @@
 import Foundation
+import PixelwiseCore
+import PixelwiseKernels
 
 /// The training loop: model + loss + optimiser + learning-rate schedule over a batch source.
 ///

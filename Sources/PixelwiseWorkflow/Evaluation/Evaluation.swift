@@ -94,13 +94,33 @@ public enum Evaluation {
     /// stacks); a prediction given as an 8-bit or float map becomes the connected components of
     /// its foreground (> `threshold` on the 0…1 scale; 6-connected across slices). Truth ids
     /// 2⁶⁴ − 1 and `ignoredTruthIds` are ignored, and with `borderDistance` CREMI's border mask.
+    /// Two integer HDF5 volumes are read one section at a time (memory flat in their depth); other
+    /// inputs are held whole as 64-bit ids.
     public static func scoreInstances(predictions: String, labels: String, ignoredTruthIds: Set<UInt64> = [],
                                       borderDistance: Double? = nil, threshold: Float = 0.5) throws -> [InstanceRow] {
         let predictionFiles = try InputFiles.expand([predictions]), labelFiles = try InputFiles.expand([labels])
         guard predictionFiles.count == labelFiles.count else {
             throw PixelwiseError.file(path: predictions, problem: "has \(predictionFiles.count) volumes but \(labels) has \(labelFiles.count)")
         }
+        let ignored = ignoredTruthIds.union([InstanceScores.cremiBackground])
         return try zip(predictionFiles, labelFiles).map { p, l in
+            let name = URL(fileURLWithPath: p).lastPathComponent
+            // Two integer HDF5 volumes (the CREMI case): one section at a time, memory flat in depth.
+            if let (pf, pd) = HDF5VolumeDataset.reference(p), let (lf, ld) = HDF5VolumeDataset.reference(l),
+               try HDF5Volume.idSlice(path: pf, dataset: pd, index: 0) != nil, try HDF5Volume.idSlice(path: lf, dataset: ld, index: 0) != nil {
+                let pe = try HDF5Volume.extent(path: pf, dataset: pd), le = try HDF5Volume.extent(path: lf, dataset: ld)
+                guard pe == le else {
+                    throw PixelwiseError.file(path: p, problem: "is \(pe.width)×\(pe.height)×\(pe.depth) but \(l) is \(le.width)×\(le.height)×\(le.depth)")
+                }
+                var counts = InstanceContingency(ignoredTruthIds: ignored, borderDistance: borderDistance)
+                for z in 0..<le.depth {
+                    counts.add(segmentation: try HDF5Volume.idSlice(path: pf, dataset: pd, index: z)!,
+                               groundTruth: try HDF5Volume.idSlice(path: lf, dataset: ld, index: z)!, width: le.width, height: le.height)
+                }
+                let s = counts.scores
+                return InstanceRow(name: name, voiSplit: s.voiSplit, voiMerge: s.voiMerge, adaptedRandError: s.adaptedRandError,
+                                   voxels: s.voxelCount)
+            }
             let truth = try InstanceVolume(path: l, asIds: true, threshold: threshold)
             let prediction = try InstanceVolume(path: p, asIds: false, threshold: threshold)
             guard prediction.extent == truth.extent else {
@@ -108,8 +128,8 @@ public enum Evaluation {
             }
             let s = InstanceScores(segmentation: prediction.ids, groundTruth: truth.ids, width: truth.extent.width,
                                    height: truth.extent.height, depth: truth.extent.depth,
-                                   ignoredTruthIds: ignoredTruthIds.union([InstanceScores.cremiBackground]), borderDistance: borderDistance)
-            return InstanceRow(name: URL(fileURLWithPath: p).lastPathComponent, voiSplit: s.voiSplit, voiMerge: s.voiMerge,
+                                   ignoredTruthIds: ignored, borderDistance: borderDistance)
+            return InstanceRow(name: name, voiSplit: s.voiSplit, voiMerge: s.voiMerge,
                                adaptedRandError: s.adaptedRandError, voxels: s.voxelCount)
         }
     }

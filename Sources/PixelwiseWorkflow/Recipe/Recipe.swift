@@ -50,6 +50,20 @@ public struct Recipe: Equatable, Sendable {
     public var precision: Precision?
     /// Spelled `winograd: true|false` (`--[no-]winograd`).
     public var algorithm: ConvolutionAlgorithm?
+    /// Label values → classes in `LabelMap(parsing:)`'s form ("membrane=0,32,64,96,128 glia=159 …");
+    /// overrides `foreground`.
+    public var classes: String?
+    /// Input channels: grey, rgb, stored or all (default: rgb if any training image has colour, else grey).
+    public var channels: String?
+    /// Per-channel intensity normalisation in `IntensityNormalisation(parsing:)`'s form, one for all
+    /// channels or one per channel ("zscore", "percentile:0.5,99.5 type", …; default type).
+    public var normalise: String?
+    /// The data set's layout: folders (default), oxford-pet or brats (`images` is then the data set's root).
+    public var layout: String?
+    /// Resize every training and validation sample to this side (data sets of mixed sizes).
+    public var resize: Int?
+    /// Labels are instance ids (CREMI's neuron_ids): train boundary (0) against interior (1).
+    public var instanceBoundaries: Bool?
 
     public init() {}
 
@@ -90,6 +104,12 @@ public struct Recipe: Equatable, Sendable {
         .toggle("error-masking", \.errorMasking, "Tschopp's error masking: drop frequent-class pixel errors at random so classes count equally."),
         .toggle("patch-prior", \.patchPrior, "Tschopp's patch prior: draw patches with rare labels more often."),
         .value("switch-at", \.switchAt, "With --loss FIRST,SECOND: the iteration at which SECOND takes over."),
+        .value("classes", \.classes, "Label values to classes, e.g. \"membrane=0,32,64,96,128 glia=159 mito=191 synapse=223 cell=255\"; ignore=V… for values without error, * for every other value (overrides --foreground)."),
+        .value("channels", \.channels, "Input channels: grey, rgb, stored (1 or 3) or all (every stored channel); default rgb if any training image has colour, else grey."),
+        .value("layout", \.layout, "Data layout: folders (default: --images and --labels matched by name), oxford-pet (--images ROOT with images/*.jpg and annotations/trimaps/*.png) or brats (--images ROOT of CASE/CASE_flair|_t1|_t1ce|_t2|_seg.nii.gz folders)."),
+        .toggle("instance-boundaries", \.instanceBoundaries, "Labels are instance ids (CREMI's neuron_ids): train boundary (a 4-neighbour has another id) against interior; written as 0 and 255."),
+        .value("resize", \.resize, "Resize every sample to this side (bilinear raw, nearest labels), for data sets of mixed sizes.", positive: true),
+        .value("normalise", \.normalise, "Per-channel normalisation, one for all or one per channel: type (default), type-unit, zscore, zscore-nonzero, percentile:LOW,HIGH, range:LOW,HIGH."),
     ]
 
     /// The row for a flag name (without `--`) or a YAML key.
@@ -118,6 +138,60 @@ public struct Recipe: Equatable, Sendable {
     public var resolvedBatch: Int { batch ?? 4 }
     public var resolvedPatch: Int { patch ?? 256 }
     public var foregroundValues: [Float] { foreground ?? [255] }
+
+    /// The data layouts `layout` names.
+    public enum DataLayout: String, Sendable {
+        case folders, oxfordPet = "oxford-pet", brats
+    }
+
+    public func layoutChoice() throws -> DataLayout {
+        guard let layout else { return .folders }
+        guard let choice = DataLayout(rawValue: layout) else {
+            throw PixelwiseError.invalidArgument("--layout: unknown layout \"\(layout)\" (folders, oxford-pet or brats)")
+        }
+        return choice
+    }
+
+    /// The class mapping: `classes` parsed, else `foreground` values against the rest, else the
+    /// layout's own (Oxford-IIIT Pet: pet 1, background 2, border ignored; BraTS: 0 1 2 4).
+    public func labelMap() throws -> LabelMap {
+        if instanceBoundaries ?? false {
+            guard classes == nil && foreground == nil else {
+                throw PixelwiseError.invalidArgument("--instance-boundaries makes the classes boundary and interior: leave out --classes and --foreground")
+            }
+            return .instanceBoundaries()
+        }
+        if classes == nil && foreground == nil {
+            switch try layoutChoice() {
+            case .oxfordPet: return LabelMap(classes: [1: 1, 2: 0, 3: LabelMap.ignore], classCount: 2, names: ["background", "pet"])
+            case .brats: return .identity(values: [0, 1, 2, 4])
+            case .folders: break
+            }
+        }
+        guard let classes else { return .foreground(foregroundValues) }
+        do { return try LabelMap(parsing: classes) } catch let PixelwiseError.invalidArgument(message) {
+            throw PixelwiseError.invalidArgument("--classes: \(message)")
+        }
+    }
+
+    /// The `channels` choice, nil when the data decide (colour kept if any image has it).
+    public func channelChoice() throws -> RawNormalisation.Channels? {
+        switch channels {
+        case nil: return nil
+        case "grey", "gray": return .grey
+        case "rgb": return .rgb
+        case "stored": return .asStored
+        case "all": return .all
+        case let other?: throw PixelwiseError.invalidArgument("--channels: unknown choice \"\(other)\" (grey, rgb, stored or all)")
+        }
+    }
+
+    /// How raw images become network inputs, given the channel counts the training images store.
+    public func rawNormalisation(storedChannels: [Int]) throws -> RawNormalisation {
+        let intensity = try normalise.map { try IntensityNormalisation.list(parsing: $0) }
+            ?? (try layoutChoice() == .brats ? [.zScore(nonZeroOnly: true)] : [])
+        return RawNormalisation(channels: try channelChoice() ?? .keepingColour(storedChannels: storedChannels), intensity: intensity)
+    }
     /// The iteration limit: `iterations`, else 2000 without a time limit, else none (`Int.max`).
     public var iterationLimit: Int { iterations ?? (minutes == nil ? 2000 : Int.max) }
     public var resolvedValidateEvery: Int { validateEvery ?? 200 }
@@ -126,10 +200,11 @@ public struct Recipe: Equatable, Sendable {
     /// Checks values that have a valid type but make no sense; messages name the flag.
     /// `processes` is the number of data-parallel processes the batch is split over.
     public func validate(processes: Int = 1) throws {
-        guard images != nil, labels != nil else {
+        let layout = try layoutChoice()
+        guard images != nil, labels != nil || layout != .folders else {
             throw PixelwiseError.invalidArgument("training needs --images and --labels (or images: and labels: in the configuration)")
         }
-        if (validateImages == nil) != (validateLabels == nil) {
+        if layout == .folders, (validateImages == nil) != (validateLabels == nil) {
             throw PixelwiseError.invalidArgument("give both --validate-images and --validate-labels, or neither")
         }
         for option in Self.options where option.positive {
@@ -142,6 +217,9 @@ public struct Recipe: Equatable, Sendable {
         }
         if let w = warmup, w < 0 { throw PixelwiseError.invalidArgument("--warmup must be 0 or more, got \(w)") }
         if let m = minutes, !(m > 0) { throw PixelwiseError.invalidArgument("--minutes must be positive, got \(m)") }
+        _ = try labelMap()
+        _ = try channelChoice()
+        if let normalise { _ = try IntensityNormalisation.list(parsing: normalise) }
         if let lr, !(lr > 0 && lr.isFinite) { throw PixelwiseError.invalidArgument("--lr must be positive, got \(lr)") }
         if let d = weightDecay, !(d >= 0 && d.isFinite) {
             throw PixelwiseError.invalidArgument("--weight-decay must be 0 or more, got \(d)")

@@ -1,3 +1,4 @@
+import Foundation
 import PixelwiseCore
 import PixelwiseIO
 import PixelwiseNN
@@ -9,6 +10,8 @@ public struct ModelConventions {
     public var normalisation = RawNormalisation()
     /// The label-image value written for each class (ISBI/ssTEM style: background 0, foreground 255).
     public var classValues: [Float]
+    /// The class mapping training used (names, merged values), when the model file records it.
+    public var labelMap: LabelMap?
 
     public init(classes: Int) {
         classValues = (0..<classes).map { classes <= 1 ? 255 : Float($0 * 255 / (classes - 1)) }
@@ -23,12 +26,24 @@ public struct ModelConventions {
             let values = v.split(separator: ",").compactMap { Float($0) }
             if values.count == classes { classValues = values }
         }
+        // Newer model files: the whole normalisation (per-channel intensities) and class mapping as JSON.
+        if let json = m["raw_normalisation"], let value = try? JSONDecoder().decode(RawNormalisation.self, from: Data(json.utf8)) {
+            normalisation = value
+        }
+        if let json = m["label_map"], let value = try? JSONDecoder().decode(LabelMap.self, from: Data(json.utf8)), value.classCount == classes {
+            labelMap = value
+            classValues = value.outputValues
+        }
     }
 
     public func store(in graph: Graph) {
         graph.metadata["normalisation"] = normalisation.symmetric ? "symmetric" : "unit"
         graph.metadata["channels"] = normalisation.channels.rawValue
         graph.metadata["class_values"] = classValues.map { String(Int($0)) }.joined(separator: ",")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        if let data = try? encoder.encode(normalisation) { graph.metadata["raw_normalisation"] = String(decoding: data, as: UTF8.self) }
+        if let labelMap, let data = try? encoder.encode(labelMap) { graph.metadata["label_map"] = String(decoding: data, as: UTF8.self) }
     }
 
     /// The network input (1, C, H, W) for a file image.

@@ -17,9 +17,10 @@ public final class Segmenter {
     public enum Output: Sendable {
         /// The class label image, in the label values of training (e.g. 0 and 255).
         case labels
-        /// The foreground probability as 8-bit 0–255.
+        /// The foreground probability as 8-bit 0–255 (more than two classes: one channel per class, TIFF).
         case probabilities
-        /// The foreground probability as float32 (TIFF).
+        /// The foreground probability as float32 (TIFF; more than two classes: one channel per class;
+        /// for a NIfTI volume a 4-D volume with the classes along the 4th axis).
         case floatProbabilities
     }
 
@@ -106,9 +107,99 @@ public final class Segmenter {
         return outputImage(result)
     }
 
-    /// Where `segment(inputs:into:)` writes a stack's result: FOLDER/NAME.png, or .tif for stacks and float output.
+    /// Segments cases whose channels come from several co-registered files (BraTS's four MRI
+    /// modalities): `sources[k]` are case k's files in the channel order training used, joined by
+    /// the model's normalisation (`RawNormalisation.apply(toSources:names:)`), page by page.
+    /// Case k is written as FOLDER/`names[k]` plus the first source's kind of output (`.nii.gz` with
+    /// its header for NIfTI, else `.tif`/`.png`). Checked before anything is written; nothing is
+    /// left behind on failure. Returns the files written.
+    @discardableResult
+    public func segment(sources: [[String]], names: [String], into folder: String) throws -> [String] {
+        precondition(sources.count == names.count, "Segmenter: one name per case")
+        let stacks = try sources.map { try $0.map { try ImageStack(path: $0) } }
+        for (files, paths) in zip(stacks, sources) {
+            guard let first = files.first else { throw PixelwiseError.invalidArgument("a case without channel sources") }
+            for (stack, path) in zip(files, paths) where stack.count != first.count {
+                throw PixelwiseError.file(path: path, problem: "has \(stack.count) slices but \(paths[0]) has \(first.count)")
+            }
+            let channels = try conventions.normalisation.apply(toSources: try files.map { try $0.page(0) }, names: paths).channels
+            guard channels == graph.inputChannels else {
+                throw PixelwiseError.file(path: paths[0], problem: "the case's \(paths.count) source(s) give \(channels) channel(s), the model \(modelName) takes \(graph.inputChannels)")
+            }
+        }
+        var created: [String] = []
+        do {
+            if !FileManager.default.fileExists(atPath: folder) {
+                do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+                    throw PixelwiseError.file(path: folder, problem: "cannot create the output folder (\(error.localizedDescription))")
+                }
+                created.append(folder)
+            }
+            var written: [String] = []
+            for ((files, paths), name) in zip(zip(stacks, sources), names) {
+                var pages: [Image] = []
+                for index in 0..<files[0].count {
+                    let raw = try conventions.normalisation.apply(toSources: try files.map { try $0.page(index) }, names: paths)
+                    let input = planarTensor(raw)
+                    pages.append(outputImage(options.testTimeAugmentation ? try tiling.segmentWithAugmentation(input) : try tiling.segment(input)))
+                    onEvent?(.page(path: paths[0], index: index, count: files[0].count, width: raw.width, height: raw.height))
+                }
+                let target: String
+                if let volume = files[0].nifti {
+                    target = folder + "/" + name + ".nii.gz"
+                    try writeVolume(pages, like: volume, to: target)
+                } else {
+                    target = folder + "/" + name + (pages.count > 1 || options.output != .labels ? ".tif" : ".png")
+                    if pages.count > 1 || target.hasSuffix(".tif") { try ImageStack.write(pages, to: target) } else { try pages[0].write(to: target) }
+                }
+                created.append(target)
+                written.append(target)
+            }
+            return written
+        } catch {
+            for path in created.reversed() { try? FileManager.default.removeItem(atPath: path) }
+            throw error
+        }
+    }
+
+    /// Where `segment(inputs:into:)` writes a stack's result: FOLDER/NAME.png, or .tif for stacks and
+    /// float output, or FOLDER/NAME.nii.gz for a NIfTI volume (same grid and affine as the input).
+    /// With more than two classes, probabilities are one channel per class, so they go to TIFF.
     public func outputPath(for stack: ImageStack, in folder: String) -> String {
-        folder + "/" + stack.name + (stack.count > 1 || options.output == .floatProbabilities ? ".tif" : ".png")
+        if stack.nifti != nil { return folder + "/" + stack.name + ".nii.gz" }
+        let perClass = classCount > 2 && options.output != .labels
+        return folder + "/" + stack.name + (stack.count > 1 || options.output == .floatProbabilities || perClass ? ".tif" : ".png")
+    }
+
+    /// Classes the model predicts (its output channels; 2 for a one-channel sigmoid output).
+    public var classCount: Int { max(conventions.classValues.count, 2) }
+
+    /// A NIfTI volume's result: the input's header (grid, spacing, qform, sform) with the output's
+    /// type — uint8 labels (int16 when a class value exceeds 255) or float32 probabilities.
+    func writeVolume(_ pages: [Image], like input: NIfTIVolume, to path: String) throws {
+        let type: NIfTIDataType
+        switch options.output {
+        case .floatProbabilities: type = .float32
+        case .labels where conventions.classValues.contains { $0 < 0 || $0 > 255 }: type = .int16
+        default: type = .uint8
+        }
+        let channels = pages.first?.channels ?? 1
+        if channels > 1 {
+            // Probabilities of C classes: a 4-D volume (x, y, z, class), class-major as NIfTI stores it.
+            guard input.volumes == 1 else {
+                throw PixelwiseError.file(path: path, problem: "per-class probabilities of a 4-D volume are not written; segment its volumes one at a time or write labels")
+            }
+            let header = input.header.derived(dataType: type, extraDimensions: [channels], description: "pixelwise class probabilities")
+            try NIfTIVolume.write(header: header, to: path) { sink in
+                for c in 0..<channels { for page in pages { try sink.append(stride(from: c, to: page.pixels.count, by: channels).lazy.map { page.pixels[$0] }) } }
+            }
+            return
+        }
+        let header = input.header.derived(dataType: type, extraDimensions: Array(input.header.dimensions.dropFirst(3)),
+                                          description: "pixelwise segmentation")
+        try NIfTIVolume.write(header: header, to: path) { sink in
+            for page in pages { try sink.append(page.pixels) }
+        }
     }
 
     /// Segments every page of every input (files, folders of images, stacks, `FILE.h5:/DATASET`
@@ -158,7 +249,13 @@ public final class Segmenter {
                     onEvent?(.page(path: stack.path, index: index, count: stack.count, width: image.width, height: image.height))
                 }
                 let target = outputPath(for: stack, in: folder)
-                if stack.count > 1 { try ImageStack.write(pages, to: target) } else { try pages[0].write(to: target) }
+                if let volume = stack.nifti {
+                    try writeVolume(pages, like: volume, to: target)
+                } else if stack.count > 1 {
+                    try ImageStack.write(pages, to: target)
+                } else {
+                    try pages[0].write(to: target)
+                }
                 created.append(target)
                 written.append(target)
             }
@@ -172,7 +269,15 @@ public final class Segmenter {
     }
 
     func outputImage(_ result: Tensor) -> Image {
-        let (h, w) = (result.shape[2], result.shape[3])
+        let (h, w, c) = (result.shape[2], result.shape[3], result.shape[1])
+        if c > 2 && options.output != .labels {
+            // One channel per class: interleaved from the planar (1, C, H, W) probabilities.
+            let planar = result.scalars, n = h * w
+            var pixels = [Float](repeating: 0, count: n * c)
+            for k in 0..<c { for p in 0..<n { pixels[p * c + k] = planar[k * n + p] } }
+            if options.output == .probabilities { pixels = pixels.map { ($0 * 255).rounded() } }
+            return Image(width: w, height: h, channels: c, sampleType: options.output == .probabilities ? .uint8 : .float32, pixels: pixels)
+        }
         switch options.output {
         case .floatProbabilities:
             return Image(width: w, height: h, channels: 1, sampleType: .float32, pixels: foregroundProbability(result))

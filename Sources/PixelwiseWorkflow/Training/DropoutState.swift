@@ -5,17 +5,17 @@ import PixelwiseNN
 ///
 /// A graph rebuilt from a model file gets fresh dropout generators; restoring their saved state
 /// makes a resumed run draw the same masks as an uninterrupted one. Layout: four xoshiro state
-/// words per `Dropout` node, in node order.
+/// words per node with a random generator (`Layer.randomGenerator`: the `Dropout` nodes), in node order.
 public enum DropoutState {
-    public static func dropouts(of graph: Graph) -> [Dropout] { graph.nodes.compactMap { $0.layer as? Dropout } }
+    public static func dropouts(of graph: Graph) -> [any Layer] { graph.nodes.map(\.layer).filter { $0.randomGenerator != nil } }
 
-    public static func words(of graph: Graph) -> [UInt64] { dropouts(of: graph).flatMap(\.generator.stateWords) }
+    public static func words(of graph: Graph) -> [UInt64] { dropouts(of: graph).flatMap { $0.randomGenerator!.stateWords } }
 
     public static func restore(_ words: [UInt64], into graph: Graph, path: String) throws {
         let layers = dropouts(of: graph)
         guard words.count == 4 * layers.count else {
             throw PixelwiseError.file(path: path, problem: "holds \(words.count) random-state words for \(layers.count) dropout layer(s), expected \(4 * layers.count)")
         }
-        for (k, layer) in layers.enumerated() { layer.generator = SeededGenerator(state: Array(words[(4 * k)..<(4 * k + 4)])) }
+        for (k, layer) in layers.enumerated() { layer.randomGenerator = SeededGenerator(state: Array(words[(4 * k)..<(4 * k + 4)])) }
     }
 }

@@ -1,5 +1,6 @@
 import PixelwiseCore
 import PixelwiseNN
+import PixelwiseCore
 
 /// Tschopp's error masking whose draws for batch k depend only on (seed, k).
 ///

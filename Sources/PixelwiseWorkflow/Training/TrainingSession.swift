@@ -99,20 +99,79 @@ public final class TrainingSession {
         }
     }
 
+    /// When no class mapping is given (no classes, foreground, layout or instance option) and the
+    /// label images hold values other than 0 and 255: what was found, and how to keep them apart.
+    /// Reads the first page of every label file (at most 64 files).
+    static func unmappedLabelSummary(_ recipe: Recipe) throws -> String? {
+        guard recipe.classes == nil, recipe.foreground == nil, recipe.instanceBoundaries != true,
+              try recipe.layoutChoice() == .folders, let labels = recipe.labels else { return nil }
+        var isFolder: ObjCBool = false
+        guard HDF5VolumeDataset.reference(labels) == nil, FileManager.default.fileExists(atPath: labels, isDirectory: &isFolder) else { return nil }
+        var census = LabelValueCensus()
+        for file in (isFolder.boolValue ? try FilePairDataset.imageFiles(in: labels) : [labels]).prefix(64) {
+            census.add(try ImageStack(path: file).page(0))
+        }
+        guard !Set(census.values).isSubset(of: [0, 255]) else { return nil }
+        let advice = census.looksLikeInstanceIds ? "--instance-boundaries, or --classes"
+            : "--classes (e.g. \"" + census.values.prefix(4).map { v in v == v.rounded() ? String(Int(v)) : String(v) }.joined(separator: " ") + (census.count > 4 ? " …" : "") + "\")"
+        return "labels: \(census.summary); training 255 against everything else — give \(advice) to keep them apart"
+    }
+
+    /// Reads the samples of a data set in the recipe's layout, resized when the recipe says.
+    static func loadSamples(recipe: Recipe, images: String, labels: String?, labelMap: LabelMap,
+                            normalisation: RawNormalisation) throws -> [Sample] {
+        func all(_ dataset: some SegmentationDataset) throws -> [Sample] {
+            guard let side = recipe.resize else { return try (0..<dataset.count).map(dataset.sample) }
+            let resized = ResizedDataset(dataset, side: side)
+            return try (0..<resized.count).map(resized.sample)
+        }
+        switch try recipe.layoutChoice() {
+        case .oxfordPet:
+            var pets = try FilePairDataset.oxfordPet(root: images, normalisation: normalisation)
+            pets.labelMap = labelMap
+            return try all(pets)
+        case .brats:
+            return try all(MultiSourceDataset.brats(root: images, labelMap: labelMap, normalisation: normalisation))
+        case .folders:
+            guard let labels else { throw PixelwiseError.invalidArgument("training needs --labels with the folders layout") }
+            let samples = try loadSamples(images: images, labels: labels, labelMap: labelMap, normalisation: normalisation)
+            return try all(InMemoryDataset(samples))
+        }
+    }
+
     /// Reads image pairs: folders matched by sorted name, multi-page TIFF stacks, or HDF5 volumes (`FILE.h5:/DATASET`).
-    public static func loadSamples(images: String, labels: String, labelMap: LabelMap) throws -> [Sample] {
+    public static func loadSamples(images: String, labels: String, labelMap: LabelMap,
+                                   normalisation: RawNormalisation = RawNormalisation()) throws -> [Sample] {
         if HDF5VolumeDataset.reference(images) != nil {
-            return try HDF5VolumeDataset(raw: images, labels: labels, labelMap: labelMap).loadAll()
+            return try HDF5VolumeDataset(raw: images, labels: labels, labelMap: labelMap, normalisation: normalisation).loadAll()
         }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: images, isDirectory: &isFolder) else {
             throw PixelwiseError.file(path: images, problem: "no such file or folder")
         }
         let samples = isFolder.boolValue
-            ? try FilePairDataset.folderPairs(raw: images, labels: labels, labelMap: labelMap).loadAll()
-            : try StackPairDataset(raw: images, labels: labels, labelMap: labelMap).loadAll()
+            ? try FilePairDataset.folderPairs(raw: images, labels: labels, labelMap: labelMap, normalisation: normalisation).loadAll()
+            : try StackPairDataset(raw: images, labels: labels, labelMap: labelMap, normalisation: normalisation).loadAll()
         guard !samples.isEmpty else { throw PixelwiseError.file(path: images, problem: "contains no images") }
         return samples
+    }
+
+    /// Channels stored by the first page of every training input (each image of a folder; a stack's
+    /// or volume's first page), for the default channel choice: colour kept if any has colour.
+    static func storedChannels(_ recipe: Recipe) throws -> [Int] {
+        var images = recipe.images!
+        switch try recipe.layoutChoice() {
+        case .brats: return [1]
+        case .oxfordPet: images += "/images"
+        case .folders: break
+        }
+        if HDF5VolumeDataset.reference(images) != nil { return [1] }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: images, isDirectory: &isFolder) else {
+            throw PixelwiseError.file(path: images, problem: "no such file or folder")
+        }
+        let files = isFolder.boolValue ? try FilePairDataset.imageFiles(in: images) : [images]
+        return try files.map { try ImageStack(path: $0).page(0).channels }
     }
 
     /// Trains until the recipe's limit or until `stop` is requested; returns how it ended.
@@ -126,15 +185,21 @@ public final class TrainingSession {
             Threads.set(max(1, Threads.count / localProcesses))
         }
         // Read and check all data before the run folder exists: a bad file leaves nothing behind.
-        let labelMap = LabelMap.foreground(recipe.foregroundValues)
-        let training = try Self.loadSamples(images: recipe.images!, labels: recipe.labels!, labelMap: labelMap)
-        let validation = try recipe.validateImages.map { try Self.loadSamples(images: $0, labels: recipe.validateLabels!, labelMap: labelMap) } ?? []
+        let labelMap = try recipe.labelMap()
+        let normalisation = try resumeFile.flatMap { file in try ModelConventions(graph: file.makeGraph(path: folder + "/last.h5"), classes: labelMap.classCount).normalisation }
+            ?? recipe.rawNormalisation(storedChannels: try Self.storedChannels(recipe))
+        if let summary = try Self.unmappedLabelSummary(recipe) { onEvent?(.warning(summary)) }
+        let training = try Self.loadSamples(recipe: recipe, images: recipe.images!, labels: recipe.labels, labelMap: labelMap, normalisation: normalisation)
+        let validation = try recipe.validateImages.map {
+            try Self.loadSamples(recipe: recipe, images: $0, labels: recipe.validateLabels, labelMap: labelMap, normalisation: normalisation)
+        } ?? []
         let channels = training[0].raw.channels
         if let odd = validation.first(where: { $0.raw.channels != channels }) {
             throw PixelwiseError.file(path: odd.name, problem: "has \(odd.raw.channels) channel(s), the training images have \(channels)")
         }
 
-        let graph = try makeGraph(channels: channels)
+        try normalisation.validate(channels: channels)
+        let graph = try makeGraph(channels: channels, labelMap: labelMap, normalisation: normalisation)
         let tiling = try TiledSegmenter(graph: graph, tile: recipe.resolvedPatch)
         let geometry = try PatchGeometry(input: tiling.inputTile, output: tiling.outputTile)
         var augmentation = Augmentation()
@@ -143,7 +208,7 @@ public final class TrainingSession {
         if recipe.clahe ?? false { augmentation.clahe = CLAHE() }
         if recipe.jitter ?? false { augmentation.jitter = IntensityJitter(brightness: 0.1, contrast: 0.1, gamma: 0.1) }
         let prior = (recipe.patchPrior ?? false)
-            ? try PatchPrior(samples: training, windowWidth: tiling.outputTile, windowHeight: tiling.outputTile, classCount: 2) : nil
+            ? try PatchPrior(samples: training, windowWidth: tiling.outputTile, windowHeight: tiling.outputTile, classCount: labelMap.classCount) : nil
         let source = try PatchBatchSource(samples: training, geometry: geometry, batchSize: recipe.resolvedBatch, augmentation: augmentation,
                                           prior: prior, seed: recipe.resolvedSeed)
 
@@ -153,7 +218,7 @@ public final class TrainingSession {
             try optimizer.restore(state: resumeFile.optimizerState ?? [], step: resumeFile.optimizerStep ?? 0)
             if let json = resumeFile.trainerState { state = try TrainerState(json: json) }
         }
-        let loss = try recipe.makeLoss(frequencies: try ClassFrequencies(samples: training, classCount: 2), startIteration: state.iteration)
+        let loss = try recipe.makeLoss(frequencies: try ClassFrequencies(samples: training, classCount: labelMap.classCount), startIteration: state.iteration)
         let trainer = Trainer(graph: graph, loss: loss, optimizer: optimizer, schedule: recipe.makeSchedule(),
                               baseLearningRate: recipe.learningRate, warmupIterations: recipe.warmup ?? 0)
         trainer.processes = processes
@@ -202,7 +267,7 @@ public final class TrainingSession {
     }
 
     /// The network: from the checkpoint when resuming, else a fresh preset; configured by the recipe.
-    func makeGraph(channels: Int) throws -> Graph {
+    func makeGraph(channels: Int, labelMap: LabelMap, normalisation: RawNormalisation) throws -> Graph {
         let graph: Graph
         if let resumeFile {
             graph = try resumeFile.makeGraph(path: folder + "/last.h5")
@@ -210,14 +275,22 @@ public final class TrainingSession {
         } else {
             var options = PresetOptions()
             options.inputChannels = channels
-            options.classes = 2
+            options.classes = labelMap.classCount
             options.baseFilters = recipe.baseFilters
             options.norm = recipe.norm
             options.seed = recipe.resolvedSeed
             graph = try ModelZoo.preset(named: recipe.resolvedModel).build(options)
             graph.metadata["model"] = recipe.resolvedModel
-            var conventions = ModelConventions(classes: 2)
-            conventions.classValues = [0, recipe.foregroundValues.max() ?? 255]
+            var conventions = ModelConventions(classes: labelMap.classCount)
+            conventions.normalisation = normalisation
+            let layout = try recipe.layoutChoice()
+            let layoutClasses = recipe.foreground == nil && layout != .folders
+            if recipe.classes != nil || layoutClasses || recipe.instanceBoundaries == true {
+                conventions.labelMap = labelMap
+                conventions.classValues = labelMap.outputValues
+            } else {
+                conventions.classValues = [0, recipe.foregroundValues.max() ?? 255]
+            }
             conventions.store(in: graph)
         }
         guard graph.spatialRank == 2 else {

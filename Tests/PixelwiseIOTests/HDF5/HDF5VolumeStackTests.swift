@@ -72,4 +72,19 @@ import PixelwiseTestSupport
         #expect(try HDF5Volume.slice(path: path, dataset: "/ids", index: 0, sampleType: .float32).pixels == [1, 2, 3, 4])
         #expect(throws: PixelwiseError.self) { try HDF5Volume.slice(path: path, dataset: "/ids", index: 1, sampleType: .float32) }
     }
+
+    /// `idSlice` reads one plane of an id volume exactly (ids beyond 2²⁴ included) and declines floats.
+    @Test func idSlicesAreExact() throws {
+        let scratch = try ScratchFolder()
+        let path = scratch.file("neuron_ids.h5")
+        let file = try HDF5File(creating: path)
+        try file.write([UInt64](arrayLiteral: 1, 2, 3, 4, 5, 6, 7, (1 << 40) + 1), shape: [2, 2, 2], at: "/ids")
+        try file.write([UInt16](arrayLiteral: 9, 8, 7, 6), shape: [2, 2], at: "/plane")
+        try file.write([Float](arrayLiteral: 0.5, 0.25), shape: [1, 2], at: "/fractions")
+        file.close()
+        #expect(try HDF5Volume.idSlice(path: path, dataset: "/ids", index: 1) == [5, 6, 7, (1 << 40) + 1])
+        #expect(try HDF5Volume.idSlice(path: path, dataset: "/plane", index: 0) == [9, 8, 7, 6])
+        #expect(try HDF5Volume.idSlice(path: path, dataset: "/fractions", index: 0) == nil)
+        #expect(throws: PixelwiseError.self) { try HDF5Volume.idSlice(path: path, dataset: "/ids", index: 2) }
+    }
 }

@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseModels
+import PixelwiseCore
 
 @Suite struct TileChoiceTests {
     /// Tiles are chosen per image for the least work (tiles × input side²): a large image uses

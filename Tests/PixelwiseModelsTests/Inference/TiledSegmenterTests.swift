@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseModels
+import PixelwiseCore
 
 @Suite struct TiledSegmenterTests {
     /// A valid-padding U-Net: tiling a non-square image larger than one tile, with or without

@@ -1,6 +1,7 @@
 import Testing
 @testable import PixelwiseNN
 import PixelwiseTestSupport
+import PixelwiseCore
 
 @Suite struct GraphAutodiffTests {
     /// x → conv1 → sigmoid = a;  a → conv2 → sigmoid = b;  c = b + a;  d = concat(c, a);  y = conv3(d).

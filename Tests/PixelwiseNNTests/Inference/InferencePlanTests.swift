@@ -1,5 +1,7 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
+import PixelwiseKernels
 
 /// Compiled inference plans against the layer-by-layer reference on the same weights.
 @Suite struct InferencePlanTests {
@@ -103,7 +105,7 @@ import Testing
         bn.runningVariance.value = Tensor(shape: [4], scalars: [0.5, 2, 1, 0.1])
         let x = Tensor.random([1, 3, 9, 9], seed: 2)
         let expected = try bn.forward([conv.forward([x], mode: .inference)], mode: .inference)
-        let (w, b) = BatchNormFolding.fold(weight: conv.weight.value, bias: conv.bias!.value, transposed: false, into: bn)
+        let (w, b) = BatchNormFolding.fold(weight: conv.weight.value, bias: conv.bias!.value, transposed: false, into: bn.channelAffine)
         conv.weight.value = w
         conv.bias!.value = b
         let y = try conv.forward([x], mode: .inference)

@@ -1,5 +1,7 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
+import PixelwiseKernels
 
 /// Inference plans that run wide 3×3 convolutions by Winograd (the kernel itself: PixelwiseKernelsTests).
 @Suite struct InferencePlanWinogradTests {
@@ -26,7 +28,7 @@ import Testing
         let expected = try InferencePlanTests.reference(g, input)
         let direct = try g.forward(input, mode: .inference)
         // From 16 channels (the default, 32, would leave this small network direct).
-        let plan = try InferencePlan(graph: g, inputShape: input.shape, winograd: true, winogradMinimumChannels: 16)
+        let plan = try InferencePlan(graph: g, inputShape: input.shape, options: ExecutionOptions(winograd: true, winogradMinimumChannels: 16))
         // c1 has 2 input channels; c4 ends in a sigmoid, which the output transform does not fuse.
         #expect(plan.program.winogradStepNames == ["c2+c2.bn+c2.relu", "c3+c3.relu"])
         let y = try plan.run(input)

@@ -1,5 +1,7 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
+import PixelwiseKernels
 
 /// bf16 mixed-precision training: the same gradients as fp32 up to bf16 rounding, fp32 tensors throughout.
 @Suite struct MixedPrecisionTrainingTests {

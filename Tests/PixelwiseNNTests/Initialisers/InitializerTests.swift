@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
 
 @Suite struct InitializerTests {
     func moments(_ v: [Float]) -> (mean: Double, sd: Double) {

@@ -1,6 +1,8 @@
 import Testing
 @testable import PixelwiseNN
 import PixelwiseTestSupport
+import PixelwiseCore
+import PixelwiseKernels
 
 @Suite struct ActivationTests {
     static let shapes: [[Int]] = [[2, 3, 5, 7], [1, 17, 3, 4], [2, 5, 2, 3, 4]]

@@ -1,6 +1,8 @@
 import Testing
 @testable import PixelwiseNN
 import PixelwiseTestSupport
+import PixelwiseCore
+import PixelwiseKernels
 
 @Suite struct BatchNormalizationTests {
     static let shapes: [[Int]] = [[2, 3, 5, 7], [3, 17, 4, 3], [1, 5, 9, 11], [2, 3, 3, 4, 5]]

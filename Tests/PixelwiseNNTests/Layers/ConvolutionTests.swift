@@ -1,6 +1,8 @@
 import Testing
 @testable import PixelwiseNN
 import PixelwiseTestSupport
+import PixelwiseCore
+import PixelwiseKernels
 
 /// One convolution configuration to test: odd sizes, channel counts that are not multiples of
 /// oneDNN's 16-wide blocks, strides, kernel strides (dilation) and all three paddings.

@@ -1,6 +1,8 @@
 import Testing
 @testable import PixelwiseNN
 import PixelwiseTestSupport
+import PixelwiseCore
+import PixelwiseKernels
 
 @Suite struct DropoutTests {
     @Test(arguments: [Layout.rowMajor, .channelsLast])

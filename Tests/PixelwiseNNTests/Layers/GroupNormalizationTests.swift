@@ -1,6 +1,8 @@
 import Testing
 @testable import PixelwiseNN
 import PixelwiseTestSupport
+import PixelwiseCore
+import PixelwiseKernels
 
 @Suite struct GroupNormalizationTests {
     /// (shape, groups): 2-D and 3-D, odd sizes, one channel per group, one group, and maps of more

@@ -1,6 +1,8 @@
 import Testing
 @testable import PixelwiseNN
 import PixelwiseTestSupport
+import PixelwiseCore
+import PixelwiseKernels
 
 @Suite struct InstanceNormalizationTests {
     /// 2-D and 3-D, odd sizes, a single position per map's axis, and a map of more than 2048 positions.

@@ -1,6 +1,8 @@
 import Testing
 @testable import PixelwiseNN
 import PixelwiseTestSupport
+import PixelwiseCore
+import PixelwiseKernels
 
 @Suite struct MergeTests {
     @Test(arguments: [([2, 3, 5, 7], [2, 17, 5, 7]), ([1, 5, 4, 6], [1, 2, 4, 6]), ([2, 3, 2, 3, 4], [2, 5, 2, 3, 4])],

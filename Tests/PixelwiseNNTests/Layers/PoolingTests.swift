@@ -1,6 +1,8 @@
 import Testing
 @testable import PixelwiseNN
 import PixelwiseTestSupport
+import PixelwiseCore
+import PixelwiseKernels
 
 struct PoolingCase: CustomStringConvertible, Sendable {
     var input: [Int]

@@ -1,6 +1,8 @@
 import Testing
 @testable import PixelwiseNN
 import PixelwiseTestSupport
+import PixelwiseCore
+import PixelwiseKernels
 
 struct TransposedConvolutionCase: CustomStringConvertible, Sendable {
     var input: [Int]
@@ -89,7 +91,7 @@ struct TransposedConvolutionCase: CustomStringConvertible, Sendable {
     /// tested in PixelwiseKernelsTests) in fp32 training, not in bf16.
     @Test func blockScatterOnlyInFloat32() throws {
         let up = try TransposedConvolution(inputChannels: 4, outputChannels: 2, kernelSize: 2, stride: 2)
-        #expect(up.isBlockScatter)
-        #expect(try ConvolutionKernel.$trainingMath.withValue(.bfloat16) { up.isBlockScatter } == false)
+        #expect(up.algorithm(input: [1, 4, 8, 8], mode: .training, options: ExecutionOptions()) == .blockScatter)
+        #expect(up.algorithm(input: [1, 4, 8, 8], mode: .training, options: ExecutionOptions(precision: .bfloat16)) == .direct)
     }
 }

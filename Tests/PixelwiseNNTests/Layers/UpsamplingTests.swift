@@ -1,6 +1,8 @@
 import Testing
 @testable import PixelwiseNN
 import PixelwiseTestSupport
+import PixelwiseCore
+import PixelwiseKernels
 
 @Suite struct UpsamplingTests {
     static let shapes: [[Int]] = [[2, 3, 4, 5], [1, 17, 3, 7], [2, 5, 1, 6], [1, 3, 3, 4, 2]]

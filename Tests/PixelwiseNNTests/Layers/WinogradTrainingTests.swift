@@ -1,5 +1,7 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
+import PixelwiseKernels
 
 /// Training convolutions by Winograd (forward and backward data) against oneDNN's direct ones.
 @Suite struct WinogradTrainingTests {
@@ -11,15 +13,14 @@ import Testing
         conv.bias!.value = Tensor.random([40], seed: 4)
         let x = Tensor.random([2, 32, 39, 34], seed: 5).inLayout(.channelsLast)  // 2 · 10 · 9 = 180 tiles
         let y = try conv.forward([x], mode: .training)
-        let dy = Tensor.random(y.shape, seed: 6)
+        let dy = Tensor.random(y.shape, seed: 6).inLayout(y.layout)
         let dx = try conv.backward(dy, inputs: [x], output: y, needsInputGradient: [true])[0]!
         let (dw, db) = (conv.weight.gradient!, conv.bias!.gradient!)
         conv.weight.zeroGradient()
         conv.bias!.zeroGradient()
-        let (yw, dxw) = try WinogradTraining.$enabled.withValue(true) {
-            let y = try conv.forward([x], mode: .training)
-            return (y, try conv.backward(dy, inputs: [x], output: y, needsInputGradient: [true])[0]!)
-        }
+        let winograd = ExecutionOptions(winograd: true)
+        let yw = try conv.forward([x], mode: .training, options: winograd)
+        let dxw = try conv.backward(dy, inputs: [x], output: yw, needsInputGradient: [true], options: winograd)[0]!
         #expect(yw.shape == y.shape && dxw.shape == dx.shape)
         #expect(yw.maxAbsDifference(y) <= 1e-5 * y.maxAbs)
         #expect(dxw.maxAbsDifference(dx) <= 1e-5 * dx.maxAbs)
@@ -37,7 +38,7 @@ import Testing
         conv.resetParameters(using: &generator)
         let x = Tensor.random(input, seed: 5).inLayout(.channelsLast)
         let y = try conv.forward([x], mode: .training)
-        let yw = try WinogradTraining.$enabled.withValue(true) { try conv.forward([x], mode: .training) }
+        let yw = try conv.forward([x], mode: .training, options: ExecutionOptions(winograd: true))
         return yw.maxAbsDifference(y)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
 
 @Suite struct BinaryCrossEntropyTests {
     let labels: [Int32] = randomLabels(24, classes: 2, seed: 5)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import PixelwiseAlgorithms
 @testable import PixelwiseNN
+import PixelwiseCore
 
 @Suite struct DistanceAwareCrossEntropyTests {
     /// Two 6×7 label images with a few foreground pixels.

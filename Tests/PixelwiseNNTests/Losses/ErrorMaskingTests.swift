@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
 
 @Suite struct ErrorMaskingTests {
     /// 100 pixels of class 0, 25 of class 1, 5 of class 2 (least frequent), some ignored.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
 
 @Suite struct FocalLossTests {
     let shape: Shape = [2, 3, 2, 3]

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
 
 /// Central differences of the loss value, element by element of the row-major output.
 func numericalGradient(_ loss: inout some Loss, at x: Tensor, _ target: Target, h: Float = 1e-2) throws -> [Float] {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import PixelwiseAlgorithms
 @testable import PixelwiseNN
+import PixelwiseCore
 
 @Suite struct MalisLossTests {
     /// Labels of one image: cells of side 2 separated by one-pixel membranes (label 0), one pixel

@@ -1,6 +1,7 @@
 import Testing
 @testable import PixelwiseNN
 import PixelwiseTestSupport
+import PixelwiseCore
 
 @Suite struct SoftmaxCrossEntropyReferenceTests {
     struct Case: CustomStringConvertible, Sendable {

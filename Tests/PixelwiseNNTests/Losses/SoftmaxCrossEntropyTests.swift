@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
 
 @Suite struct SoftmaxCrossEntropyTests {
     let shape: Shape = [2, 3, 3, 4]

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
 
 /// Several steps on L = Σ (w − t)² with gradient 2(w − t), against the textbook formulas in Double.
 @Suite struct OptimizerTests {

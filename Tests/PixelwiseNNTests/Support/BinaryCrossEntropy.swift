@@ -2,6 +2,7 @@
 import Glibc
 #endif
 @testable import PixelwiseNN
+import PixelwiseCore
 
 /// Mean binary cross-entropy on probabilities, for the training tests only (the library's own
 /// BCE is being written separately):

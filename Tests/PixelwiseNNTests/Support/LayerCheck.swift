@@ -1,6 +1,7 @@
 import Testing
 @testable import PixelwiseNN
 import PixelwiseTestSupport
+import PixelwiseCore
 
 /// Checks one layer against a double-precision reference: the forward output, then the input and
 /// parameter gradients of L = Σ r·y (backward called with r) against central differences of the

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import PixelwiseNN
 import PixelwiseTestSupport
+import PixelwiseCore
 
 /// A small same-padding U-Net (two poolings, 8 base filters, batch norm) must overfit one 64×64
 /// crop of ISBI 2012 slice train-00 (see Fixtures/README.md for the data and its citations):

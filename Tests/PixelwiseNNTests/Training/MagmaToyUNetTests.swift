@@ -1,6 +1,7 @@
 import Testing
 @testable import PixelwiseNN
 import PixelwiseTestSupport
+import PixelwiseCore
 
 /// MagmaDNN's "Testing with a simple example" (Nichols et al., seed 001): a toy U-Net on a 4×4
 /// single-channel image that must learn a fixed 4×4 binary mask. Its summary table:

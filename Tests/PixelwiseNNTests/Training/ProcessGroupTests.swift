@@ -1,5 +1,6 @@
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
 
 /// A stand-in for the other processes of a data-parallel run: `sum` adds what they would send.
 final class FakeGroup: ProcessGroup {

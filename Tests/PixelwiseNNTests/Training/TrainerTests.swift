@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
 
 @Suite struct TrainerTests {
     /// conv 3×3 (1→4) → ReLU → dropout → conv 1×1 (4→2): small, but with every kind of state.

@@ -17,6 +17,8 @@ import Testing
         r.schedule = .cosine; r.warmup = 10; r.weightDecay = 1e-4; r.validateEvery = 50; r.checkpointEvery = 25; r.classWeights = .balanced
         r.errorMasking = true; r.patchPrior = false; r.elastic = true; r.blur = false; r.clahe = true; r.jitter = true; r.switchAt = 100
         r.precision = .bfloat16; r.algorithm = .winograd
+        r.classes = "membrane=0,32 cell=255"; r.channels = "rgb"; r.normalise = "zscore"
+        r.layout = "brats"; r.resize = 128; r.instanceBoundaries = true
         return r
     }
 
@@ -90,7 +92,9 @@ import Testing
                      "--out", "run", "--loss", "ce,malis", "--optimizer", "sgd", "--lr", "0.05", "--batch", "2", "--patch", "128", "--seed", "7",
                      "--threads", "2", "--schedule", "cosine", "--warmup", "10", "--weight-decay", "1e-4", "--validate-every", "50",
                      "--checkpoint-every", "25", "--class-weights", "balanced", "--error-masking", "--no-patch-prior", "--elastic", "--no-blur",
-                     "--clahe", "--jitter", "--switch-at", "100", "--precision", "bf16", "--winograd"]
+                     "--clahe", "--jitter", "--switch-at", "100", "--precision", "bf16", "--winograd",
+                     "--classes", "membrane=0,32 cell=255", "--channels", "rgb", "--normalise", "zscore",
+                     "--layout", "brats", "--resize", "128", "--instance-boundaries"]
         #expect(try Recipe(flags: words) == Self.everything)
         #expect(try Recipe(flags: ["--no-winograd"]).algorithm == .direct)
     }

@@ -4,6 +4,7 @@ import PixelwiseNN
 import PixelwiseTestSupport
 import Testing
 @testable import PixelwiseWorkflow
+import PixelwiseCore
 
 /// `TrainingSession`: stopping on request with a checkpoint, and resuming from it exactly.
 @Suite struct TrainingSessionTests {

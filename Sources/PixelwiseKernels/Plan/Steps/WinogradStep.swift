@@ -1,0 +1,48 @@
+import PixelwiseCore
+
+/// A 3×3 stride-1 convolution by Winograd F(4×4, 3×3) (`WinogradConvolution`; fp32, channels-last),
+/// with optional fused ReLU; `padTop`/`padLeft`: the zero padding before the first row and column.
+final class WinogradStep: StepKernel {
+    let kernel: WinogradConvolution
+    let padTop: Int, padLeft: Int
+    private var weightsSet = false
+
+    init(_ kernel: WinogradConvolution, padTop: Int, padLeft: Int) {
+        self.kernel = kernel
+        self.padTop = padTop
+        self.padLeft = padLeft
+    }
+
+    var ready: Bool { weightsSet }
+    var weightBytes: Int { 36 * kernel.inputChannels * kernel.outputChannels * 4 + kernel.outputChannels * 4 }
+    func workspaceFloats(output: Shape) -> Int { kernel.workspaceFloats(totalTiles: TileGrid.tiles(covering: output)) }
+
+    func setWeights(_ weight: Tensor, bias: Tensor?, spec: WeightSpec) {
+        kernel.setWeights(weight, bias: bias)
+        weightsSet = true
+    }
+
+    func run(_ context: StepContext) {
+        let x = context.inputShapes[0], y = context.outputShape
+        kernel.forward(context.input(0), batch: x[0], height: x[2], width: x[3], padTop: padTop, padLeft: padLeft,
+                       into: context.outputFloats, outputHeight: y[2], outputWidth: y[3], workspace: context.workspace!)
+    }
+}
+
+extension InferenceProgram {
+    /// A 3×3, stride-1 convolution by Winograd F(4×4, 3×3) (`WinogradConvolution`; fp32 only),
+    /// with optional fused ReLU. Weights by `setWeights`, like `convolution`.
+    public func winogradConvolution(_ x: Value, weightShape: Shape, hasBias: Bool, outputShape: Shape, geometry: ConvolutionGeometry,
+                                    relu: Bool, name: String) -> (Value, WeightedStep) {
+        precondition(precision == .float32 && weightShape.rank == 4 && WinogradConvolution.applies(kernel: weightShape.spatial, geometry: geometry),
+                     "\(name): Winograd F(4×4, 3×3) needs an fp32 3×3 stride-1 convolution")
+        let kernel = WinogradConvolution(inputChannels: weightShape[1], outputChannels: weightShape[0], relu: relu)
+        let step = ProgramStep(name: name, inputs: [channelsLast(x).index],
+                               kernel: WinogradStep(kernel, padTop: geometry.paddingLow[0], padLeft: geometry.paddingLow[1]),
+                               weights: WeightSpec(shape: weightShape, transposed: false, hasBias: hasBias))
+        return appendWeighted(step, shape: outputShape)
+    }
+
+    /// The steps that run by Winograd F(4×4, 3×3).
+    public var winogradStepNames: [String] { stepNames(running: WinogradStep.self) }
+}

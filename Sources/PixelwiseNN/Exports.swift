@@ -1,2 +1,0 @@
-@_exported import PixelwiseCore
-@_exported import PixelwiseKernels
