@@ -15,7 +15,17 @@ extension Recipe {
     /// Parses YAML text; `path` names the source in errors.
     public init(yaml text: String, path: String = "configuration") throws {
         let node: Any?
-        do { node = try Yams.load(yaml: text) } catch {
+        do {
+            // Yams traps on a mapping key that is not a plain value (`{}: 1`, found by fuzz-yaml):
+            // look at the document's structure before it builds values from it.
+            if let document = try Yams.compose(yaml: text), let key = Self.firstNonScalarKey(in: document) {
+                let line = key.mark.map { " (line \($0.line))" } ?? ""
+                throw PixelwiseError.file(path: path, problem: "keys must be plain names, not lists or mappings\(line)")
+            }
+            node = try Yams.load(yaml: text)
+        } catch let error as PixelwiseError {
+            throw error
+        } catch {
             throw PixelwiseError.file(path: path, problem: "not valid YAML (\(String(describing: error).split(separator: "\n").first ?? ""))")
         }
         guard let mapping = node as? [String: Any] else {
@@ -33,6 +43,19 @@ extension Recipe {
         } catch {
             throw PixelwiseError.file(path: path, problem: "cannot read the configuration: \(error)")
         }
+    }
+
+    /// The first mapping key anywhere in `node` that is a list or a mapping, if any.
+    static func firstNonScalarKey(in node: Node) -> Node? {
+        if let mapping = node.mapping {
+            for (key, value) in mapping {
+                if key.scalar == nil { return key }
+                if let found = firstNonScalarKey(in: value) { return found }
+            }
+        } else if let sequence = node.sequence {
+            for value in sequence { if let found = firstNonScalarKey(in: value) { return found } }
+        }
+        return nil
     }
 
     /// The recipe as YAML (RUN_DIR/config.yaml, so a run can be repeated): the keys it sets, in table order.

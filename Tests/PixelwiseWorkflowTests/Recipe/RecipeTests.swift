@@ -138,3 +138,16 @@ import Testing
         #expect(throws: PixelwiseError.self) { try r.validate() }
     }
 }
+
+/// Found by fuzz-yaml: Yams traps (force-unwrap) on a mapping key that is a list or a mapping.
+/// Now a one-line error naming the file, wherever in the document the key is.
+@Suite struct RecipeYAMLRegressionTests {
+    @Test(arguments: ["{}:", "{}: 1", "images: x\n[1, 2]: y\n", "batch: 2\nnested:\n  {a: 1}: 3\n", "- {[]: 1}"])
+    func nonScalarKeysAreAnError(_ text: String) throws {
+        #expect(throws: PixelwiseError.self) { try Recipe(yaml: text, path: "bad.yaml") }
+        do { _ = try Recipe(yaml: text, path: "bad.yaml") } catch let error as PixelwiseError {
+            #expect(error.description.hasPrefix("bad.yaml: keys must be plain names, not lists or mappings"), "\(error)")
+            #expect(!error.description.contains("\n"))
+        }
+    }
+}
