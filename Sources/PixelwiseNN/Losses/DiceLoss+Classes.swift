@@ -1,3 +1,4 @@
+import PixelwiseCore
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,5 @@
 import Foundation
+import PixelwiseCore
 import Testing
 @testable import PixelwiseNN
 
