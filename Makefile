@@ -4,7 +4,12 @@ SWIFT ?= swift
 TEST_FLAGS ?= -c release -Xswiftc -enable-testing
 BIN = .build/release/pixelwise
 
-.PHONY: deps build test demo bench report-check clean
+# Seconds per fuzz target: `make fuzz` (FUZZ_SECONDS=600 make fuzz for a long run); `make test`
+# ends with a short run of each (FUZZ_TEST_SECONDS).
+FUZZ_SECONDS ?= 60
+FUZZ_TEST_SECONDS ?= 3
+
+.PHONY: deps build test demo bench report-check fuzz clean
 
 deps:
 	@scripts/install-deps
@@ -15,6 +20,11 @@ build: deps
 test: deps
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
 	$(SWIFT) test $(TEST_FLAGS) --skip-build
+	scripts/fuzz $(FUZZ_TEST_SECONDS)
+
+# Coverage-guided fuzzing of the file readers (libFuzzer; docs/reliability.md).
+fuzz: deps
+	scripts/fuzz $(FUZZ_SECONDS)
 
 demo: build
 	scripts/demo

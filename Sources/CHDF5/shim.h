@@ -32,3 +32,5 @@ static inline hid_t pw_h5p_file_access(void) { return H5P_FILE_ACCESS; }
 static inline hid_t pw_h5s_all(void) { return H5S_ALL; }
 /// Turns off HDF5's automatic printing of its error stack: Pixelwise reports errors itself.
 static inline herr_t pw_h5_silence_errors(void) { return H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+static inline hid_t pw_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
+static inline hid_t pw_h5p_dataset_xfer(void) { return H5P_DATASET_XFER; }

@@ -18,6 +18,9 @@ struct Pixelwise: ParsableCommand {
     /// Runs the command. Library errors become one line on stderr, `pixelwise: error: …`, and
     /// exit code 1; usage errors get the same prefix followed by the parser's usage hint, exit 64.
     static func main() {
+        // A write past the file-size limit (`ulimit -f`) must fail with EFBIG, which the atomic
+        // writer reports in one line keeping the old file, instead of SIGXFSZ killing the process.
+        signal(SIGXFSZ, SIG_IGN)
         OpenMPWaitPolicy.applyByReexecutingIfNeeded()
         do {
             var command = try parseAsRoot()

@@ -61,7 +61,7 @@ struct Bench: ParsableCommand {
         compute.apply()
         let graph: Graph
         if let modelFile {
-            graph = try ModelFile.read(from: modelFile).makeGraph(path: modelFile)
+            graph = try readModelFile(modelFile).makeGraph(path: modelFile)
         } else {
             var options = PresetOptions()
             options.baseFilters = baseFilters
@@ -242,8 +242,8 @@ struct Bench: ParsableCommand {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let y = try graph.forward(x, mode: .inference)
         for (name, t) in [("input", x), ("output", y)] {
-            let data = t.scalars.withUnsafeBufferPointer { Data(buffer: $0) }
-            try data.write(to: URL(fileURLWithPath: folder + "/\(name).f32"))
+            let bytes = t.scalars.withUnsafeBytes { Array($0) }
+            try AtomicFile.write(bytes, to: folder + "/\(name).f32")
         }
     }
 

@@ -37,7 +37,7 @@ struct Evaluate: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Label values that are foreground (default 255).")
     var foreground: [Float] = [255]
     @Option(parsing: .upToNextOption, help: "Thresholds (0…1) for probability maps (default: the ISBI 2012 scorer's 0.0 0.1 … 1.0).")
-    var thresholds: [Float] = ThresholdSweep.defaultThresholds
+    var thresholds: [Float] = []
     @Flag(help: "Choose each image's best threshold with its own ground truth and average (optimistic; not the scorer's convention).")
     var perImageThresholds = false
     @Flag(help: "Skip the warping error (the slowest measure).")
@@ -56,7 +56,6 @@ struct Evaluate: ParsableCommand {
     var classes: String?
 
     func validate() throws {
-        guard !thresholds.isEmpty else { throw ValidationError("--thresholds needs at least one value") }
         if let bad = thresholds.first(where: { !(0...1).contains($0) }) {
             throw ValidationError("--thresholds must lie between 0 and 1, got \(bad)")
         }
@@ -83,7 +82,8 @@ struct Evaluate: ParsableCommand {
             }
             return
         }
-        let report = try Evaluation.score(predictions: predictions, labels: labels, foreground: foreground, thresholds: thresholds,
+        let report = try Evaluation.score(predictions: predictions, labels: labels, foreground: foreground,
+                                          thresholds: thresholds.isEmpty ? ThresholdSweep.defaultThresholds : thresholds,
                                           warping: !noWarping, perImageThresholds: perImageThresholds)
         if json {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))

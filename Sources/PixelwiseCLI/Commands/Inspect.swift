@@ -11,11 +11,16 @@ struct Inspect: ParsableCommand {
     @Argument(help: "Image files (PNG, JPEG, TIFF, BMP), model files (.h5), HDF5 data files (lists their datasets) or volumes (FILE.h5:/DATASET).")
     var files: [String]
 
+    @Flag(help: "Rewrite model files written without checksums (older Pixelwise, other tools) with them: same weights bit for bit, atomically in place.")
+    var addChecksums = false
+
     func run() throws {
         var failed = 0
         for file in files {
             do {
-                if file.hasSuffix(".h5") || file.hasSuffix(".hdf5") {
+                if addChecksums {
+                    print(try addChecksums(to: file))
+                } else if file.hasSuffix(".h5") || file.hasSuffix(".hdf5") {
                     print(try isModelFile(file) ? describeModel(file) : describeDatasets(file))
                 } else {
                     print(try inspectDescription(path: file))
@@ -26,6 +31,21 @@ struct Inspect: ParsableCommand {
             }
         }
         if failed > 0 { throw ExitCode(1) }
+    }
+
+    /// Reads a model file (verifying what checksums it has) and writes it again with all of them.
+    func addChecksums(to path: String) throws -> String {
+        let model = try ModelFile.read(from: path)
+        guard !model.withoutChecksum.isEmpty else { return "\(path): checksums already present and verified" }
+        try model.write(to: path)
+        let back = try ModelFile.read(from: path)
+        guard back.withoutChecksum.isEmpty, back.architecture == model.architecture, back.parameters.count == model.parameters.count,
+              back.buffers.count == model.buffers.count, back.optimizerStep == model.optimizerStep, back.trainerState == model.trainerState,
+              zip(back.parameters + back.buffers, model.parameters + model.buffers).allSatisfy({
+                  $0.name == $1.name && $0.value.scalars.map(\.bitPattern) == $1.value.scalars.map(\.bitPattern) }) else {
+            throw PixelwiseError.file(path: path, problem: "rewritten with checksums, but reading it back gave other contents")
+        }
+        return "\(path): checksums added (\(model.withoutChecksum.count) datasets and texts; weights unchanged, bit for bit)"
     }
 
     /// Model files carry a "format" attribute on the root group; other HDF5 files hold data.
@@ -45,12 +65,13 @@ struct Inspect: ParsableCommand {
     }
 
     func describeModel(_ path: String) throws -> String {
-        let file = try ModelFile.read(from: path)
+        let file = try readModelFile(path)
         let graph = try file.makeGraph(path: path)
         let count = graph.parameterCount
         let model = graph.metadata["model"] ?? "network"
         var text = "\(path): Pixelwise model \(model), \(graph.nodes.count) layers, \(count) parameters, \(graph.inputChannels) input channel(s)"
         if let step = file.optimizerStep { text += ", optimiser state at step \(step)" }
+        text += file.withoutChecksum.isEmpty ? ", checksums verified" : ", without checksums"
         return text
     }
 }

@@ -17,11 +17,17 @@ extension HDF5File {
         let path = HDF5File.normalised(objectPath)
         return try HDF5Library.locked {
             try requireOpen()
-            guard kind(of: path) != .missing else { throw fileError("no group or dataset \(path)") }
+            switch kind(of: path) {
+            case .missing: throw fileError("no group or dataset \(path)")
+            case .damaged: throw fileError("cannot open \(path): damaged file")
+            case .group, .dataset, .other: break
+            }
             let object = H5Oopen(id, path, pw_h5p_default())
             guard object >= 0 else { throw fileError("cannot open \(path): damaged file") }
             defer { H5Oclose(object) }
-            guard H5Aexists(object, name) > 0 else { return nil }
+            let exists = H5Aexists(object, name)
+            guard exists >= 0 else { throw fileError("cannot read the attributes of \(path): damaged file") }
+            guard exists > 0 else { return nil }
             let attribute = H5Aopen(object, name, pw_h5p_default())
             guard attribute >= 0 else { throw fileError("cannot open attribute \(name) on \(path): damaged file") }
             defer { H5Aclose(attribute) }
@@ -49,6 +55,7 @@ extension HDF5File {
             switch kind(of: path) {
             case .missing: try createGroupLocked(path)
             case .group, .dataset, .other: break
+            case .damaged: throw fileError("cannot open \(path): the file is damaged there")
             }
             let object = H5Oopen(id, path, pw_h5p_default())
             guard object >= 0 else { throw fileError("cannot open \(path)") }

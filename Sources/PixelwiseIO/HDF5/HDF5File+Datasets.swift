@@ -2,16 +2,21 @@ import CHDF5
 import Foundation
 import PixelwiseCore
 
-/// Numeric datasets: written as contiguous little-endian arrays with dims = shape (row-major, the
-/// C/NumPy order, so h5py returns an array of the same shape), read back in any integer or float
-/// type with HDF5 doing the conversion.
+/// Numeric datasets: written as little-endian arrays with dims = shape (row-major, the C/NumPy
+/// order, so h5py returns an array of the same shape), read back in any integer or float type
+/// with HDF5 doing the conversion.
+///
+/// A dataset written `checksummed` is stored in chunks through HDF5's Fletcher-32 filter (a
+/// checksum per chunk that every HDF5 reader, h5py included, verifies on read, transparently);
+/// other datasets are contiguous. Reading a chunk whose checksum fails is an error naming the
+/// dataset, never different numbers.
 extension HDF5File {
     /// Writes `tensor` as a float32 dataset whose dims are `tensor.shape`, in row-major order
     /// (channels-last tensors are converted first). Replaces an existing dataset at that path.
-    public func write(_ tensor: Tensor, at datasetPath: String) throws {
+    public func write(_ tensor: Tensor, at datasetPath: String, checksummed: Bool = false) throws {
         let rowMajor = tensor.inLayout(.rowMajor)
         try rowMajor.withUnsafeBufferPointer {
-            try write($0, shape: rowMajor.shape.dims, at: datasetPath)
+            try write($0, shape: rowMajor.shape.dims, at: datasetPath, checksummed: checksummed)
         }
     }
 
@@ -22,8 +27,8 @@ extension HDF5File {
     }
 
     /// Writes a one-dimensional uint64 dataset (random-generator state, counters).
-    public func write(_ values: [UInt64], at datasetPath: String) throws {
-        try write(values, shape: [values.count], at: datasetPath)
+    public func write(_ values: [UInt64], at datasetPath: String, checksummed: Bool = false) throws {
+        try write(values, shape: [values.count], at: datasetPath, checksummed: checksummed)
     }
 
     /// Reads an integer dataset of any rank as uint64 values in row-major order.
@@ -32,9 +37,20 @@ extension HDF5File {
     }
 
     /// Writes `values` (row-major, `shape.reduce(1, *)` of them) as a dataset of `Element`'s type.
-    /// An empty `shape` writes a scalar dataset holding one value.
-    public func write<Element: HDF5Element>(_ values: [Element], shape: [Int], at datasetPath: String) throws {
-        try values.withUnsafeBufferPointer { try write($0, shape: shape, at: datasetPath) }
+    /// An empty `shape` writes a scalar dataset holding one value (HDF5 cannot chunk a scalar, so
+    /// it carries no checksum even when `checksummed`: store one value as shape [1] to protect it).
+    public func write<Element: HDF5Element>(_ values: [Element], shape: [Int], at datasetPath: String,
+                                            checksummed: Bool = false) throws {
+        try values.withUnsafeBufferPointer { try write($0, shape: shape, at: datasetPath, checksummed: checksummed) }
+    }
+
+    /// Whether the dataset at `datasetPath` carries HDF5's Fletcher-32 checksum filter.
+    public func isChecksummed(at datasetPath: String) throws -> Bool {
+        try HDF5Library.locked {
+            let dataset = try openDataset(HDF5File.normalised(datasetPath))
+            defer { H5Dclose(dataset) }
+            return hasFletcher32(dataset)
+        }
     }
 
     /// The dims of the dataset at `datasetPath` ([] for a scalar dataset).
@@ -43,6 +59,33 @@ extension HDF5File {
             let dataset = try openDataset(HDF5File.normalised(datasetPath))
             defer { H5Dclose(dataset) }
             return try dims(of: dataset, HDF5File.normalised(datasetPath))
+        }
+    }
+
+    /// Where the dataset's stored values lie in the file, as byte ranges: one per chunk of a
+    /// chunked dataset (filtered bytes as stored, with their checksum), one for a contiguous one.
+    /// Tests use it to damage exactly a dataset's data.
+    public func storageRanges(at datasetPath: String) throws -> [Range<Int>] {
+        let path = HDF5File.normalised(datasetPath)
+        return try HDF5Library.locked {
+            let dataset = try openDataset(path)
+            defer { H5Dclose(dataset) }
+            let space = H5Dget_space(dataset)
+            defer { H5Sclose(space) }
+            var chunks: hsize_t = 0
+            if hasChunks(dataset), H5Dget_num_chunks(dataset, space, &chunks) >= 0 {
+                return try (0..<chunks).map { index in
+                    var offset = [hsize_t](repeating: 0, count: 32)
+                    var mask: UInt32 = 0, address: haddr_t = 0, size: hsize_t = 0
+                    guard H5Dget_chunk_info(dataset, space, index, &offset, &mask, &address, &size) >= 0 else {
+                        throw fileError("cannot locate chunk \(index) of \(path)")
+                    }
+                    return Int(address)..<Int(address) + Int(size)
+                }
+            }
+            let address = H5Dget_offset(dataset)
+            guard address != haddr_t.max else { return [] }
+            return [Int(address)..<Int(address) + Int(H5Dget_storage_size(dataset))]
         }
     }
 
@@ -55,6 +98,7 @@ extension HDF5File {
             case .group: break
             case .missing: throw fileError("no group \(start)")
             case .dataset, .other: throw fileError("\(start) is not a group")
+            case .damaged: throw fileError("cannot read \(start): damaged file")
             }
             var found: [String] = []
             try collectDatasets(in: start, depth: 0, into: &found)
@@ -65,7 +109,8 @@ extension HDF5File {
     // MARK: - Generic read and write
 
     /// Writes `values` as a dataset of `shape`, creating intermediate groups.
-    func write<Element: HDF5Element>(_ values: UnsafeBufferPointer<Element>, shape: [Int], at datasetPath: String) throws {
+    func write<Element: HDF5Element>(_ values: UnsafeBufferPointer<Element>, shape: [Int], at datasetPath: String,
+                                     checksummed: Bool = false) throws {
         let path = HDF5File.normalised(datasetPath)
         guard path != "/" else { throw fileError("cannot write a dataset at /") }
         guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == values.count else {
@@ -77,6 +122,7 @@ extension HDF5File {
             case .missing: break
             case .group: throw fileError("cannot write dataset \(path): a group is there")
             case .dataset, .other: H5Ldelete(id, path, pw_h5p_default())  // replace
+            case .damaged: throw fileError("cannot write dataset \(path): the file is damaged there")
             }
             let dims = shape.map { hsize_t($0) }
             let space = shape.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(shape.count), dims, nil)
@@ -84,7 +130,15 @@ extension HDF5File {
             let lcpl = intermediateGroupsList()
             defer { H5Pclose(lcpl) }
             let type = Element.hdf5Type
-            let dataset = H5Dcreate2(id, path, type.fileType, space, lcpl, pw_h5p_default(), pw_h5p_default())
+            let dcpl = H5Pcreate(pw_h5p_dataset_create())
+            defer { H5Pclose(dcpl) }
+            if checksummed, !shape.isEmpty, !values.isEmpty {
+                var chunk = HDF5File.chunkDims(shape, elementSize: MemoryLayout<Element>.size)
+                guard H5Pset_chunk(dcpl, Int32(chunk.count), &chunk) >= 0, H5Pset_fletcher32(dcpl) >= 0 else {
+                    throw fileError("cannot set up the checksum filter for dataset \(path)")
+                }
+            }
+            let dataset = H5Dcreate2(id, path, type.fileType, space, lcpl, dcpl, pw_h5p_default())
             guard dataset >= 0 else {
                 if let blocker = blockingAncestor(of: path) {
                     throw fileError("cannot create dataset \(path): \(blocker) is a dataset, not a group")
@@ -93,8 +147,9 @@ extension HDF5File {
             }
             defer { H5Dclose(dataset) }
             guard let base = values.baseAddress, !values.isEmpty else { return }
+            errno = 0
             if H5Dwrite(dataset, type.memoryType, pw_h5s_all(), pw_h5s_all(), pw_h5p_default(), base) < 0 {
-                throw fileError("cannot write dataset \(path) (disk full?)")
+                throw fileError("cannot write dataset \(path): \(HDF5File.writeProblem(errno))")
             }
         }
     }
@@ -120,7 +175,7 @@ extension HDF5File {
             let values = try [Element](unsafeUninitializedCapacity: count) { buffer, initialised in
                 if count > 0, H5Dread(dataset, Element.hdf5Type.memoryType, pw_h5s_all(), pw_h5s_all(),
                                       pw_h5p_default(), buffer.baseAddress!) < 0 {
-                    throw fileError("cannot read dataset \(path): damaged or truncated file")
+                    throw readFailure(dataset, path, into: UnsafeMutableRawPointer(buffer.baseAddress!), Element.hdf5Type.memoryType)
                 }
                 initialised = count
             }
@@ -143,12 +198,56 @@ extension HDF5File {
 
     // MARK: - Private helpers (lock held)
 
+    /// Chunk dims for a checksummed dataset: the whole dataset as one chunk (h5py and HDF5 read it
+    /// in one piece), halved along the leading dims while it is over 4 MiB (HDF5's limit is 4 GiB
+    /// per chunk; smaller chunks also keep a damaged byte's error local).
+    static func chunkDims(_ shape: [Int], elementSize: Int) -> [hsize_t] {
+        var chunk = shape.map { max($0, 1) }
+        let limit = 4 << 20
+        for axis in chunk.indices {
+            while chunk.reduce(elementSize, *) > limit, chunk[axis] > 1 { chunk[axis] = (chunk[axis] + 1) / 2 }
+        }
+        return chunk.map { hsize_t($0) }
+    }
+
+    private func hasChunks(_ dataset: hid_t) -> Bool {
+        let dcpl = H5Dget_create_plist(dataset)
+        guard dcpl >= 0 else { return false }
+        defer { H5Pclose(dcpl) }
+        return H5Pget_layout(dcpl) == H5D_CHUNKED
+    }
+
+    /// Whether `dataset` is stored through the Fletcher-32 filter.
+    private func hasFletcher32(_ dataset: hid_t) -> Bool {
+        let dcpl = H5Dget_create_plist(dataset)
+        guard dcpl >= 0 else { return false }
+        defer { H5Pclose(dcpl) }
+        var flags: UInt32 = 0, elements = 0
+        var values: UInt32 = 0
+        return H5Pget_filter_by_id2(dcpl, H5Z_filter_t(H5Z_FILTER_FLETCHER32), &flags, &elements, &values, 0, nil, nil) >= 0
+    }
+
+    /// The error for a failed `H5Dread` of the whole dataset: a checksum mismatch when the data
+    /// read without checksum verification (so the bytes are there, but not the ones written),
+    /// damage otherwise. The buffer's contents are not used either way.
+    private func readFailure(_ dataset: hid_t, _ path: String, into buffer: UnsafeMutableRawPointer, _ memoryType: hid_t) -> PixelwiseError {
+        guard hasFletcher32(dataset) else { return fileError("cannot read dataset \(path): damaged or truncated file") }
+        let dxpl = H5Pcreate(pw_h5p_dataset_xfer())
+        defer { H5Pclose(dxpl) }
+        if H5Pset_edc_check(dxpl, H5Z_DISABLE_EDC) >= 0,
+           H5Dread(dataset, memoryType, pw_h5s_all(), pw_h5s_all(), dxpl, buffer) >= 0 {
+            return fileError("dataset \(path) fails its Fletcher-32 checksum: the file is damaged")
+        }
+        return fileError("cannot read dataset \(path): damaged or truncated file")
+    }
+
     private func openDataset(_ path: String) throws -> hid_t {
         try requireOpen()
         switch kind(of: path) {
         case .dataset: break
         case .missing: throw fileError("no dataset \(path)")
         case .group, .other: throw fileError("\(path) is a group, not a dataset")
+        case .damaged: throw fileError("cannot open dataset \(path): damaged file")
         }
         let dataset = H5Dopen2(id, path, pw_h5p_default())
         if dataset < 0 { throw fileError("cannot open dataset \(path): damaged or truncated file") }
@@ -206,6 +305,7 @@ extension HDF5File {
             case .dataset: found.append(child)
             case .group: try collectDatasets(in: child, depth: depth + 1, into: &found)
             case .missing, .other: continue  // dangling soft links, named datatypes
+            case .damaged: throw fileError("cannot read \(child): damaged file")
             }
         }
     }

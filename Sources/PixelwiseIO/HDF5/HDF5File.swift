@@ -19,16 +19,66 @@ public final class HDF5File {
     /// The HDF5 file identifier, or -1 once closed.
     var id: hid_t
 
-    /// Creates (or truncates) the file at `path` for writing.
+    /// Creates (or truncates) the file at `path` for writing, in the HDF5 1.10 file format: its
+    /// superblock, object headers and chunk indexes carry checksums that every reader verifies,
+    /// so a damaged byte in the file's structure is an error too, not only one in checksummed
+    /// data (HDF5 ≥ 1.10 reads it: h5py wheels since 2018, MATLAB R2021b).
     public init(creating path: String) throws {
         self.path = path
         isWritable = true
         id = HDF5Library.locked {
             let fapl = HDF5File.strongCloseAccessList()
             defer { H5Pclose(fapl) }
+            H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110)
             return H5Fcreate(path, pw_h5f_acc_trunc(), pw_h5p_default(), fapl)
         }
         if id < 0 { throw HDF5File.creationError(path) }
+    }
+
+    /// Creates an HDF5 file in memory (HDF5's "core" driver, no backing file), named `path` in
+    /// errors; `fileImage()` returns its bytes. Writers that must survive a full disk build the
+    /// file here and write the bytes themselves (`ModelFile.write`): libhdf5 never sees a failed
+    /// write(2), which it does not recover from (a failed flush left a file it crashed on at exit).
+    public init(creatingInMemory path: String) throws {
+        self.path = path
+        isWritable = true
+        id = HDF5Library.locked {
+            let fapl = HDF5File.strongCloseAccessList()
+            defer { H5Pclose(fapl) }
+            H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110)
+            H5Pset_fapl_core(fapl, 1 << 20, false)
+            return H5Fcreate(path, pw_h5f_acc_trunc(), pw_h5p_default(), fapl)
+        }
+        if id < 0 { throw PixelwiseError.file(path: path, problem: "cannot create an HDF5 file in memory") }
+    }
+
+    /// The bytes of a file made with `init(creatingInMemory:)`, as they would be on disk; closes it.
+    public func fileImage() throws -> [UInt8] {
+        try HDF5Library.locked {
+            try requireOpen()
+            defer {
+                H5Fclose(id)
+                id = -1
+            }
+            guard H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0 else { throw fileError("cannot finish the file in memory") }
+            let size = H5Fget_file_image(id, nil, 0)
+            guard size > 0 else { throw fileError("cannot finish the file in memory") }
+            var bytes = [UInt8](repeating: 0, count: size)
+            guard H5Fget_file_image(id, &bytes, size) == size else { throw fileError("cannot finish the file in memory") }
+            HDF5File.resealSuperblock(&bytes)
+            return bytes
+        }
+    }
+
+    /// libhdf5 1.10 patches the end-of-file address into a file image's version 2/3 superblock
+    /// without updating the superblock's checksum, so readers refuse the image as written;
+    /// this recomputes it (lookup3 over the superblock, stored after it, little-endian).
+    static func resealSuperblock(_ bytes: inout [UInt8]) {
+        guard bytes.count >= 12, bytes.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]), bytes[8] >= 2 else { return }
+        let covered = 12 + 4 * Int(bytes[9])
+        guard bytes.count >= covered + 4 else { return }
+        let checksum = Lookup3.hash(Array(bytes[..<covered]))
+        for i in 0..<4 { bytes[covered + i] = UInt8(truncatingIfNeeded: checksum >> (8 * UInt32(i))) }
     }
 
     /// Opens an existing HDF5 file read-only.
@@ -40,8 +90,11 @@ public final class HDF5File {
             throw PixelwiseError.file(path: path, problem: "no such file")
         }
         if isFolder.boolValue { throw PixelwiseError.file(path: path, problem: "is a folder, not an HDF5 file") }
-        let (isHDF5, opened): (Bool, hid_t) = HDF5Library.locked {
+        let (isHDF5, opened): (Bool, hid_t) = try HDF5Library.locked {
             guard H5Fis_hdf5(path) > 0 else { return (false, -1) }
+            if let problem = HDF5GlobalHeapCheck.problem(inFileAt: path) {
+                throw PixelwiseError.file(path: path, problem: "damaged HDF5 file: \(problem)")
+            }
             let fapl = HDF5File.strongCloseAccessList()
             defer { H5Pclose(fapl) }
             return (true, H5Fopen(path, pw_h5f_acc_rdonly(), fapl))
@@ -68,10 +121,12 @@ public final class HDF5File {
     func flushAndClose() throws {
         try HDF5Library.locked {
             try requireOpen()
+            errno = 0
             let flushed = H5Fflush(id, H5F_SCOPE_GLOBAL)
+            let code = errno
             let closed = H5Fclose(id)
             id = -1
-            if flushed < 0 || closed < 0 { throw fileError("cannot flush the file to disk") }
+            if flushed < 0 || closed < 0 { throw fileError("cannot write the file: \(HDF5File.writeProblem(code == 0 ? errno : code))") }
         }
     }
 
@@ -89,6 +144,7 @@ public final class HDF5File {
             case .group: return
             case .missing: try createGroupLocked(path)
             case .dataset, .other: throw fileError("cannot create group \(path): a dataset is there")
+            case .damaged: throw fileError("cannot create group \(path): the file is damaged there")
             }
         }
     }
@@ -107,7 +163,9 @@ public final class HDF5File {
         H5Gclose(group)
     }
 
-    enum ObjectKind { case missing, group, dataset, other }
+    /// `damaged`: a link is there but HDF5 cannot read what it leads to (an object header that
+    /// fails its checksum, say), which must be an error, never taken for "not there".
+    enum ObjectKind { case missing, group, dataset, other, damaged }
 
     /// What `path` (normalised) names: checks each ancestor link first, because HDF5 fails
     /// (rather than answering "no") when asked about "/a/b" while "/a" is missing.
@@ -115,18 +173,30 @@ public final class HDF5File {
         if path == "/" { return .group }
         var prefix = ""
         for component in path.split(separator: "/") {
+            if !prefix.isEmpty, !isGroup(prefix) { return .missing }  // "/a/b" below a dataset "/a"
             prefix += "/" + component
-            guard H5Lexists(id, prefix, pw_h5p_default()) > 0,
-                  H5Oexists_by_name(id, prefix, pw_h5p_default()) > 0 else { return .missing }
+            let link = H5Lexists(id, prefix, pw_h5p_default())
+            guard link >= 0 else { return .damaged }
+            guard link > 0 else { return .missing }
+            let object = H5Oexists_by_name(id, prefix, pw_h5p_default())
+            guard object >= 0 else { return .damaged }
+            guard object > 0 else { return .missing }  // a dangling soft link
         }
         let object = H5Oopen(id, path, pw_h5p_default())
-        guard object >= 0 else { return .missing }
+        guard object >= 0 else { return .damaged }
         defer { H5Oclose(object) }
         switch H5Iget_type(object) {
         case H5I_GROUP: return .group
         case H5I_DATASET: return .dataset
         default: return .other
         }
+    }
+
+    private func isGroup(_ path: String) -> Bool {
+        let object = H5Oopen(id, path, pw_h5p_default())
+        guard object >= 0 else { return false }
+        defer { H5Oclose(object) }
+        return H5Iget_type(object) == H5I_GROUP
     }
 
     /// The nearest proper ancestor of `path` that exists but is not a group, if any: the reason
@@ -136,7 +206,7 @@ public final class HDF5File {
         for component in path.split(separator: "/").dropLast() {
             prefix += "/" + component
             switch kind(of: prefix) {
-            case .missing: return nil
+            case .missing, .damaged: return nil
             case .group: continue
             case .dataset, .other: return prefix
             }
@@ -161,6 +231,18 @@ public final class HDF5File {
     }
 
     func fileError(_ problem: String) -> PixelwiseError { .file(path: path, problem: problem) }
+
+    /// Why a write failed, from the `errno` libhdf5's failed write(2) left: HDF5's own error
+    /// stack says only "write failed".
+    static func writeProblem(_ code: Int32) -> String {
+        switch code {
+        case ENOSPC: "no space left on the disk"
+        case EFBIG: "file too large (the file-size limit, ulimit -f, was reached)"
+        case EDQUOT: "disk quota exceeded"
+        case EIO: "input/output error"
+        default: "the disk refused the data (full?)"
+        }
+    }
 
     /// "/a/b/c" from "a/b/c", "/a//b/c/" or "/a/b/c"; "/" for the root.
     static func normalised(_ path: String) -> String {

@@ -2,58 +2,55 @@ import Foundation
 import PixelwiseCore
 
 extension ModelFile {
-    /// Writes the model to `path` atomically: either the new file is complete at `path`, or
-    /// `path` is untouched (an older model stays readable).
+    /// Writes the model to `path` atomically (`AtomicFile`): either the new file is complete and
+    /// synced at `path`, or `path` is untouched (an older model stays readable) and no temporary
+    /// file is left; errors name `path`.
     ///
-    /// The file is written as "<path>.tmp-<pid>" in the same folder (so the final `rename` stays on
-    /// one file system, where POSIX makes it atomic), flushed, closed and fsync'ed, then renamed
-    /// over `path`. On any error the temporary file is removed and the error names `path`.
+    /// Every dataset carries a Fletcher-32 checksum and every JSON text attribute a SHA-256 digest
+    /// ("<name>_sha256"), which `read(from:)` verifies.
     public func write(to path: String) throws {
         try validateNames(path)
-        let temporary = "\(path).tmp-\(getpid())"
+        // Built in memory, then written by AtomicFile: a full disk or a size limit is a plain
+        // failed write(2) there, never an I/O error inside libhdf5.
+        let file = try HDF5File(creatingInMemory: path)
+        let bytes: [UInt8]
         do {
-            let file = try HDF5File(creating: temporary)
-            do {
-                try writeContents(to: file)
-                try file.flushAndClose()
-            } catch {
-                file.close()
-                throw error
-            }
-            try syncToDisk(temporary)
-            guard rename(temporary, path) == 0 else {
-                throw PixelwiseError.file(path: path, problem: "cannot replace the file: \(String(cString: strerror(errno)))")
-            }
-            syncFolder(of: path)
+            try writeContents(to: file)
+            bytes = try file.fileImage()
         } catch {
-            unlink(temporary)
-            // Errors from the temporary file should name the file the user asked for.
-            if case let .file(errorPath, problem)? = error as? PixelwiseError, errorPath == temporary {
-                throw PixelwiseError.file(path: path, problem: problem)
-            }
+            file.close()
             throw error
         }
+        try AtomicFile.write(bytes, to: path)
     }
 
     /// Lays the model out as documented on `ModelFile`.
     private func writeContents(to file: HDF5File) throws {
         try file.setAttribute("format", ModelFile.format)
         try file.setAttribute("version", ModelFile.version)
-        try file.setAttribute("architecture", architecture)
+        try writeDigested("architecture", architecture, at: "/", to: file)
         try file.createGroup("/params")  // present even when empty: readers rely on it
         try writeTensors(parameters, in: "params", to: file)
         try writeTensors(buffers, in: "buffers", to: file)
         if let optimizerState { try writeTensors(optimizerState, in: "optimizer", to: file) }
-        if let optimizerDescription { try file.setAttribute("optimizer", optimizerDescription, at: "/optimizer") }
-        if let optimizerStep { try file.write([Int64(optimizerStep)], shape: [], at: "/optimizer/step") }
-        if let trainerState { try file.setAttribute("state", trainerState, at: "/trainer") }
-        if let rngState { try file.write(rngState, at: "/trainer/rng") }
+        if let optimizerDescription { try writeDigested("optimizer", optimizerDescription, at: "/optimizer", to: file) }
+        // Shape [1], not a scalar: HDF5 can only checksum chunked datasets, and scalars cannot be chunked.
+        if let optimizerStep { try file.write([Int64(optimizerStep)], shape: [1], at: "/optimizer/step", checksummed: true) }
+        if let trainerState { try writeDigested("state", trainerState, at: "/trainer", to: file) }
+        if let rngState { try file.write(rngState, at: "/trainer/rng", checksummed: true) }
+        try file.setAttribute("contents" + ModelFile.digestSuffix, contentsDigest())
     }
 
     private func writeTensors(_ tensors: [(name: String, value: Tensor)], in group: String, to file: HDF5File) throws {
         for (name, value) in tensors {
-            try file.write(value, at: ModelFile.datasetPath(group: group, name: name))
+            try file.write(value, at: ModelFile.datasetPath(group: group, name: name), checksummed: true)
         }
+    }
+
+    /// A text attribute and, next to it, "<name>_sha256" holding its digest.
+    private func writeDigested(_ name: String, _ text: String, at object: String, to file: HDF5File) throws {
+        try file.setAttribute(name, text, at: object)
+        try file.setAttribute(name + ModelFile.digestSuffix, SHA256.hex(text.utf8), at: object)
     }
 
     /// Names must be dotted paths of non-empty parts without "/", unique within their group;
@@ -79,22 +76,5 @@ extension ModelFile {
         if optimizerStep != nil, (optimizerState ?? []).contains(where: { $0.name == "step" || $0.name.hasPrefix("step.") }) {
             throw PixelwiseError.file(path: path, problem: "optimizer slot names may not start with \"step\": /optimizer/step holds the step count")
         }
-    }
-
-    /// fsync the finished file so that the rename cannot reach the disk before the data does.
-    private func syncToDisk(_ temporary: String) throws {
-        let fd = open(temporary, O_RDONLY)
-        guard fd >= 0 else { throw PixelwiseError.file(path: temporary, problem: "cannot reopen to sync") }
-        defer { Foundation.close(fd) }
-        guard fsync(fd) == 0 else { throw PixelwiseError.file(path: temporary, problem: "cannot sync to disk") }
-    }
-
-    /// fsync the folder so the rename itself is durable; best effort (some file systems refuse).
-    private func syncFolder(of path: String) {
-        let folder = (path as NSString).deletingLastPathComponent
-        let fd = open(folder.isEmpty ? "." : folder, O_RDONLY)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        Foundation.close(fd)
     }
 }

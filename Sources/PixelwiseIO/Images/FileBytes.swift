@@ -57,12 +57,27 @@ enum FileBytes {
         guard close(descriptor) == 0 else { throw failure(path, errno) }
     }
 
+    /// What a failed write through a C library (libpng, libjpeg, libtiff) means: the disk's own
+    /// words when `errno` says the disk is full or a size limit was hit (the library's message is
+    /// only "Write Error"), else `problem`. Clear `errno` before the call.
+    static func writeProblem(_ problem: String) -> String {
+        switch errno {
+        case ENOSPC, EFBIG, EDQUOT:
+            guard case let .file(_, words) = failure("", errno) else { return problem }
+            return words
+        default: return problem
+        }
+    }
+
     /// `errno` in words, lower-case, e.g. "no such file".
     static func failure(_ path: String, _ code: Int32) -> PixelwiseError {
         let problem = switch code {
         case ENOENT: "no such file"
         case EACCES: "permission denied"
         case EISDIR: "is a folder, not a file"
+        case ENOSPC: "no space left on the disk"
+        case EFBIG: "file too large (the file-size limit, ulimit -f, was reached)"
+        case EDQUOT: "disk quota exceeded"
         default: String(cString: strerror(code)).lowercased()
         }
         return PixelwiseError.file(path: path, problem: problem)

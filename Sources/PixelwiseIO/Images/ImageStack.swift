@@ -115,8 +115,13 @@ public struct ImageStack: Sendable {
         let mode = "w" + (options.byteOrder == .bigEndian ? "b" : "l") + (bytes > 4_000_000_000 ? "8" : "")
         try AtomicFile.write(to: path) { temporary in
             let file = try TIFFFile(opening: temporary, mode: mode, reportingAs: path)
-            for page in pages { try file.appendPage(page, options: options) }
-            file.close()
+            do {
+                for page in pages { try file.appendPage(page, options: options) }
+            } catch {
+                file.close()
+                throw error
+            }
+            try file.finishWriting()
         }
     }
 }

@@ -1,4 +1,7 @@
 import CJPEGShim
+#if canImport(Glibc)
+import Glibc
+#endif
 import PixelwiseCore
 
 /// JPEG on libjpeg-turbo (via the setjmp-owning C shim `CJPEGShim`): 8-bit grey or RGB.
@@ -31,10 +34,11 @@ enum JPEGCodec {
             throw PixelwiseError.file(path: path, problem: "JPEG images are at most 65500×65500, the image is \(image.width)×\(image.height)")
         }
         var message = [CChar](repeating: 0, count: 256)
+        errno = 0
         let status = pw_jpeg_write(temporaryPath, image.uint8Samples(), Int32(image.width), Int32(image.height),
                                    Int32(image.channels), quality, &message, message.count)
         guard status == 0 else {
-            throw PixelwiseError.file(path: path, problem: "cannot write JPEG: \(String(cBuffer: message))")
+            throw PixelwiseError.file(path: path, problem: FileBytes.writeProblem("cannot write JPEG: \(String(cBuffer: message))"))
         }
     }
 }

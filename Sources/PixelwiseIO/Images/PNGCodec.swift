@@ -1,4 +1,7 @@
 import CPNGShim
+#if canImport(Glibc)
+import Glibc
+#endif
 import PixelwiseCore
 
 /// PNG on libpng (via the setjmp-owning C shim `CPNGShim`).
@@ -38,6 +41,7 @@ enum PNGCodec {
         }
         var message = [CChar](repeating: 0, count: 256)
         let status: Int32
+        errno = 0
         switch image.sampleType {
         case .uint8:
             let samples = image.uint8Samples()
@@ -52,7 +56,7 @@ enum PNGCodec {
                 path: path, problem: "PNG cannot store float32 samples; convert with converted(to: .uint8 or .uint16) or write a .tif")
         }
         guard status == 0 else {
-            throw PixelwiseError.file(path: path, problem: "cannot write PNG: \(String(cBuffer: message))")
+            throw PixelwiseError.file(path: path, problem: FileBytes.writeProblem("cannot write PNG: \(String(cBuffer: message))"))
         }
     }
 }

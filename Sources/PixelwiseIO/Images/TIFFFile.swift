@@ -1,4 +1,7 @@
 import CTIFF
+#if canImport(Glibc)
+import Glibc
+#endif
 import PixelwiseCore
 
 /// libtiff still routes messages raised before a handle exists to the process-wide handlers;
@@ -44,11 +47,25 @@ final class TIFFFile {
         isOpen = false
     }
 
-    /// `PixelwiseError.file` with `problem`, followed by libtiff's message if it gave one.
+    /// Writes what libtiff still buffers (the last strips, the page directory) and closes the
+    /// file; throws if that fails, where `close()` (libtiff's `TIFFClose` returns nothing) would
+    /// leave a truncated file looking finished.
+    func finishWriting() throws {
+        errno = 0
+        guard TIFFFlush(handle) == 1 else {
+            let error = failure("cannot write the file")
+            close()
+            throw error
+        }
+        close()
+    }
+
+    /// `PixelwiseError.file` with `problem`, followed by libtiff's message if it gave one; the
+    /// disk's own words when a write failed because it is full or a size limit was reached.
     func failure(_ problem: String) -> PixelwiseError {
         let text = Self.text(of: message)
         message.pointee = PWTIFFMessage()
-        return PixelwiseError.file(path: path, problem: text.isEmpty ? problem : "\(problem): \(text)")
+        return PixelwiseError.file(path: path, problem: FileBytes.writeProblem(text.isEmpty ? problem : "\(problem): \(text)"))
     }
 
     private static func text(of message: UnsafeMutablePointer<PWTIFFMessage>) -> String {

@@ -83,11 +83,9 @@ public struct HTMLReport {
         return out
     }
 
-    /// Writes the report atomically.
+    /// Writes the report atomically (`AtomicFile`).
     public func write(to path: String) throws {
-        do { try html.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-            throw PixelwiseError.file(path: path, problem: "cannot write the report: \(error.localizedDescription)")
-        }
+        try AtomicFile.write(html, to: path)
     }
 
     func escape(_ s: String) -> String {

@@ -5,7 +5,8 @@ import PixelwiseCore
 /// A network compiled for inference at one input shape: a straight list of steps (fused oneDNN
 /// primitives and a few copy kernels) over values that all live in one block of memory.
 ///
-/// Built in two phases. First the steps are added (`convolution`, `maxPooling`, …), which
+/// Built in two phases. First the steps are added (`convolution`, `maxPooling`, …: each kind of
+/// step is a `StepKernel` type with its builder, in its own file under `Plan/Steps/`), which
 /// creates their oneDNN primitives; then `finalize(output:)` works out how long each value is
 /// alive (from the step that writes it to the last step that reads it), places the values in one
 /// arena so that values alive at the same time do not overlap (`ArenaLayout`), and gives every

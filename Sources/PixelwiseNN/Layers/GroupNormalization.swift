@@ -82,3 +82,20 @@ public final class GroupNormalization: ShapePreservingLayer {
         return [g.input]
     }
 }
+
+extension GroupNormalization {
+    /// In an fp32 plan: a native step running the same kernel on the plan's channels-last memory
+    /// (`InferenceProgram.groupNorm`, no copies); in a bf16 plan, the fallback (the layer's forward
+    /// on fp32 copies). Nothing fuses into it (its fusion role is `.none`).
+    public func lower(_ inputs: [InferenceProgram.Value], into plan: LoweringContext) throws -> InferenceProgram.Value {
+        guard plan.program.precision == .float32 else { return plan.fallback(self, inputs) }
+        let affine = GroupNormParameters(channels: configuration.channels)
+        if configuration.affine {
+            plan.refresh(when: [weight, bias]) { [weight, bias] in
+                affine.weight = weight.value.scalars
+                affine.bias = bias.value.scalars
+            }
+        }
+        return plan.program.groupNorm(inputs[0], groups: configuration.groups, epsilon: configuration.epsilon, parameters: affine, name: plan.name)
+    }
+}

@@ -1,6 +1,7 @@
 import PixelwiseCore
 #if canImport(Glibc)
 import Glibc
+import PixelwiseCore
 #endif
 
 extension DiceLoss {

@@ -75,8 +75,11 @@ public final class Segmenter {
     public var onEvent: ((Event) -> Void)?
 
     /// Reads a model file written by `pixelwise train` (or `ModelFile`).
+    /// Its checksums are verified (damage is the error); a file without them loads with a warning.
     public convenience init(model path: String, options: Options = Options(), onEvent: ((Event) -> Void)? = nil) throws {
-        try self.init(graph: try ModelFile.read(from: path).makeGraph(path: path), name: path, options: options, onEvent: onEvent)
+        let file = try ModelFile.read(from: path)
+        if let warning = file.integrityWarning(path: path) { onEvent?(.warning("pixelwise: warning: " + warning)) }
+        try self.init(graph: try file.makeGraph(path: path), name: path, options: options, onEvent: onEvent)
     }
 
     /// Segments with `graph` (its metadata gives the conventions); `name` names it in messages.

@@ -1,54 +1,64 @@
 import Foundation
 import PixelwiseCore
+import PixelwiseIO
 
 /// RUN_DIR/log.csv: one row per iteration (iteration, seconds, loss, learning rate) and the
-/// validation measures on the rows where validation ran. Rows are flushed as written, so the
-/// file is useful while training runs and after a crash.
+/// validation measures on the rows where validation ran.
+///
+/// The rows are kept in memory and the whole file is rewritten atomically (`AtomicFile`) at
+/// every checkpoint, at the end, and every `saveInterval` seconds in between: the file is useful
+/// while training runs, a full disk or a size limit never leaves a torn row, and after a crash it
+/// holds at most a few rows past the checkpoint (cut back on `--resume`).
 public final class TrainingLog {
-    let handle: FileHandle
+    public let path: String
+    private var rows: [String] = []
     private var pending: (iteration: Int, seconds: Double, loss: Float, learningRate: Float)?
+    private var lastSaved = Date()
+    public static let saveInterval: TimeInterval = 10
 
     public static let header = "iteration,seconds,loss,learning_rate,val_pixel_error,val_rand_error,val_information_error,val_foreground_iou\n"
+    static var columns: Int { header.split(separator: ",").count }
 
-    /// A new log, or with `continuingAfter: k` the existing one cut back to its rows up to
-    /// iteration k (the checkpoint a run resumes from: rows a crash logged after it would
+    /// A new log, or with `continuingAfter: k` the existing one cut back to its complete rows up
+    /// to iteration k (the checkpoint a run resumes from: rows a crash logged after it would
     /// otherwise appear twice).
     public init(path: String, continuingAfter iteration: Int?) throws {
-        var contents = TrainingLog.header
+        self.path = path
         if let iteration, let old = try? String(contentsOfFile: path, encoding: .utf8) {
-            let kept = old.split(separator: "\n").dropFirst().filter { row in
-                Int(row.prefix { $0 != "," }).map { $0 <= iteration } ?? false
-            }
-            contents += kept.map { $0 + "\n" }.joined()
+            rows = old.split(separator: "\n").dropFirst().filter { row in
+                row.split(separator: ",", omittingEmptySubsequences: false).count == TrainingLog.columns
+                    && (Int(row.prefix { $0 != "," }).map { $0 <= iteration } ?? false)
+            }.map { $0 + "\n" }
         }
-        do { try contents.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-            throw PixelwiseError.file(path: path, problem: "cannot write the training log (\(error.localizedDescription))")
-        }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw PixelwiseError.file(path: path, problem: "cannot open the training log") }
-        h.seekToEndOfFile()
-        handle = h
+        try save()
     }
 
-    deinit { flush() }
-
-    public func step(iteration: Int, seconds: Double, loss: Float, learningRate: Float) {
-        flush()
+    public func step(iteration: Int, seconds: Double, loss: Float, learningRate: Float) throws {
+        flushPending()
         pending = (iteration, seconds, loss, learningRate)
+        if Date().timeIntervalSince(lastSaved) >= TrainingLog.saveInterval { try save() }
     }
 
     /// Attaches validation scores to the current iteration's row.
     public func validation(iteration: Int, scores: Scores) {
         guard let p = pending, p.iteration == iteration else { return }
-        write(p, extra: String(format: ",%.6f,%.6f,%.6f,%.6f", scores.pixelError, scores.randError, scores.informationError, scores.foregroundIoU))
+        append(p, extra: String(format: ",%.6f,%.6f,%.6f,%.6f", scores.pixelError, scores.randError, scores.informationError, scores.foregroundIoU))
         pending = nil
     }
 
-    public func flush() {
-        if let p = pending { write(p, extra: ",,,,") }
+    /// Writes every row so far to the file, atomically.
+    public func save() throws {
+        flushPending()
+        try AtomicFile.write(TrainingLog.header + rows.joined(), to: path)
+        lastSaved = Date()
+    }
+
+    private func flushPending() {
+        if let p = pending { append(p, extra: ",,,,") }
         pending = nil
     }
 
-    private func write(_ p: (iteration: Int, seconds: Double, loss: Float, learningRate: Float), extra: String) {
-        handle.write(Data((String(format: "%d,%.3f,%.6f,%.6g", p.iteration, p.seconds, p.loss, p.learningRate) + extra + "\n").utf8))
+    private func append(_ p: (iteration: Int, seconds: Double, loss: Float, learningRate: Float), extra: String) {
+        rows.append(String(format: "%d,%.3f,%.6f,%.6g", p.iteration, p.seconds, p.loss, p.learningRate) + extra + "\n")
     }
 }

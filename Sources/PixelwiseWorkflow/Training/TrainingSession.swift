@@ -228,13 +228,24 @@ public final class TrainingSession {
         let createdFolder = isFirstProcess && !FileManager.default.fileExists(atPath: folder)
         var loop = Loop(session: self, graph: graph, trainer: trainer, training: training, validation: validation, tiling: tiling,
                         state: state, checkpointWritten: resumeFile != nil)
+        // One run at a time writes into a folder: a second `--out` or `--resume` on it is refused
+        // here, before it writes anything (and without removing the folder the first one uses).
+        var lock: RunFolderLock?
         if isFirstProcess {
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             } catch {
                 throw PixelwiseError.file(path: folder, problem: "cannot create the run folder (\(error.localizedDescription))")
             }
+            lock = try RunFolderLock(folder: folder)
+            if let stale = lock?.takenOver {
+                onEvent?(.warning("pixelwise: note: \(folder) was locked by process \(stale.pid) on \(stale.host), which ended without unlocking it (killed?); taking it over"))
+            }
+            if let resumeFile, let warning = resumeFile.integrityWarning(path: folder + "/last.h5") {
+                onEvent?(.warning("pixelwise: warning: " + warning))
+            }
         }
+        defer { lock?.release() }
         do {
             onEvent?(.started(TrainingStart(model: graph.metadata["model"] ?? "network", parameters: graph.parameterCount,
                                             images: training.count, inputTile: geometry.inputWidth, outputTile: geometry.outputWidth,
@@ -311,7 +322,7 @@ public final class TrainingSession {
         var writes: Bool { session.isFirstProcess }
 
         mutating func run(source: PatchBatchSource, stop: StopRequest) throws -> Outcome {
-            if writes { try recipe.yaml().write(toFile: folder + "/config.yaml", atomically: true, encoding: .utf8) }
+            if writes { try AtomicFile.write(recipe.yaml(), to: folder + "/config.yaml") }
             let startIteration = trainer.iteration
             // A resumed log keeps only the rows up to the checkpoint (a crash may have logged more).
             let log = writes ? try TrainingLog(path: folder + "/log.csv", continuingAfter: session.resumeFile != nil ? startIteration : nil) : nil
@@ -327,16 +338,15 @@ public final class TrainingSession {
 
             try trainer.train(source: &batches, iterations: recipe.iterationLimit, deadline: deadline, shouldStop: { stop.isRequested }) { p in
                 let elapsed = Date().timeIntervalSince1970 - started
-                log?.step(iteration: p.iteration, seconds: elapsed, loss: p.loss, learningRate: p.learningRate)
+                try log?.step(iteration: p.iteration, seconds: elapsed, loss: p.loss, learningRate: p.learningRate)
                 state.losses.append(TrainerState.Point(iteration: p.iteration, loss: p.loss))
                 session.onEvent?(.step(iteration: p.iteration, loss: p.loss, learningRate: p.learningRate,
                                        patchesPerSecond: p.patchesPerSecond * Double(processCount), elapsed: elapsed))
                 if p.iteration % validateEvery == 0 { try validate(log: log) }
-                if p.iteration % checkpointEvery == 0 { try checkpoint(started: started) }
+                if p.iteration % checkpointEvery == 0 { try checkpoint(started: started, log: log) }
             }
             if trainer.iteration % validateEvery != 0 && trainer.iteration > startIteration { try validate(log: log) }
-            try checkpoint(started: started)
-            log?.flush()
+            try checkpoint(started: started, log: log)
             if writes {
                 try TrainingReport(folder: folder, graph: graph, recipe: recipe, state: state, validation: validation, tiling: tiling).write()
             }
@@ -349,7 +359,7 @@ public final class TrainingSession {
         }
 
         /// last.h5 (and model.h5 when there is no validation to choose the best).
-        mutating func checkpoint(started: Double) throws {
+        mutating func checkpoint(started: Double, log: TrainingLog?) throws {
             guard writes else { return }
             state.iteration = trainer.iteration
             state.elapsed = Date().timeIntervalSince1970 - started
@@ -358,6 +368,7 @@ public final class TrainingSession {
                                      trainerState: try state.json(), rngState: DropoutState.words(of: graph))
             try file.write(to: folder + "/last.h5")
             if validation.isEmpty { try ModelFile(graph: graph).write(to: folder + "/model.h5") }
+            try log?.save()  // log.csv then holds exactly the rows up to last.h5
             checkpointWritten = true
         }
 

@@ -153,5 +153,26 @@ import PixelwiseTestSupport
         #expect(row["voxels"] as? Int == 6)
     }
 
+    /// `--instances` on images: 16-bit truth ids [1 1 2 2], an 8-bit probability map [200 200 200 0]
+    /// whose foreground at 0.5 is one component [1 1 1 0]. Cells (1,1) = 2, (1,2) = 1, (0,2) = 1 of 4.
+    @Test func instancesOnImages() throws {
+        let scratch = try ScratchFolder()
+        try Image(width: 4, height: 1, channels: 1, sampleType: .uint16, pixels: [1, 1, 2, 2]).write(to: scratch.file("truth.png"))
+        try Image(width: 4, height: 1, channels: 1, sampleType: .uint8, pixels: [200, 200, 200, 0]).write(to: scratch.file("p.png"))
+        let result = try CLI.run(["evaluate", "--instances", "--json", "--predictions", "p.png", "--labels", "truth.png"], in: scratch.path)
+        #expect(result.status == 0, "\(result.transcript)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        let row = try #require(rows.first)
+        // H(S|T) = −[(2/4)·log₂(2/2) + (1/4)·log₂(1/2) + (1/4)·log₂(1/2)] = ½ bit.
+        #expect(abs(number(row, "voi_split") - 0.5) < 1e-12)
+        // H(T|S) = −[(2/4)·log₂(2/3) + (1/4)·log₂(1/3) + (1/4)·log₂(1/1)] = ¾·log₂3 − ½.
+        let merge: Double = 0.75 * log2(3.0) - 0.5
+        #expect(abs(number(row, "voi_merge") - merge) < 1e-12)
+        // The 0 voxel is unassigned: ΣAB = 2² + 1² + 1/4, ΣB = 3² + 1/4, ΣA = 2² + 2² (N = 4).
+        let p: Double = 5.25 / 9.25, r: Double = 5.25 / 8
+        let rand: Double = 1 - 2 * p * r / (p + r)
+        #expect(abs(number(row, "adapted_rand_error") - rand) < 1e-12)
+    }
+
     private func number(_ object: [String: Any], _ key: String) -> Double { (object[key] as? Double) ?? .nan }
 }

@@ -36,11 +36,29 @@ import PixelwiseCore
         let y = try plan.run(x)
         #expect(y.shape == expected.shape)
         #expect(y.maxAbsDifference(expected) <= 1e-4 * max(expected.maxAbs, 1))
-        // The norms are steps of their own: nothing was fused across them.
-        #expect(plan.program.stepNames.contains("c1.norm") && plan.program.stepNames.contains("c2.norm"))
+        // The norms are native steps of their own: nothing was fused across them.
+        #expect(plan.program.groupNormStepNames == ["c1.norm", "c2.norm"])
         #expect(!plan.program.stepNames.contains { $0.contains("+c1.norm") || $0.contains("+c2.norm") })
+        // New γ, β after the plan was built: the next run uses them.
+        for (name, p) in g.parameters where name.contains("norm") {
+            p.value = Tensor(shape: p.shape, scalars: p.value.scalars.map { name.hasSuffix("weight") ? 2 * $0 : $0 - 0.25 })
+        }
+        let changed = try InferencePlanTests.reference(g, x)
+        #expect(changed.maxAbsDifference(expected) > 0.1)
+        #expect(try plan.run(x).maxAbsDifference(changed) <= 1e-4 * max(changed.maxAbs, 1))
         // And the graph's own planned inference gives the same.
-        #expect(try g.forward(x, mode: .inference).maxAbsDifference(expected) <= 1e-4 * max(expected.maxAbs, 1))
+        #expect(try g.forward(x, mode: .inference).maxAbsDifference(changed) <= 1e-4 * max(changed.maxAbs, 1))
+    }
+
+    /// bf16 plans run the norms as fallback steps (the kernel is fp32), within bf16's rounding.
+    @Test func bfloat16PlanFallsBack() throws {
+        let g = try Self.network(spatialRank: 2)
+        let x = Tensor.random([1, 2, 16, 20], seed: 14)
+        let expected = try InferencePlanTests.reference(g, x)
+        let plan = try g.inferencePlan(for: x.shape, precision: .bfloat16)
+        guard plan.precision == .bfloat16 else { return }  // a CPU without bf16 runs fp32
+        #expect(plan.program.groupNormStepNames.isEmpty && plan.program.stepNames.contains("c1.norm"))
+        #expect(try plan.run(x).maxAbsDifference(expected) <= 5e-2 * max(expected.maxAbs, 1))
     }
 
     /// A plan of norms only, against the double-precision reference directly.
@@ -58,7 +76,8 @@ import PixelwiseCore
         let values = g.parameters.map { $0.parameter.value.scalars.doubles }
         let middle = GroupNormReference.forward(x.scalars.doubles, shape: shape, groups: 3, scale: values[0], shift: values[1], epsilon: 1e-5)
         let expected = GroupNormReference.forward(middle, shape: shape, groups: 6, scale: values[2], shift: values[3], epsilon: 1e-5)
-        let y = try g.inferencePlan(for: x.shape, precision: .float32).run(x)
-        expectClose(y.scalars, expected, tolerance: 1e-5, "norms-only plan")
+        let plan = try g.inferencePlan(for: x.shape, precision: .float32)
+        #expect(plan.program.groupNormStepNames == ["gn", "in"])
+        expectClose(try plan.run(x).scalars, expected, tolerance: 1e-5, "norms-only plan")
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import PixelwiseCore
 import Testing
 @testable import PixelwiseNN
+import PixelwiseCore
 
 /// Dice over C classes: a plain double-precision reference, a hand value, gradients against
 /// finite differences, the 2-class case equal to the binary foreground Dice, Dice + CE.
