@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
+import PixelwiseCore
 import PixelwiseIO
 import PixelwiseKernels
 import PixelwiseWorkflow
 import PixelwiseKernels
+import PixelwiseCore
 import PixelwiseIO
 
 /// `pixelwise segment`: label every pixel of images and stacks of any size with a trained model

@@ -1,4 +1,5 @@
 import Foundation
+import PixelwiseIO
 
 /// Reads a model file as every command does: checksums verified (a mismatch is the error), and
 /// a one-line warning on stderr when the file carries no checksums (older files still load).
