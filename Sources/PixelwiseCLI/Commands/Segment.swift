@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PixelwiseCore
 import PixelwiseIO
 import PixelwiseKernels
 import PixelwiseWorkflow

@@ -1,3 +1,4 @@
+import PixelwiseIO
 import Foundation
 
 /// Reads a model file as every command does: checksums verified (a mismatch is the error), and
