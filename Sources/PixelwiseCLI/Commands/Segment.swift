@@ -4,8 +4,6 @@ import PixelwiseCore
 import PixelwiseIO
 import PixelwiseKernels
 import PixelwiseWorkflow
-import PixelwiseKernels
-import PixelwiseIO
 
 /// `pixelwise segment`: label every pixel of images and stacks of any size with a trained model
 /// (`Segmenter` does the work).
@@ -70,17 +68,7 @@ struct Segment: ParsableCommand {
         options.algorithm = compute.algorithm
         let segmenter = try Segmenter(model: model, options: options) { log($0.description) }
         if layout == "brats" {
-            let cases = inputs.map { URL(fileURLWithPath: $0).standardized }
-            let sources = try cases.map { folder in
-                try modalities.map { modality -> String in
-                    let stem = folder.appendingPathComponent(folder.lastPathComponent + "_" + modality).path
-                    guard let file = [stem + ".nii.gz", stem + ".nii"].first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-                        throw PixelwiseError.file(path: folder.path, problem: "no \(folder.lastPathComponent)_\(modality).nii.gz in the case folder")
-                    }
-                    return file
-                }
-            }
-            try segmenter.segment(sources: sources, names: cases.map(\.lastPathComponent), into: out)
+            try segmenter.segment(cases: inputs, modalities: modalities, into: out)
             return
         }
         try segmenter.segment(inputs: inputs, into: out, featureMaps: dumpBlobs)

@@ -1,3 +1,4 @@
+import PixelwiseIO
 import Foundation
 import PixelwiseIO
 

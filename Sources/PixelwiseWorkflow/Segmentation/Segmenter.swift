@@ -107,6 +107,24 @@ public final class Segmenter {
         return outputImage(result)
     }
 
+    /// `pixelwise segment --layout brats`: each of `cases` a BraTS case folder (`CASE/CASE_flair.nii.gz`, …)
+    /// whose `modalities` (`.nii.gz` or `.nii`) become the input channels, in this order; one
+    /// result per case, named after its folder.
+    @discardableResult
+    public func segment(cases: [String], modalities: [String] = MultiSourceDataset.bratsModalities, into folder: String) throws -> [String] {
+        let folders = cases.map { URL(fileURLWithPath: $0).standardized }
+        let sources = try folders.map { caseFolder in
+            try modalities.map { modality -> String in
+                let stem = caseFolder.appendingPathComponent(caseFolder.lastPathComponent + "_" + modality).path
+                guard let file = [stem + ".nii.gz", stem + ".nii"].first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+                    throw PixelwiseError.file(path: caseFolder.path, problem: "no \(caseFolder.lastPathComponent)_\(modality).nii.gz in the case folder")
+                }
+                return file
+            }
+        }
+        return try segment(sources: sources, names: folders.map(\.lastPathComponent), into: folder)
+    }
+
     /// Segments cases whose channels come from several co-registered files (BraTS's four MRI
     /// modalities): `sources[k]` are case k's files in the channel order training used, joined by
     /// the model's normalisation (`RawNormalisation.apply(toSources:names:)`), page by page.

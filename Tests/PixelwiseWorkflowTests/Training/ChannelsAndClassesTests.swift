@@ -134,6 +134,13 @@ import Testing
         #expect(volume.header.dimensions == [w, h, d] && values.isSubset(of: [0, 1, 2, 4]))
         #expect(throws: PixelwiseError.self) { try brats.segment(sources: [Array(sources.prefix(3))], names: ["short"], into: scratch.file("out3")) }
         #expect(!FileManager.default.fileExists(atPath: scratch.file("out3")))
+        // Case folders (`segment --layout brats`) find the same files and write the same volume.
+        let byCase = try brats.segment(cases: [scratch.file("brats/case_1")], into: scratch.file("cases"))
+        #expect(byCase == [scratch.file("cases/case_1.nii.gz")])
+        #expect(try NIfTIVolume(path: byCase[0]).readAll() == volume.readAll())
+        #expect(throws: PixelwiseError.file(path: scratch.file("brats/case_1"), problem: "no case_1_t3.nii.gz in the case folder")) {
+            try brats.segment(cases: [scratch.file("brats/case_1")], modalities: ["t3"], into: scratch.file("none"))
+        }
 
         for sub in ["pets/images", "pets/annotations/trimaps"] { try FileManager.default.createDirectory(atPath: scratch.file(sub), withIntermediateDirectories: true) }
         for (name, size) in [("cat_1", (50, 40)), ("dog_2", (36, 44))] {

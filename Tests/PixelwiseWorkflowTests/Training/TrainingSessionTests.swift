@@ -56,4 +56,29 @@ import PixelwiseCore
         _ = try TrainingSession(recipe: Self.tiny(scratch, out: "run", iterations: 1)).run()
         #expect(throws: PixelwiseError.self) { try TrainingSession(recipe: Self.tiny(scratch, out: "run", iterations: 1)) }
     }
+
+    /// While a session trains in a folder, a second session resuming that folder (past the
+    /// checkpoint check, which last.h5 passes) is refused by the folder's lock and writes nothing;
+    /// after the first one ends, the lock is gone and the folder can be resumed.
+    @Test func aSecondSessionOnAFolderInUseIsRefusedByItsLock() throws {
+        let scratch = try ScratchFolder()
+        try scratch.writePairs("data", count: 1)
+        var recipe = Self.tiny(scratch, out: "run", iterations: 3)
+        recipe.checkpointEvery = 1
+        let first = try TrainingSession(recipe: recipe)
+        var refusal: String?
+        first.onEvent = { event in
+            guard case .step(2, _, _, _, _) = event else { return }
+            do { try TrainingSession(recipe: Recipe(), resume: scratch.file("run")).run() } catch {
+                refusal = "\(error)"
+            }
+        }
+        #expect(try first.run() == .finished(iteration: 3))
+        #expect(refusal?.contains("another training run") == true, "\(refusal ?? "not refused")")
+        #expect(try TrainerState(json: #require(ModelFile.read(from: scratch.file("run/last.h5")).trainerState)).iteration == 3)
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("run/" + RunFolderLock.fileName)))
+        var more = Recipe()
+        more.iterations = 4
+        #expect(try TrainingSession(recipe: more, resume: scratch.file("run")).run() == .finished(iteration: 4))
+    }
 }
