@@ -15,7 +15,7 @@ import PixelwiseKernels
 /// per group, on the same kernel. Unlike PyTorch, `affine` defaults to true.
 /// Shapes: (N, C, [D,] H, W) → same, either layout. Parameters `weight` (γ) and `bias` (β) of
 /// shape (C) (none when `affine` is false).
-public final class InstanceNormalization: ShapePreservingLayer {
+public final class InstanceNormalization: GroupNormalizing {
     public struct Configuration: Codable, Equatable, Sendable {
         public var channels: Int
         public var epsilon: Float
@@ -30,7 +30,11 @@ public final class InstanceNormalization: ShapePreservingLayer {
     public static let kind = "InstanceNormalization"
     public let configuration: Configuration
     public let weight: Parameter, bias: Parameter
-    private var statistics: GroupNormKernel.Statistics?
+    public let saved = GroupNormStatistics()
+    public var groupCount: Int { configuration.channels }
+    public var channels: Int { configuration.channels }
+    public var epsilon: Float { configuration.epsilon }
+    public var affine: Bool { configuration.affine }
 
     public init(_ configuration: Configuration) throws {
         guard configuration.channels > 0 else { throw PixelwiseError.invalidArgument("InstanceNormalization: channels must be positive") }
@@ -41,58 +45,4 @@ public final class InstanceNormalization: ShapePreservingLayer {
     }
 
     public convenience init(channels: Int) throws { try self.init(Configuration(channels: channels)) }
-
-    public var parameters: [(name: String, parameter: Parameter)] { configuration.affine ? [("weight", weight), ("bias", bias)] : [] }
-
-    /// γ = 1, β = 0, as PyTorch.
-    public func resetParameters(using generator: inout SeededGenerator) {
-        weight.value = Tensor(repeating: 1, shape: [configuration.channels])
-        bias.value = Tensor(zeros: [configuration.channels])
-    }
-
-    public func outputShape(for inputs: [Shape]) throws -> Shape {
-        try expectInputs(inputs, 1)
-        guard inputs[0].rank >= 3, inputs[0][1] == configuration.channels else {
-            throw PixelwiseError.shapeMismatch("input \(inputs[0]) does not have \(configuration.channels) channels")
-        }
-        return inputs[0]
-    }
-
-    public func forward(_ inputs: [Tensor], mode: Mode) throws -> Tensor {
-        _ = try outputShape(for: [inputs[0].shape])
-        let (y, stats) = GroupNormKernel.forward(inputs[0], groups: configuration.channels, weight: configuration.affine ? weight.value : nil,
-                                                 bias: configuration.affine ? bias.value : nil, epsilon: configuration.epsilon)
-        if mode == .training { statistics = stats }
-        return y
-    }
-
-    public func backward(_ gradient: Tensor, inputs: [Tensor], output: Tensor, needsInputGradient: [Bool]) throws -> [Tensor?] {
-        guard let statistics else { throw PixelwiseError.invalidArgument("InstanceNormalization backward without a training forward") }
-        let g = GroupNormKernel.backward(gradient, input: inputs[0].inLayout(gradient.layout), groups: configuration.channels,
-                                         weight: configuration.affine ? weight.value : nil, statistics: statistics,
-                                         needsInputGradient: needsInputGradient[0])
-        if configuration.affine {
-            weight.accumulate(g.weight)
-            bias.accumulate(g.bias)
-        }
-        return [g.input]
-    }
-}
-
-extension InstanceNormalization {
-    /// In an fp32 plan: a native step running the same kernel on the plan's channels-last memory
-    /// (`InferenceProgram.groupNorm`, no copies); in a bf16 plan, the fallback (the layer's forward
-    /// on fp32 copies). Nothing fuses into it: unlike batch norm at inference, its statistics
-    /// depend on the input, so it cannot fold into the convolution before it.
-    public func lower(_ inputs: [InferenceProgram.Value], into plan: LoweringContext) throws -> InferenceProgram.Value {
-        guard plan.program.precision == .float32 else { return plan.fallback(self, inputs) }
-        let affine = GroupNormParameters(channels: configuration.channels)
-        if configuration.affine {
-            plan.refresh(when: [weight, bias]) { [weight, bias] in
-                affine.weight = weight.value.scalars
-                affine.bias = bias.value.scalars
-            }
-        }
-        return plan.program.groupNorm(inputs[0], groups: configuration.channels, epsilon: configuration.epsilon, parameters: affine, name: plan.name)
-    }
 }
