@@ -127,3 +127,19 @@ public struct ThresholdSweep: Sendable {
         return best
     }
 }
+
+/// The best threshold and value of each measure, as both a per-image sweep (`ThresholdSweep`) and a
+/// sweep over a whole set (`SetThresholdSweep`) give them.
+public protocol ThresholdSweeping {
+    var pixelError: ThresholdedScore { get }
+    var fScoreError: ThresholdedScore { get }
+    var randError: ThresholdedScore { get }
+    var informationError: ThresholdedScore { get }
+    var thinnedRandError: ThresholdedScore? { get }
+    var thinnedInformationError: ThresholdedScore? { get }
+    var warpingError: ThresholdedScore? { get }
+}
+
+extension ThresholdSweep: ThresholdSweeping {}
+extension SetThresholdSweep: ThresholdSweeping {}
+

@@ -26,12 +26,7 @@ public final class HDF5File {
     public init(creating path: String) throws {
         self.path = path
         isWritable = true
-        id = HDF5Library.locked {
-            let fapl = HDF5File.strongCloseAccessList()
-            defer { H5Pclose(fapl) }
-            H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110)
-            return H5Fcreate(path, pw_h5f_acc_trunc(), pw_h5p_default(), fapl)
-        }
+        id = HDF5File.create(path, inMemory: false)
         if id < 0 { throw HDF5File.creationError(path) }
     }
 
@@ -42,14 +37,20 @@ public final class HDF5File {
     public init(creatingInMemory path: String) throws {
         self.path = path
         isWritable = true
-        id = HDF5Library.locked {
+        id = HDF5File.create(path, inMemory: true)
+        if id < 0 { throw PixelwiseError.file(path: path, problem: "cannot create an HDF5 file in memory") }
+    }
+
+    /// H5Fcreate in the HDF5 1.10 format (checksummed metadata), on disk or with the core driver
+    /// (in memory, grown in 1 MB steps, never written out by libhdf5); a negative id on failure.
+    private static func create(_ path: String, inMemory: Bool) -> hid_t {
+        HDF5Library.locked {
             let fapl = HDF5File.strongCloseAccessList()
             defer { H5Pclose(fapl) }
             H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110)
-            H5Pset_fapl_core(fapl, 1 << 20, false)
+            if inMemory { H5Pset_fapl_core(fapl, 1 << 20, false) }
             return H5Fcreate(path, pw_h5f_acc_trunc(), pw_h5p_default(), fapl)
         }
-        if id < 0 { throw PixelwiseError.file(path: path, problem: "cannot create an HDF5 file in memory") }
     }
 
     /// The bytes of a file made with `init(creatingInMemory:)`, as they would be on disk; closes it.

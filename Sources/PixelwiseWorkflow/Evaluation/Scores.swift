@@ -44,12 +44,7 @@ public struct Scores: Codable, Sendable {
             thinnedRandError = sweep.thinnedRandError?.value
             thinnedInformationError = sweep.thinnedInformationError?.value
             warpingError = sweep.warpingError?.value
-            var t = ["pixel_error": sweep.pixelError.threshold, "isbi_pixel_error": sweep.fScoreError.threshold,
-                     "rand_error": sweep.randError.threshold, "information_error": sweep.informationError.threshold]
-            if let w = sweep.warpingError { t["warping_error"] = w.threshold }
-            if let r = sweep.thinnedRandError { t["thinned_rand_error"] = r.threshold }
-            if let i = sweep.thinnedInformationError { t["thinned_information_error"] = i.threshold }
-            thresholds = t
+            thresholds = Scores.bestThresholds(sweep)
         } else {
             let e = SetEvaluation(SegmentationEvaluation(prediction: foreground.map { $0 > 0.5 }, groundTruth: truth,
                                                          width: width, height: height, includeWarping: warping))
@@ -71,12 +66,7 @@ public struct Scores: Codable, Sendable {
         func at(_ s: ThresholdedScore?) -> SetEvaluation? { s.map { t in sweep.evaluations[sweep.thresholds.firstIndex(of: t.threshold)!] } }
         self.init(name: name, set: sweep) { score, measure in measure(at(score)!) }
         if sweep.thresholds.count > 1 {
-            var t = ["pixel_error": sweep.pixelError.threshold, "isbi_pixel_error": sweep.fScoreError.threshold,
-                     "rand_error": sweep.randError.threshold, "information_error": sweep.informationError.threshold]
-            if let w = sweep.warpingError { t["warping_error"] = w.threshold }
-            if let r = sweep.thinnedRandError { t["thinned_rand_error"] = r.threshold }
-            if let i = sweep.thinnedInformationError { t["thinned_information_error"] = i.threshold }
-            thresholds = t
+            thresholds = Scores.bestThresholds(sweep)
         }
     }
 
@@ -157,4 +147,16 @@ public func textTable(_ header: [String], _ rows: [[String]]) -> String {
             return c == 0 ? cell + padding : padding + cell
         }.joined(separator: "  ")
     }.joined(separator: "\n")
+}
+
+extension Scores {
+    /// Each measure's best threshold, under the names `evaluate` prints, for either kind of sweep.
+    static func bestThresholds(_ sweep: some ThresholdSweeping) -> [String: Float] {
+        var t = ["pixel_error": sweep.pixelError.threshold, "isbi_pixel_error": sweep.fScoreError.threshold,
+                 "rand_error": sweep.randError.threshold, "information_error": sweep.informationError.threshold]
+        if let w = sweep.warpingError { t["warping_error"] = w.threshold }
+        if let r = sweep.thinnedRandError { t["thinned_rand_error"] = r.threshold }
+        if let i = sweep.thinnedInformationError { t["thinned_information_error"] = i.threshold }
+        return t
+    }
 }
