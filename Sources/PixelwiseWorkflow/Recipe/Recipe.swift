@@ -58,6 +58,8 @@ public struct Recipe: Equatable, Sendable {
     /// Per-channel intensity normalisation in `IntensityNormalisation(parsing:)`'s form, one for all
     /// channels or one per channel ("zscore", "percentile:0.5,99.5 type", …; default type).
     public var normalise: String?
+    /// The axis 2-D networks cut training volumes along (nil: z, the stored slices).
+    public var sliceAxis: SliceAxis?
     /// The data set's layout: folders (default), oxford-pet or brats (`images` is then the data set's root).
     public var layout: String?
     /// Resize every training and validation sample to this side (data sets of mixed sizes).
@@ -110,6 +112,7 @@ public struct Recipe: Equatable, Sendable {
         .toggle("instance-boundaries", \.instanceBoundaries, "Labels are instance ids (CREMI's neuron_ids): train boundary (a 4-neighbour has another id) against interior; written as 0 and 255."),
         .value("resize", \.resize, "Resize every sample to this side (bilinear raw, nearest labels), for data sets of mixed sizes.", positive: true),
         .value("normalise", \.normalise, "Per-channel normalisation, one for all or one per channel: type (default), type-unit, zscore, zscore-nonzero, percentile:LOW,HIGH, range:LOW,HIGH."),
+        .choice("slice-axis", \.sliceAxis, "Volumes (TIFF stacks, HDF5, NIfTI, BraTS cases): train on their slices along z (default: the stored slices), y or x; recorded in the model file, so segment cuts the same way."),
     ]
 
     /// The row for a flag name (without `--`) or a YAML key.
