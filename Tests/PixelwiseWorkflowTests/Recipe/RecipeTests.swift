@@ -18,7 +18,7 @@ import Testing
         r.errorMasking = true; r.patchPrior = false; r.elastic = true; r.blur = false; r.clahe = true; r.jitter = true; r.switchAt = 100
         r.precision = .bfloat16; r.algorithm = .winograd
         r.classes = "membrane=0,32 cell=255"; r.channels = "rgb"; r.normalise = "zscore"
-        r.layout = "brats"; r.resize = 128; r.instanceBoundaries = true
+        r.layout = "brats"; r.resize = 128; r.instanceBoundaries = true; r.sliceAxis = .x
         return r
     }
 
