@@ -94,7 +94,7 @@ import Testing
                      "--checkpoint-every", "25", "--class-weights", "balanced", "--error-masking", "--no-patch-prior", "--elastic", "--no-blur",
                      "--clahe", "--jitter", "--switch-at", "100", "--precision", "bf16", "--winograd",
                      "--classes", "membrane=0,32 cell=255", "--channels", "rgb", "--normalise", "zscore",
-                     "--layout", "brats", "--resize", "128", "--instance-boundaries"]
+                     "--layout", "brats", "--resize", "128", "--instance-boundaries", "--slice-axis", "x"]
         #expect(try Recipe(flags: words) == Self.everything)
         #expect(try Recipe(flags: ["--no-winograd"]).algorithm == .direct)
     }
