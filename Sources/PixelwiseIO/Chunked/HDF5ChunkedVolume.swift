@@ -61,7 +61,8 @@ public final class HDF5ChunkedVolume: VolumeReading, VolumeWriting, @unchecked S
             return opened
         }
         (shape, chunkShape, dataType, filters) = try HDF5ChunkedVolume.describe(datasetID, file: file, path: path)
-        geometry = try HDF5ChunkedVolume.geometry(shape, dataType, name: "\(file):\(path)")
+        geometry = try HDF5ChunkedVolume.geometry(shape, dataType, spacing: HDF5ChunkedVolume.resolution(of: datasetID),
+                                                  name: "\(file):\(path)")
     }
 
     /// Creates a chunked dataset (deflate `level`, 0 for none) in a temporary copy of `file`.
@@ -120,6 +121,18 @@ public final class HDF5ChunkedVolume: VolumeReading, VolumeWriting, @unchecked S
             }
             let created = H5Dcreate2(fid, path, memory, space, lcpl, dcpl, pw_h5p_default())
             guard created >= 0 else { throw PixelwiseError.file(path: file, problem: "cannot create dataset \(path) (a dataset on the way?)") }
+            // The voxel spacing as CREMI files carry it: a float64 "resolution" attribute, (z, y, x).
+            var three: hsize_t = 3
+            var spacing = geometry.spacing
+            let attributeSpace = H5Screate_simple(1, &three, nil)
+            defer { H5Sclose(attributeSpace) }
+            let attribute = H5Acreate2(created, "resolution", pw_h5t_native_double(), attributeSpace, pw_h5p_default(), pw_h5p_default())
+            guard attribute >= 0, H5Awrite(attribute, pw_h5t_native_double(), &spacing) >= 0 else {
+                if attribute >= 0 { H5Aclose(attribute) }
+                H5Dclose(created)
+                throw PixelwiseError.file(path: file, problem: "cannot write the resolution of dataset \(path)")
+            }
+            H5Aclose(attribute)
             return created
         }
     }
@@ -313,10 +326,28 @@ public final class HDF5ChunkedVolume: VolumeReading, VolumeWriting, @unchecked S
         }
     }
 
-    private static func geometry(_ shape: [Int], _ type: ChunkDataType, name: String) throws -> VolumeGeometry {
+    private static func geometry(_ shape: [Int], _ type: ChunkDataType, spacing: [Double]?, name: String) throws -> VolumeGeometry {
         guard shape.allSatisfy({ $0 > 0 }) else { throw PixelwiseError.file(path: name, problem: "empty dataset \(Shape(shape))") }
         let padded = Array(repeating: 1, count: 4 - shape.count) + shape
-        return VolumeGeometry(channels: padded[0], size: Array(padded.suffix(3)), sampleType: type.sampleType)
+        return VolumeGeometry(channels: padded[0], size: Array(padded.suffix(3)), spacing: spacing ?? [1, 1, 1], sampleType: type.sampleType)
+    }
+
+    /// A dataset's "resolution" attribute (z, y, x; the last three of a longer one, [1, …] before
+    /// a shorter one), nil when it has none or it is not 1–4 numbers.
+    private static func resolution(of dataset: hid_t) -> [Double]? {
+        HDF5Library.locked {
+            guard H5Aexists(dataset, "resolution") > 0 else { return nil }
+            let attribute = H5Aopen(dataset, "resolution", pw_h5p_default())
+            guard attribute >= 0 else { return nil }
+            defer { H5Aclose(attribute) }
+            let space = H5Aget_space(attribute)
+            defer { H5Sclose(space) }
+            let count = Int(H5Sget_simple_extent_npoints(space))
+            guard (1...4).contains(count) else { return nil }
+            var values = [Double](repeating: 1, count: count)
+            guard H5Aread(attribute, pw_h5t_native_double(), &values) >= 0, values.allSatisfy({ $0 > 0 && $0.isFinite }) else { return nil }
+            return Array(([1, 1, 1] + values).suffix(3))
+        }
     }
 
     /// One line for `pixelwise inspect`.
