@@ -64,6 +64,12 @@ public struct Recipe: Equatable, Sendable {
     public var resize: Int?
     /// Labels are instance ids (CREMI's neuron_ids): train boundary (0) against interior (1).
     public var instanceBoundaries: Bool?
+    /// 3-D networks: the input patch's depth in slices (the in-plane side is `patch`).
+    public var patchDepth: Int?
+    /// 3-D networks: voxel spacing "z,y,x" replacing what the volume files say.
+    public var spacing: String?
+    /// 3-D networks: elastic deformation in 3-D rather than in the section plane.
+    public var elastic3D: Bool?
 
     public init() {}
 
@@ -110,6 +116,9 @@ public struct Recipe: Equatable, Sendable {
         .toggle("instance-boundaries", \.instanceBoundaries, "Labels are instance ids (CREMI's neuron_ids): train boundary (a 4-neighbour has another id) against interior; written as 0 and 255."),
         .value("resize", \.resize, "Resize every sample to this side (bilinear raw, nearest labels), for data sets of mixed sizes.", positive: true),
         .value("normalise", \.normalise, "Per-channel normalisation, one for all or one per channel: type (default), type-unit, zscore, zscore-nonzero, percentile:LOW,HIGH, range:LOW,HIGH."),
+        .value("patch-depth", \.patchDepth, "3-D networks: input patch depth in slices (default 16; the in-plane side is --patch, default 64 for 3-D networks; both rounded down to sizes the network takes).", positive: true),
+        .value("spacing", \.spacing, "3-D networks: voxel spacing z,y,x (e.g. 50,4,4) replacing the volume files' (turns out of the section plane need isotropic voxels)."),
+        .toggle("elastic-3d", \.elastic3D, "3-D networks: --elastic deforms in 3-D (default: in the section plane, one field for every slice)."),
     ]
 
     /// The row for a flag name (without `--`) or a YAML key.
