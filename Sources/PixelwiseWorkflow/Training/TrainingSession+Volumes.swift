@@ -214,6 +214,7 @@ extension TrainingSession {
         }
         return try train(graph: graph, frequencies: ClassFrequencies(counts: counts), batches: source.batch,
                          validation: .volumes(validation, VolumeTiler(graph: graph, geometry: validationTile), patch: geometry), images: training.count,
-                         patches: (geometry.input[2], geometry.output[2], (geometry.input, geometry.output)), stop: stop)
+                         patches: (geometry.input[2], geometry.output[2], (geometry.input, geometry.output)), sampleShape: [channels] + geometry.input,
+                         stop: stop)
     }
 }

@@ -218,13 +218,15 @@ public final class TrainingSession {
 
         return try train(graph: graph, frequencies: try ClassFrequencies(samples: training, classCount: labelMap.classCount),
                          batches: source.batch, validation: .images(validation, tiling), images: training.count,
-                         patches: (geometry.inputWidth, geometry.outputWidth, nil), stop: stop)
+                         patches: (geometry.inputWidth, geometry.outputWidth, nil), sampleShape: [channels, geometry.inputHeight, geometry.inputWidth],
+                         stop: stop)
     }
 
     /// The part of a run shared by 2-D and 3-D training: optimiser, trainer, the run folder and its
     /// lock, and the loop over `batches` (batch k of the run, the same in every process).
     func train(graph: Graph, frequencies: ClassFrequencies, batches: @escaping @Sendable (Int) -> Batch, validation: ValidationData,
-               images: Int, patches: (input: Int, output: Int, volume: (input: [Int], output: [Int])?), stop: StopRequest) throws -> Outcome {
+               images: Int, patches: (input: Int, output: Int, volume: (input: [Int], output: [Int])?), sampleShape: [Int],
+               stop: StopRequest) throws -> Outcome {
         var optimizer = recipe.makeOptimizer()
         var state = TrainerState()
         if let resumeFile {
@@ -237,6 +239,10 @@ public final class TrainingSession {
         trainer.processes = processes
         trainer.iteration = state.iteration
         trainer.firstLoss = state.firstLoss
+
+        let processCount = processes?.size ?? 1
+        let algorithms = try algorithmSelection(graph: graph, inputShape: Shape([recipe.resolvedBatch / processCount] + sampleShape))
+        graph.trainingOptions.algorithms = algorithms
 
         let createdFolder = isFirstProcess && !FileManager.default.fileExists(atPath: folder)
         var loop = Loop(session: self, graph: graph, trainer: trainer, validation: validation,
@@ -256,6 +262,9 @@ public final class TrainingSession {
             }
             if let resumeFile, let warning = resumeFile.integrityWarning(path: folder + "/last.h5") {
                 onEvent?(.warning("pixelwise: warning: " + warning))
+            }
+            if case .recorded(let table) = algorithms, resumeFile == nil || !FileManager.default.fileExists(atPath: algorithmsFile) {
+                try AtomicFile.write(Self.algorithmsJSON(table), to: algorithmsFile)
             }
         }
         defer { lock?.release() }
@@ -277,6 +286,34 @@ public final class TrainingSession {
             if createdFolder && !loop.checkpointWritten { try? FileManager.default.removeItem(atPath: folder) }
             throw error
         }
+    }
+
+    /// The run folder's record of the training algorithms (`algorithmSelection`).
+    var algorithmsFile: String { folder + "/algorithms.json" }
+
+    /// How this run's training convolutions choose their algorithm. By default (`.fastest`) a table
+    /// measured (or found in the per-machine cache) now, per convolution and pass, process 0's on every
+    /// process, and kept in the run folder's algorithms.json: a resumed run reads it back, so it runs
+    /// the same algorithms as the uninterrupted run (bit-identical) on any machine. A resumed run of an
+    /// earlier version (no algorithms.json) keeps that version's fixed rules.
+    func algorithmSelection(graph: Graph, inputShape: Shape) throws -> AlgorithmSelection {
+        let asked = recipe.resolvedAlgorithm
+        guard asked == .fastest else { return asked.selection }
+        if resumeFile != nil {
+            guard let data = FileManager.default.contents(atPath: algorithmsFile) else { return .rules }
+            do {
+                return .recorded(try JSONDecoder().decode(AlgorithmTable.self, from: data))
+            } catch {
+                throw PixelwiseError.file(path: algorithmsFile, problem: "is not an algorithm table (\(error.localizedDescription)); the run cannot resume with the same algorithms")
+            }
+        }
+        return .recorded(try graph.trainingAlgorithmTable(inputShape: inputShape, processes: processes))
+    }
+
+    static func algorithmsJSON(_ table: AlgorithmTable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(table), as: UTF8.self) + "\n"
     }
 
     /// The network: from the checkpoint when resuming, else a fresh preset; configured by the recipe.
@@ -436,7 +473,7 @@ public struct TrainingStart: CustomStringConvertible, Sendable {
         return """
         training \(model) (\(parameters) parameters) on \(images) \(volumeInput == nil ? "image(s)" : "volume(s)"), patches \(patchText), \
         batch \(batch)\(parallel), \(threads) thread(s)\(processes > 1 ? " per process" : "")\
-        \(precision == .bfloat16 ? ", bf16 mixed precision" : "")\(algorithm.isWinograd ? ", Winograd" : ""); run folder \(folder)
+        \(precision == .bfloat16 ? ", bf16 mixed precision" : "")\(algorithm == .winograd ? ", Winograd" : algorithm == .exact ? ", exact (direct) convolutions" : ""); run folder \(folder)
         """
     }
 }
