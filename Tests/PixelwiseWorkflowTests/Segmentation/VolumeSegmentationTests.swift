@@ -108,6 +108,11 @@ import Testing
         #expect(Bool(stack.count == 12 && stack.flatMap(\.pixels) == labels))
         let (shape, stored) = try HDF5Volume.read(path: scratch.file("out/vol_raw.h5"), dataset: "/segmentation")
         #expect(Bool(shape == size && stored == labels))
+
+        // The command writes the same stack.
+        #expect(try scratch.runCLI(["segment", "--model", "model.h5", "stack.tif", "--out", "cli", "--block", "8,16,16", "--overlap", "0.25",
+                                    "--memory", "4"]) == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.file("cli/stack.tif"))) == Data(contentsOf: URL(fileURLWithPath: scratch.file("out/stack.tif"))))
     }
 
     /// A 2-D image to a 3-D network, and a volume to a 2-D network's volume API: one-line errors naming the input.
