@@ -55,18 +55,16 @@ extension Segmenter {
     /// than one page, a NIfTI volume or an HDF5 dataset); all are checked before anything is
     /// written, and a failure takes back every file this call wrote.
     ///
-    /// The input volume and the result are held in memory (`InMemoryVolume`) while the blocks run
-    /// over them; the network's own memory is bounded by `options.memoryBudget`.
+    /// Inputs are read a box at a time through `VolumeSources.open` (spacing from the file, or
+    /// `options.spacing`); the result is held in memory (`InMemoryVolume`) until it is written; the
+    /// network's own memory is bounded by `options.memoryBudget`.
     func segmentVolumes(_ stacks: [ImageStack], into folder: String) throws -> [String] {
         var targets: [String: String] = [:]
         for stack in stacks {
-            if let nifti = stack.nifti, nifti.volumes > 1 {
-                throw PixelwiseError.file(path: stack.path, problem: "holds \(nifti.volumes) volumes; a 3-D network segments one (split the 4-D file)")
-            }
             guard stack.count > 1 || stack.nifti != nil || stack.format == .hdf5 else {
                 throw PixelwiseError.file(path: stack.path, problem: "is a 2-D image, but the model \(modelName) is a 3-D network; give it a volume (TIFF stack, NIfTI, FILE.h5:/DATASET)")
             }
-            let channels = conventions.normalisation.outputChannels(stored: try stack.page(0).channels)
+            let channels = try VolumeSources.open(stack.path).geometry.channels
             guard channels == graph.inputChannels else {
                 throw PixelwiseError.file(path: stack.path, problem: "has \(channels) channel(s), the model \(modelName) takes \(graph.inputChannels)")
             }
@@ -88,7 +86,7 @@ extension Segmenter {
             var voxels = 0
             var written: [String] = []
             for stack in stacks {
-                let volume = try Self.volume(of: stack)
+                let volume = try VolumeSources.open(stack.path, spacing: options.spacing)
                 let result = InMemoryVolume(name: stack.path, geometry: VolumeGeometry(channels: volumeOutputChannels, size: volume.geometry.size,
                                                                                      spacing: volume.geometry.spacing, sampleType: .float32))
                 try segment(volume: volume, into: result)
@@ -104,24 +102,6 @@ extension Segmenter {
             for path in created.reversed() { try? FileManager.default.removeItem(atPath: path) }
             throw error
         }
-    }
-
-    /// The stack's pages as a volume in memory (channel-major), with the NIfTI spacing along (z, y, x).
-    static func volume(of stack: ImageStack) throws -> InMemoryVolume {
-        let first = try stack.page(0)
-        let (w, h, c) = (first.width, first.height, first.channels)
-        var values = [Float](repeating: 0, count: c * stack.count * h * w)
-        let plane = h * w, channelStride = stack.count * plane
-        for z in 0..<stack.count {
-            let page = z == 0 ? first : try stack.page(z)
-            guard page.width == w, page.height == h, page.channels == c else {
-                throw PixelwiseError.file(path: stack.path, problem: "page \(z + 1) is \(page.width)×\(page.height)×\(page.channels), page 1 is \(w)×\(h)×\(c): a volume's slices must agree")
-            }
-            for p in 0..<plane { for k in 0..<c { values[k * channelStride + z * plane + p] = page.pixels[p * c + k] } }
-        }
-        let spacing = stack.nifti.map { [$0.header.pixdim[3], $0.header.pixdim[2], $0.header.pixdim[1]].map { $0 > 0 ? $0 : 1 } } ?? [1, 1, 1]
-        return try InMemoryVolume(name: stack.path, geometry: VolumeGeometry(channels: c, size: [stack.count, h, w], spacing: spacing, sampleType: first.sampleType),
-                                  values: values)
     }
 
     /// Writes a result volume in the input's format: NIfTI with the input's header (uint8 labels,

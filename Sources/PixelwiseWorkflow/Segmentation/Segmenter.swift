@@ -347,6 +347,7 @@ public final class Segmenter {
     /// One page of `stack` → its output image; a page whose channels do not fit the network is
     /// an error naming the file.
     func segment(_ image: Image, of stack: ImageStack) throws -> Image {
+        let tiling = try planarTiling(stack.path)
         let input = try networkInput(image, of: stack)
         return outputImage(options.testTimeAugmentation ? try tiling.segmentWithAugmentation(input) : try tiling.segment(input))
     }
