@@ -66,6 +66,34 @@ struct DataParallelTrainingTests {
         #expect(w2.optimizerStep == 5)
     }
 
+    /// The same for a 3-D network (no normalisation layers, so the processes' shares add up to
+    /// the whole batch): a 6-slice volume, 8×16×16 patches.
+    @Test func threeDTrainingInTwoProcessesFollowsOneProcess() throws {
+        let scratch = try ScratchFolder()
+        try SyntheticData.writePairs(count: 6, width: 24, height: 20, into: scratch.file("data"))
+        func volume(out: String) -> [String] {
+            ["train", "--images", "data/images", "--labels", "data/labels", "--model", "unet3d", "--norm", "none", "--base-filters", "2",
+             "--patch", "16", "--patch-depth", "8", "--batch", "4", "--iterations", "4", "--seed", "3", "--out", out]
+        }
+        let single = try CLI.run(volume(out: "one") + ["--threads", "1"], in: scratch.path)
+        #expect(single.status == 0, "\(single.transcript)")
+        let parallel = try CLI.runUnderMPI(processes: 2, volume(out: "two"), in: scratch.path)
+        #expect(parallel.status == 0, "\(parallel.transcript)")
+        #expect(parallel.stderr.contains("on 1 volume(s), patches 8×16×16 → 8×16×16, batch 4 (2 in each of 2 processes)"), "\(parallel.transcript)")
+        let one = try logRows(scratch.file("one/log.csv")), two = try logRows(scratch.file("two/log.csv"))
+        #expect(one.map(\.iteration) == [1, 2, 3, 4] && two.map(\.iteration) == [1, 2, 3, 4])
+        for (a, b) in zip(one, two) {
+            let x = Double(a.fields[2])!, y = Double(b.fields[2])!
+            #expect(abs(x - y) <= 1e-5 * abs(x), "iteration \(a.iteration): loss \(x) alone, \(y) in two processes")
+        }
+        let w1 = try ModelFile.read(from: scratch.file("one/last.h5")), w2 = try ModelFile.read(from: scratch.file("two/last.h5"))
+        for ((name, a), (_, b)) in zip(w1.parameters, w2.parameters) {
+            let scale = a.scalars.map { abs($0) }.max() ?? 1
+            let worst = zip(a.scalars, b.scalars).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-4 * scale + 1e-3 * 4e-3, "\(name): weights differ by \(worst)")
+        }
+    }
+
     @Test func aBatchThatDoesNotSplitIsOneErrorAndNoRunFolder() throws {
         let scratch = try ScratchFolder()
         try SyntheticData.writePairs(count: 1, width: 260, height: 260, into: scratch.file("data"))
