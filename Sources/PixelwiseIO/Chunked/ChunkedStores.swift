@@ -24,7 +24,7 @@ public enum ChunkedStores {
     /// How `path` reads: an HDF5 dataset (`FILE.h5:/PATH`), a folder inside a `.zarr`/`.n5`
     /// store, or any other folder (which may still hold array metadata).
     public static func location(_ path: String) -> Location {
-        for suffix in [".h5:", ".hdf5:", ".H5:", ".HDF5:"] {
+        for suffix in [".h5:", ".hdf5:", ".hdf:", ".H5:", ".HDF5:"] {
             if let range = path.range(of: suffix) {
                 let file = String(path[..<range.upperBound].dropLast())
                 let dataset = String(path[range.upperBound...])
@@ -181,8 +181,49 @@ public enum ChunkedStores {
     static func describe(_ array: ChunkedArray) -> String {
         let identity = array.order == Array(0..<array.shape.count)
         let orderText = identity ? "C order" : array.order == Array((0..<array.shape.count).reversed()) ? "F order" : "axis order \(array.order)"
+        func number(_ value: Double) -> String { value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : "\(value)" }
+        let spacing = array.geometry.spacing == [1, 1, 1] ? "" : ", spacing " + array.geometry.spacing.map(number).joined(separator: " × ")
         return "\(array.format.rawValue) array \(Shape(array.shape)), chunks \(Shape(array.chunkShape)) (\(array.chunkCounts.reduce(1, *)) of them), "
-            + "\(array.dataType), \(array.codec), \(orderText), fill value \(array.fillValue)"
+            + "\(array.dataType), \(array.codec), \(orderText), fill value \(array.fillValue.isNaN ? "NaN" : number(Double(array.fillValue)))\(spacing)"
+    }
+
+    /// One line for `pixelwise inspect` about a zarr/N5 array or store folder, nil when `path` is
+    /// neither (HDF5 files and images are described elsewhere): an array's format, shape, chunks,
+    /// type, codec, order and fill value; a store or group's arrays, to name as STORE/PATH.
+    public static func inspectDescription(path: String) throws -> String? {
+        guard case let .folder(folder, root, _) = location(path) else { return nil }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            if root != nil { throw PixelwiseError.file(path: folder, problem: "no such array or group") }
+            return nil
+        }
+        if let array = try openArray(folder) { return "\(path): \(describe(array))" }
+        let marked = [".zgroup", "zarr.json", "attributes.json"].contains { FileManager.default.fileExists(atPath: folder + "/" + $0) }
+        guard root != nil || marked else { return nil }
+        let listed = try arrays(under: folder).map { name -> String in
+            let array = try openArray(folder + "/" + name)!
+            return "\(name) \(Shape(array.shape)) \(array.dataType.kind.rawValue)"
+        }
+        return "\(path): chunked store or group, \(listed.count) array\(listed.count == 1 ? "" : "s")"
+            + (listed.isEmpty ? "" : ": " + listed.joined(separator: ", ") + "; name one as \(path)/PATH")
+    }
+
+    /// The arrays below `folder` (paths relative to it, sorted), without looking inside arrays
+    /// (their chunks); at most 16 levels deep.
+    public static func arrays(under folder: String) throws -> [String] {
+        var found: [String] = []
+        func walk(_ relative: String, depth: Int) throws {
+            guard depth < 16 else { return }
+            let here = relative.isEmpty ? folder : folder + "/" + relative
+            for name in ((try? FileManager.default.contentsOfDirectory(atPath: here)) ?? []).sorted() where !name.hasPrefix(".") {
+                let child = relative.isEmpty ? name : relative + "/" + name
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: folder + "/" + child, isDirectory: &isFolder), isFolder.boolValue else { continue }
+                if try openArray(folder + "/" + child) != nil { found.append(child) } else { try walk(child, depth: depth + 1) }
+            }
+        }
+        try walk("", depth: 0)
+        return found
     }
 }
 
