@@ -36,7 +36,7 @@ public final class Segmenter {
         public var memoryBudget = 1024 << 20
         /// Inference arithmetic (bf16 falls back to fp32, with a warning, on CPUs without it).
         public var precision: Precision = .float32
-        public var algorithm: ConvolutionAlgorithm = .direct
+        public var algorithm: ConvolutionAlgorithm = .fastest
 
         public init() {}
     }
@@ -155,20 +155,14 @@ public final class Segmenter {
             }
             var written: [String] = []
             for ((files, paths), name) in zip(zip(stacks, sources), names) {
-                var pages: [Image] = []
-                for index in 0..<files[0].count {
-                    let raw = try conventions.normalisation.apply(toSources: try files.map { try $0.page(index) }, names: paths)
-                    let input = planarTensor(raw)
-                    pages.append(outputImage(options.testTimeAugmentation ? try tiling.segmentWithAugmentation(input) : try tiling.segment(input)))
-                    onEvent?(.page(path: paths[0], index: index, count: files[0].count, width: raw.width, height: raw.height))
-                }
-                let target: String
-                if let volume = files[0].nifti {
-                    target = folder + "/" + name + ".nii.gz"
-                    try writeVolume(pages, like: volume, to: target)
-                } else {
-                    target = folder + "/" + name + (pages.count > 1 || options.output != .labels ? ".tif" : ".png")
-                    if pages.count > 1 || target.hasSuffix(".tif") { try ImageStack.write(pages, to: target) } else { try pages[0].write(to: target) }
+                let target = folder + "/" + name + (files[0].nifti != nil ? ".nii.gz" : files[0].count > 1 || options.output != .labels ? ".tif" : ".png")
+                try writeResult(of: files[0], to: target) { emit in
+                    for index in 0..<files[0].count {
+                        let raw = try conventions.normalisation.apply(toSources: try files.map { try $0.page(index) }, names: paths)
+                        let input = planarTensor(raw)
+                        try emit(outputImage(options.testTimeAugmentation ? try tiling.segmentWithAugmentation(input) : try tiling.segment(input)))
+                        onEvent?(.page(path: paths[0], index: index, count: files[0].count, width: raw.width, height: raw.height))
+                    }
                 }
                 created.append(target)
                 written.append(target)
@@ -192,31 +186,67 @@ public final class Segmenter {
     /// Classes the model predicts (its output channels; 2 for a one-channel sigmoid output).
     public var classCount: Int { max(conventions.classValues.count, 2) }
 
-    /// A NIfTI volume's result: the input's header (grid, spacing, qform, sform) with the output's
-    /// type — uint8 labels (int16 when a class value exceeds 255) or float32 probabilities.
-    func writeVolume(_ pages: [Image], like input: NIfTIVolume, to path: String) throws {
+    /// Output channels of a page: one per class for probabilities of more than two classes, else 1.
+    var outputChannels: Int { conventions.classValues.count > 2 && options.output != .labels ? conventions.classValues.count : 1 }
+
+    /// Bytes of one output page of width × height.
+    func outputPageBytes(width: Int, height: Int) -> Int {
+        width * height * outputChannels * (options.output == .floatProbabilities ? 4 : 1)
+    }
+
+    /// Writes the result of `stack` to `target` while `produce` segments it: `produce` hands
+    /// each finished page to `emit`, in order, and the page goes to the file at once — a TIFF
+    /// page by page, a NIfTI volume slice by slice — so memory holds one page whatever the stack's
+    /// length. The file appears at `target` only when every page is written (`AtomicFile`); a
+    /// failure inside `produce` leaves nothing there. A one-page stack is written as an image.
+    func writeResult(of stack: ImageStack, to target: String, _ produce: (_ emit: (Image) throws -> Void) throws -> Void) throws {
+        if let volume = stack.nifti { return try writeVolume(like: volume, to: target, produce) }
+        if stack.count > 1 {
+            let bytes = try stack.pageSizes().reduce(0) { $0 + outputPageBytes(width: $1.width, height: $1.height) }
+            return try ImageStack.write(to: target, pixelBytes: bytes, produce)
+        }
+        var page: Image?
+        try produce { page = $0 }
+        guard let page else { throw PixelwiseError.file(path: stack.path, problem: "has no pages") }
+        try page.write(to: target)
+    }
+
+    /// A NIfTI volume's result, written slice by slice as `produce` hands them over: the input's
+    /// header (grid, spacing, qform, sform) with the output's type — uint8 labels (int16 when a
+    /// class value exceeds 255) or float32 probabilities.
+    func writeVolume(like input: NIfTIVolume, to path: String, _ produce: (_ emit: (Image) throws -> Void) throws -> Void) throws {
         let type: NIfTIDataType
         switch options.output {
         case .floatProbabilities: type = .float32
         case .labels where conventions.classValues.contains { $0 < 0 || $0 > 255 }: type = .int16
         default: type = .uint8
         }
-        let channels = pages.first?.channels ?? 1
-        if channels > 1 {
-            // Probabilities of C classes: a 4-D volume (x, y, z, class), class-major as NIfTI stores it.
-            guard input.volumes == 1 else {
-                throw PixelwiseError.file(path: path, problem: "per-class probabilities of a 4-D volume are not written; segment its volumes one at a time or write labels")
-            }
-            let header = input.header.derived(dataType: type, extraDimensions: [channels], description: "pixelwise class probabilities")
-            try NIfTIVolume.write(header: header, to: path) { sink in
-                for c in 0..<channels { for page in pages { try sink.append(stride(from: c, to: page.pixels.count, by: channels).lazy.map { page.pixels[$0] }) } }
-            }
+        let channels = outputChannels
+        guard channels > 1 else {
+            let header = input.header.derived(dataType: type, extraDimensions: Array(input.header.dimensions.dropFirst(3)),
+                                              description: "pixelwise segmentation")
+            try NIfTIVolume.write(header: header, to: path) { sink in try produce { try sink.append($0.pixels) } }
             return
         }
-        let header = input.header.derived(dataType: type, extraDimensions: Array(input.header.dimensions.dropFirst(3)),
-                                          description: "pixelwise segmentation")
+        // Probabilities of C classes: a 4-D volume (x, y, z, class), class-major as NIfTI stores it.
+        guard input.volumes == 1 else {
+            throw PixelwiseError.file(path: path, problem: "per-class probabilities of a 4-D volume are not written; segment its volumes one at a time or write labels")
+        }
+        let header = input.header.derived(dataType: type, extraDimensions: [channels], description: "pixelwise class probabilities")
+        // Class 0 goes to the file as each slice is finished; classes 1… wait in a scratch file
+        // next to the output (float32 planes, slice by slice) and follow, class by class.
+        let scratch = try ScratchPlanes(near: path)
         try NIfTIVolume.write(header: header, to: path) { sink in
-            for page in pages { try sink.append(page.pixels) }
+            var slices = 0
+            try produce { page in
+                try sink.append(stride(from: 0, to: page.pixels.count, by: channels).lazy.map { page.pixels[$0] })
+                for c in 1..<channels { try scratch.append(stride(from: c, to: page.pixels.count, by: channels).map { page.pixels[$0] }) }
+                slices += 1
+            }
+            let plane = input.width * input.height
+            for c in 1..<channels {
+                for slice in 0..<slices { try sink.append(try scratch.read(plane: slice * (channels - 1) + c - 1, count: plane)) }
+            }
         }
     }
 
@@ -230,13 +260,9 @@ public final class Segmenter {
         let stacks = try InputFiles.expand(inputs).map { try ImageStack(path: $0) }
         var targets: [String: String] = [:]
         for stack in stacks {
-            // HDF5 volumes are grey by construction: check one slice, not the whole volume.
-            for image in stack.format == .hdf5 ? [try stack.page(0)] : try stack.readAll() {
-                let channels = conventions.tensor(for: image).shape[1]
-                guard channels == graph.inputChannels else {
-                    throw PixelwiseError.file(path: stack.path, problem: "has \(channels) channel(s), the model \(modelName) takes \(graph.inputChannels)")
-                }
-            }
+            // Page 0 of every input is checked here, before anything is written; the other pages
+            // as they are segmented (a mismatch there takes back everything this call wrote).
+            try checkChannels(of: try stack.page(0), in: stack)
             let target = outputPath(for: stack, in: folder)
             if let other = targets[target] {
                 throw PixelwiseError.file(path: stack.path, problem: "would overwrite the result of \(other) (both become \(target)); segment them into separate folders")
@@ -259,20 +285,13 @@ public final class Segmenter {
             var pixels = 0
             var written: [String] = []
             for stack in stacks {
-                var pages: [Image] = []
-                for index in 0..<stack.count {
-                    let image = try stack.page(index)
-                    pages.append(try segment(image))
-                    pixels += image.width * image.height
-                    onEvent?(.page(path: stack.path, index: index, count: stack.count, width: image.width, height: image.height))
-                }
                 let target = outputPath(for: stack, in: folder)
-                if let volume = stack.nifti {
-                    try writeVolume(pages, like: volume, to: target)
-                } else if stack.count > 1 {
-                    try ImageStack.write(pages, to: target)
-                } else {
-                    try pages[0].write(to: target)
+                try writeResult(of: stack, to: target) { emit in
+                    try stack.forEachPage { index, image in
+                        try emit(try segment(image, of: stack))
+                        pixels += image.width * image.height
+                        onEvent?(.page(path: stack.path, index: index, count: stack.count, width: image.width, height: image.height))
+                    }
                 }
                 created.append(target)
                 written.append(target)
@@ -284,6 +303,26 @@ public final class Segmenter {
             for path in created.reversed() { try? FileManager.default.removeItem(atPath: path) }
             throw error
         }
+    }
+
+    /// Throws naming the file if `image` (a page of `stack`) does not give the channels the network takes.
+    func checkChannels(of image: Image, in stack: ImageStack) throws {
+        _ = try networkInput(image, of: stack)
+    }
+
+    /// One page of `stack` → its output image; a page whose channels do not fit the network is
+    /// an error naming the file.
+    func segment(_ image: Image, of stack: ImageStack) throws -> Image {
+        let input = try networkInput(image, of: stack)
+        return outputImage(options.testTimeAugmentation ? try tiling.segmentWithAugmentation(input) : try tiling.segment(input))
+    }
+
+    private func networkInput(_ image: Image, of stack: ImageStack) throws -> Tensor {
+        let input = conventions.tensor(for: image)
+        guard input.shape[1] == graph.inputChannels else {
+            throw PixelwiseError.file(path: stack.path, problem: "has \(input.shape[1]) channel(s), the model \(modelName) takes \(graph.inputChannels)")
+        }
+        return input
     }
 
     func outputImage(_ result: Tensor) -> Image {
