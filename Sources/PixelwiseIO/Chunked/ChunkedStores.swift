@@ -64,6 +64,14 @@ public enum ChunkedStores {
         }
     }
 
+    /// Whether `path` is a zarr or N5 path: inside a `.zarr`/`.n5` folder, or a folder with zarr
+    /// or N5 array metadata (`.zarray`, `zarr.json`, `attributes.json`). HDF5 and image paths are not.
+    @Sendable public static func isStorePath(_ path: String) -> Bool {
+        guard case let .folder(folder, root, _) = location(path) else { return false }
+        if root != nil { return true }
+        return [".zarray", "zarr.json", "attributes.json"].contains { FileManager.default.fileExists(atPath: folder + "/" + $0) }
+    }
+
     /// The zarr (v2, v3) or N5 array in `folder`, or nil when it holds no array metadata.
     public static func openArray(_ folder: String) throws -> ChunkedArray? {
         if let zarr = try ZarrStore.open(folder) { return zarr }

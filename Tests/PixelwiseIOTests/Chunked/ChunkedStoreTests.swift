@@ -296,6 +296,29 @@ import PixelwiseTestSupport
         }
     }
 
+    /// `VolumeSources.open`, which training and segmentation use, opens zarr and N5 arrays; a
+    /// plain folder of images stays a folder of slices.
+    @Test func volumeSourcesOpensStorePaths() throws {
+        let scratch = try ScratchFolder()
+        let geometry = VolumeGeometry(channels: 1, size: [2, 3, 4], spacing: [40, 4, 4], sampleType: .uint8)
+        let whole = (0..<24).map(Float.init)
+        for path in ["v.zarr/raw", "v.n5/raw"] {
+            let writer = try ChunkedStores.create(path: scratch.file(path), geometry: geometry, chunkSize: [1, 3, 4])
+            try writer.write(whole, at: VoxelBox(size: [2, 3, 4]))
+            let volume = try VolumeSources.open(scratch.file(path))
+            #expect(volume is ChunkedArray)
+            #expect(volume.geometry == geometry)
+            #expect(try volume.read(VoxelBox(size: [2, 3, 4])) == whole)
+            #expect(try VolumeSources.open(scratch.file(path), spacing: [1, 2, 3]).geometry.spacing == [1, 2, 3])
+        }
+        // A store's folder opened directly (no .zarr in the name) is still an array.
+        try FileManager.default.moveItem(atPath: scratch.file("v.zarr"), toPath: scratch.file("plain"))
+        #expect(try VolumeSources.open(scratch.file("plain/raw")) is ChunkedArray)
+        #expect(ChunkedStores.isStorePath(scratch.file("plain/raw")) && !ChunkedStores.isStorePath(scratch.file("plain")))
+        #expect(!ChunkedStores.isStorePath(scratch.file("a.h5:/raw")))
+        expectFileError(scratch.file("v.n5/nothing")) { _ = try VolumeSources.open(scratch.file("v.n5/nothing")) }
+    }
+
     @Test func wideIntegersBeyondFloatPrecisionAreRefused() throws {
         let scratch = try ScratchFolder()
         let path = scratch.file("ids.zarr")
