@@ -72,7 +72,7 @@ import PixelwiseTestSupport
         ChunkCodec.Blosc.Shuffle.allCases.map { ChunkCodec.blosc(.init(compressor: name, level: 5, shuffle: $0)) }
     }
 
-    @Test(arguments: codecs)
+    @Test(arguments: codecs + [.blosc(.init(compressor: "snappy"))])
     func zarrV2RoundTripsEveryCodec(codec: ChunkCodec) throws {
         let scratch = try ScratchFolder()
         try Self.roundTrip(scratch.file("a.zarr/raw"), type: .uint16, codec: codec)
@@ -233,6 +233,27 @@ import PixelwiseTestSupport
             } catch let PixelwiseError.file(errorPath, _) {
                 #expect(errorPath == chunk)
             }
+        }
+    }
+
+    /// numcodecs' AUTOSHUFFLE (-1) is byte shuffle for what Pixelwise describes and rewrites;
+    /// the data decode either way (blosc's own header says how it was shuffled).
+    @Test func automaticShuffleReadsAsByteShuffle() throws {
+        let scratch = try ScratchFolder()
+        let path = scratch.file("s.zarr")
+        let writer = try ChunkedStores.create(path: path, geometry: VolumeGeometry(channels: 1, size: [2, 2, 2], sampleType: .uint16),
+                                              chunkSize: [2, 2, 2], codec: .blosc(.init(shuffle: .bit)))
+        try writer.write((0..<8).map { Float($0 * 300) }, at: VoxelBox(size: [2, 2, 2]))
+        var meta = try JSONFile.object(path + "/.zarray")
+        var compressor = try #require(meta["compressor"] as? [String: Any])
+        compressor["shuffle"] = -1
+        meta["compressor"] = compressor
+        try JSONFile.write(meta, to: path + "/.zarray")
+        let array = try #require(try ChunkedStores.openArray(path))
+        #expect(array.codec == .blosc(.init(shuffle: .byte)))
+        #expect(try array.read(VoxelBox(size: [2, 2, 2])) == (0..<8).map { Float($0 * 300) })
+        #expect(throws: PixelwiseError.self) {
+            _ = try ChunkedStores.create(path: path, geometry: array.geometry, chunkSize: [2, 2, 2], codec: .blosc(.init(compressor: "lzma")))
         }
     }
 
