@@ -370,3 +370,39 @@ final class Failures: @unchecked Sendable {
     func add(_ message: String) { lock.lock(); messages.append(message); lock.unlock() }
     var all: [String] { lock.lock(); defer { lock.unlock() }; return messages }
 }
+
+/// The fuzz target's harness (`ChunkedFuzzing`, Fuzz/Sources/fuzz-chunked): valid inputs of every
+/// scenario read, and damaged ones give one-line errors naming the input's path.
+@Suite struct ChunkedFuzzingTests {
+    @Test func everyScenarioReadsAValidInputAndNamesThePathOnGarbage() throws {
+        let scratch = try ScratchFolder()
+        let input = scratch.file("input.store")
+        for (index, scenario) in ChunkedFuzzing.chunkScenarios.enumerated() {
+            // A valid chunk (1, 2, 2) of that array, made by Pixelwise's own writer.
+            let source = scratch.file("source\(index)" + (scenario.0 == .n5 ? ".n5" : ".zarr"))
+            let writer = try #require(try ChunkedStores.create(path: source, geometry: VolumeGeometry(channels: 1, size: [5, 7, 9], sampleType: .float32),
+                                                               chunkSize: [2, 3, 4], codec: scenario.1, dataType: scenario.2, order: scenario.3,
+                                                               zarrVersion: scenario.0 == .zarr3 ? 3 : 2) as? ChunkedArray)
+            try writer.write([5, 6], at: VoxelBox(origin: [2, 6, 8], size: [2, 1, 1]))
+            let chunk = try bytes(of: writer.chunkPath([1, 2, 2]))
+            try write([UInt8(3 + index)] + chunk, to: input)
+            try ChunkedFuzzing.read(input)
+            try write([UInt8(3 + index)] + chunk.prefix(chunk.count - 3) + [1, 2, 3, 4, 5], to: input)
+            do { try ChunkedFuzzing.read(input) } catch let error as PixelwiseError {
+                #expect(error.description.contains(input) && !error.description.contains("\n"), "\(error)")
+            }
+        }
+        for selector in 0..<3 {
+            try write([UInt8(selector)] + Array(#"{"shape": [1e300, 2], "chunks": [-1, 3], "dimensions": [3, 4], "zarr_format": 2}"#.utf8), to: input)
+            do { try ChunkedFuzzing.read(input) } catch let error as PixelwiseError {
+                #expect(error.description.contains(input) && !error.description.contains("\n"), "\(error)")
+            }
+        }
+        // Shapes whose element count overflows, and chunks too large, are refused by name.
+        try write([0] + Array(#"{"zarr_format": 2, "shape": [4611686018427387904, 4, 4], "chunks": [1, 4, 4], "dtype": "|u1", "compressor": null, "fill_value": 0, "order": "C"}"#.utf8), to: input)
+        #expect(throws: PixelwiseError.self) { try ChunkedFuzzing.read(input) }
+        try write([0] + Array(#"{"zarr_format": 2, "shape": [4096, 4096, 4096], "chunks": [4096, 4096, 4096], "dtype": "<f8", "compressor": null, "fill_value": 0, "order": "C"}"#.utf8), to: input)
+        #expect(throws: PixelwiseError.file(path: input, problem: "chunks of [4096,4096,4096] float64 exceed 1024 MiB each")) { try ChunkedFuzzing.read(input) }
+        #expect(FileManager.default.fileExists(atPath: input))
+    }
+}
