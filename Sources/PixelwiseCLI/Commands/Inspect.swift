@@ -25,7 +25,7 @@ struct Inspect: ParsableCommand {
                 } else if let store = try ChunkedStores.inspectDescription(path: file) {
                     print(store)
                 } else {
-                    print(try inspectDescription(path: file))
+                    print(try inspectDescription(path: file) + ((try ChunkedStores.hdf5Layout(path: file)).map { "; " + $0 } ?? ""))
                 }
             } catch let error as PixelwiseError {
                 FileHandle.standardError.write(Data("pixelwise: error: \(error.description)\n".utf8))

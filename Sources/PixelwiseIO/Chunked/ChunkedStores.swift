@@ -189,7 +189,6 @@ public enum ChunkedStores {
     static func describe(_ array: ChunkedArray) -> String {
         let identity = array.order == Array(0..<array.shape.count)
         let orderText = identity ? "C order" : array.order == Array((0..<array.shape.count).reversed()) ? "F order" : "axis order \(array.order)"
-        func number(_ value: Double) -> String { value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : "\(value)" }
         let spacing = array.geometry.spacing == [1, 1, 1] ? "" : ", spacing " + array.geometry.spacing.map(number).joined(separator: " × ")
         return "\(array.format.rawValue) array \(Shape(array.shape)), chunks \(Shape(array.chunkShape)) (\(array.chunkCounts.reduce(1, *)) of them), "
             + "\(array.dataType), \(array.codec), \(orderText), fill value \(array.fillValue.isNaN ? "NaN" : number(Double(array.fillValue)))\(spacing)"
@@ -215,6 +214,18 @@ public enum ChunkedStores {
         return "\(path): chunked store or group, \(listed.count) array\(listed.count == 1 ? "" : "s")"
             + (listed.isEmpty ? "" : ": " + listed.joined(separator: ", ") + "; name one as \(path)/PATH")
     }
+
+    /// For `FILE.h5:/PATH`, how the dataset is stored, for `pixelwise inspect` to add to its line:
+    /// "chunks [2,64,64], deflate level 4, spacing 40 × 4 × 4" or "contiguous"; nil for other paths.
+    public static func hdf5Layout(path: String) throws -> String? {
+        guard case let .hdf5(file, dataset) = location(path) else { return nil }
+        let volume = try HDF5ChunkedVolume(reading: file, dataset: dataset)
+        let spacing = volume.geometry.spacing == [1, 1, 1] ? [] : ["spacing " + volume.geometry.spacing.map(number).joined(separator: " × ")]
+        return ([volume.chunkShape.map { "chunks \(Shape($0))" } ?? "contiguous"] + volume.filters + spacing).joined(separator: ", ")
+    }
+
+    /// A number as inspect prints it: integers without ".0".
+    static func number(_ value: Double) -> String { value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : "\(value)" }
 
     /// The arrays below `folder` (paths relative to it, sorted), without looking inside arrays
     /// (their chunks); at most 16 levels deep.

@@ -19,6 +19,13 @@ import PixelwiseTestSupport
             "data.zarr: chunked store or group, 2 arrays: volumes/labels [4,6,8] uint32, volumes/raw [4,6,8] uint8; name one as data.zarr/PATH",
             "pred.n5/membranes: N5 array [4,6,8], chunks [4,4,4] (4 of them), uint8, gzip level 6, C order, fill value 0, spacing 40 × 4 × 4",
         ], "\(result.transcript)")
+        // An HDF5 dataset: the stack line, then how it is stored.
+        let h5 = try ChunkedStores.create(path: scratch.file("v.h5:/raw"), geometry: geometry, chunkSize: [2, 6, 8], codec: .gzip(level: 4))
+        try h5.write((0..<192).map { Float($0 % 200) }, at: VoxelBox(size: [4, 6, 8]))
+        try h5.finish()
+        let hdf5 = try CLI.run(["inspect", "v.h5:/raw"], in: scratch.path)
+        #expect(hdf5.stdout == "v.h5:/raw: HDF5 8×6, 4 pages, 1 channel, uint8, min 0 max 191; chunks [2,6,8], deflate level 4, spacing 40 × 4 × 4\n",
+                "\(hdf5.transcript)")
         let missing = try CLI.run(["inspect", "data.zarr/volumes/nothing"], in: scratch.path)
         #expect(missing.status == 1)
         #expect(missing.stderrLines == ["pixelwise: error: data.zarr/volumes/nothing: no such array or group"])
