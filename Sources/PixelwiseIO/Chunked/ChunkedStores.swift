@@ -126,7 +126,7 @@ public enum ChunkedStores {
                 codec: codec, order: order == .f ? Array((0..<shape.count).reversed()) : nil,
                 fillValue: format == .n5 ? 0 : fillValue, spacing: geometry.spacing,
                 separator: format == .zarr2 ? "." : "/", keyPrefix: format == .zarr3 ? "c" : nil, partialChunks: partialChunks)
-            if let existing = try? openArray(folder) {
+            if let existing = try openArray(folder) {
                 guard existing.format == array.format, existing.shape == array.shape, existing.chunkShape == array.chunkShape,
                       existing.dataType == array.dataType, existing.codec == array.codec, existing.order == array.order else {
                     throw PixelwiseError.file(path: folder, problem: "an array with other metadata is already there (\(describe(existing))); remove it or write elsewhere")

@@ -202,6 +202,10 @@ import PixelwiseTestSupport
         #expect(try #require(try ChunkedStores.open(path)).read(VoxelBox(size: [2, 2, 4])) == [1, 2, 9, 9, 3, 4, 9, 9, 5, 6, 9, 9, 7, 8, 9, 9])
         let problem = expectFileError(path) { _ = try ChunkedStores.create(path: path, geometry: geometry, chunkSize: [1, 2, 2]) }
         #expect(problem.contains("other metadata"))
+        // Damaged metadata is an error, never overwritten.
+        try write(Array("{damaged".utf8), to: path + "/.zarray")
+        expectFileError(path + "/.zarray") { _ = try ChunkedStores.create(path: path, geometry: geometry, chunkSize: [2, 2, 2]) }
+        #expect(try bytes(of: path + "/.zarray") == Array("{damaged".utf8))
     }
 
     /// A damaged or truncated chunk is one line naming the chunk's file, in every codec and format.
