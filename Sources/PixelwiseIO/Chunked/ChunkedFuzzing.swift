@@ -26,7 +26,7 @@ enum ChunkedFuzzing {
         unlink(path)
         defer {
             try? FileManager.default.removeItem(atPath: path)
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
         }
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
         let scenarios = 3 + chunkScenarios.count
