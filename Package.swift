@@ -2,7 +2,7 @@
 // Pixelwise: U-Net family training and pixelwise segmentation on the CPU, on oneDNN.
 //
 // Targets are layered; each depends only on targets above it:
-//   C libraries (CDNNL, CHDF5, CPNG, CTIFF, CJPEG, CMPI, CZlib)
+//   C libraries (CDNNL, CHDF5, CPNG, CTIFF, CJPEG, CMPI, CZlib, CBlosc, CZstd)
 //   PixelwiseCore        tensors, shapes, errors
 //   PixelwiseAlgorithms  distance transforms, connected components, segmentation metrics (no deps)
 //   PixelwiseKernels     oneDNN primitives behind a small CPU backend
@@ -35,6 +35,9 @@ let package = Package(
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
+        // Chunk codecs of zarr / N5 stores (docs/chunked.md).
+        .systemLibrary(name: "CBlosc", path: "Sources/CBlosc", pkgConfig: "blosc"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd"),
         // C code that owns the setjmp libjpeg/libpng need for errors (Swift cannot call setjmp).
         .target(name: "CJPEGShim", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "CPNGShim", dependencies: ["CPNG"], linkerSettings: [.linkedLibrary("png16")]),
@@ -44,7 +47,7 @@ let package = Package(
         .target(name: "PixelwiseKernels", dependencies: ["PixelwiseCore", "CDNNL"], swiftSettings: optimise),
         .target(name: "PixelwiseNN", dependencies: ["PixelwiseCore", "PixelwiseKernels", "PixelwiseAlgorithms"], swiftSettings: optimise),
         .target(name: "PixelwiseModels", dependencies: ["PixelwiseNN"], swiftSettings: optimise),
-        .target(name: "PixelwiseIO", dependencies: ["PixelwiseNN", "CHDF5", "CPNG", "CTIFF", "CJPEG", "CJPEGShim", "CPNGShim", "CZlib"],
+        .target(name: "PixelwiseIO", dependencies: ["PixelwiseNN", "CHDF5", "CPNG", "CTIFF", "CJPEG", "CJPEGShim", "CPNGShim", "CZlib", "CBlosc", "CZstd"],
                 swiftSettings: optimise),
         // The workflow's `ProcessGroup` and `BlockScheduling` over MPI; the workflow itself knows no MPI.
         .target(name: "PixelwiseDistributed", dependencies: ["PixelwiseNN", "PixelwiseWorkflow", "CMPI"], swiftSettings: optimise),

@@ -36,7 +36,7 @@ public final class Segmenter {
         public var memoryBudget = 1024 << 20
         /// Inference arithmetic (bf16 falls back to fp32, with a warning, on CPUs without it).
         public var precision: Precision = .float32
-        public var algorithm: ConvolutionAlgorithm = .direct
+        public var algorithm: ConvolutionAlgorithm = .fastest
 
         public init() {}
     }

@@ -225,6 +225,11 @@ public final class TrainingSession {
         trainer.iteration = state.iteration
         trainer.firstLoss = state.firstLoss
 
+        let processCount = processes?.size ?? 1
+        let algorithms = try algorithmSelection(graph: graph, inputShape: [recipe.resolvedBatch / processCount, channels,
+                                                                           geometry.inputHeight, geometry.inputWidth])
+        graph.trainingOptions.algorithms = algorithms
+
         let createdFolder = isFirstProcess && !FileManager.default.fileExists(atPath: folder)
         var loop = Loop(session: self, graph: graph, trainer: trainer, training: training, validation: validation, tiling: tiling,
                         state: state, checkpointWritten: resumeFile != nil)
@@ -243,6 +248,9 @@ public final class TrainingSession {
             }
             if let resumeFile, let warning = resumeFile.integrityWarning(path: folder + "/last.h5") {
                 onEvent?(.warning("pixelwise: warning: " + warning))
+            }
+            if case .recorded(let table) = algorithms, resumeFile == nil || !FileManager.default.fileExists(atPath: algorithmsFile) {
+                try AtomicFile.write(Self.algorithmsJSON(table), to: algorithmsFile)
             }
         }
         defer { lock?.release() }
@@ -264,6 +272,34 @@ public final class TrainingSession {
             if createdFolder && !loop.checkpointWritten { try? FileManager.default.removeItem(atPath: folder) }
             throw error
         }
+    }
+
+    /// The run folder's record of the training algorithms (`algorithmSelection`).
+    var algorithmsFile: String { folder + "/algorithms.json" }
+
+    /// How this run's training convolutions choose their algorithm. By default (`.fastest`) a table
+    /// measured (or found in the per-machine cache) now, per convolution and pass, process 0's on every
+    /// process, and kept in the run folder's algorithms.json: a resumed run reads it back, so it runs
+    /// the same algorithms as the uninterrupted run (bit-identical) on any machine. A resumed run of an
+    /// earlier version (no algorithms.json) keeps that version's fixed rules.
+    func algorithmSelection(graph: Graph, inputShape: Shape) throws -> AlgorithmSelection {
+        let asked = recipe.resolvedAlgorithm
+        guard asked == .fastest else { return asked.selection }
+        if resumeFile != nil {
+            guard let data = FileManager.default.contents(atPath: algorithmsFile) else { return .rules }
+            do {
+                return .recorded(try JSONDecoder().decode(AlgorithmTable.self, from: data))
+            } catch {
+                throw PixelwiseError.file(path: algorithmsFile, problem: "is not an algorithm table (\(error.localizedDescription)); the run cannot resume with the same algorithms")
+            }
+        }
+        return .recorded(try graph.trainingAlgorithmTable(inputShape: inputShape, processes: processes))
+    }
+
+    static func algorithmsJSON(_ table: AlgorithmTable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(table), as: UTF8.self) + "\n"
     }
 
     /// The network: from the checkpoint when resuming, else a fresh preset; configured by the recipe.
@@ -419,7 +455,7 @@ public struct TrainingStart: CustomStringConvertible, Sendable {
         return """
         training \(model) (\(parameters) parameters) on \(images) image(s), patches \(inputTile)² → \(outputTile)², \
         batch \(batch)\(parallel), \(threads) thread(s)\(processes > 1 ? " per process" : "")\
-        \(precision == .bfloat16 ? ", bf16 mixed precision" : "")\(algorithm.isWinograd ? ", Winograd" : ""); run folder \(folder)
+        \(precision == .bfloat16 ? ", bf16 mixed precision" : "")\(algorithm == .winograd ? ", Winograd" : algorithm == .exact ? ", exact (direct) convolutions" : ""); run folder \(folder)
         """
     }
 }
