@@ -68,6 +68,35 @@ import Testing
         #expect(out.chunkWrites.count == 3 * 6 * 3 && out.chunkWrites.values.allSatisfy { $0 == 1 })
     }
 
+    /// 3-D networks, same padding (`unet3d`) and valid padding (`unet3d-valid`), with blending:
+    /// blocks of whole chunks equal the whole-volume result of `Segmenter.segment(volume:into:)`.
+    @Test(arguments: [("unet3d", Segmenter.Output.labels, [8, 16, 16]), ("unet3d", .floatProbabilities, [8, 16, 16]),
+                      ("unet3d-valid", .floatProbabilities, [116, 116, 116])])
+    func blocksOfA3DNetworkEqualTheWholeVolume(preset: String, output: Segmenter.Output, block: [Int]) throws {
+        Threads.set(1)
+        let graph = try ModelZoo.preset(named: preset).makeGraph(PresetOptions(baseFilters: 2, seed: 4))
+        graph.metadata["model"] = preset
+        var options = Segmenter.Options()
+        options.output = output
+        options.memoryBudget = 256 << 20
+        options.block = block
+        options.overlap = 0.25
+        let segmenter = try Segmenter(graph: graph, name: preset, options: options)
+        let size = [10, 26, 22]
+        var random = SplitMix64(seed: 9)
+        let raw = ChunkedTestVolume(name: "raw", geometry: VolumeGeometry(channels: 1, size: size, sampleType: .uint8),
+                                    values: (0..<(size.reduce(1, *))).map { _ in Float(random.next() % 256) })
+        let whole = InMemoryVolume(geometry: VolumeGeometry(channels: segmenter.volumeOutputChannels, size: size, sampleType: .float32))
+        try segmenter.segment(volume: raw, into: whole)
+
+        let out = ChunkedTestVolume(name: "seg", geometry: segmenter.outputGeometry(for: raw.geometry), chunkSize: [4, 8, 8])
+        let blockwise = try BlockwiseSegmentation(input: raw, output: out, segmenter: segmenter, blockSize: [4, 16, 8])
+        #expect(blockwise.grid.count == 3 * 2 * 3)
+        try blockwise.run(schedule: BlockShare(grid: blockwise.grid))
+        #expect(out.values == whole.values)
+        #expect(out.chunkWrites.count == 3 * 4 * 3 && out.chunkWrites.values.allSatisfy { $0 == 1 })
+    }
+
     @Test func sharesCoverEveryBlockOnce() throws {
         let grid = try BlockGrid(volumeSize: [10, 100, 90], chunkSize: [4, 32, 32], requested: [4, 40, 40])
         #expect(grid.blockSize == [4, 64, 64])
