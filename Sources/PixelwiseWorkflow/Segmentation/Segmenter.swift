@@ -219,7 +219,7 @@ public final class Segmenter {
     public var classCount: Int { max(conventions.classValues.count, 2) }
 
     /// Output channels of a page: one per class for probabilities of more than two classes, else 1.
-    var outputChannels: Int { conventions.classValues.count > 2 && options.output != .labels ? conventions.classValues.count : 1 }
+    var outputChannels: Int { volumeOutputChannels }
 
     /// Bytes of one output page of width × height.
     func outputPageBytes(width: Int, height: Int) -> Int {
