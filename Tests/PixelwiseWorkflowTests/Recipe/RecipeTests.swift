@@ -20,6 +20,7 @@ import Testing
         r.classes = "membrane=0,32 cell=255"; r.channels = "rgb"; r.normalise = "zscore"
         r.layout = "brats"; r.resize = 128; r.instanceBoundaries = true; r.exact = true
         r.patchDepth = 12; r.spacing = "50,4,4"; r.elastic3D = true
+        r.layout = "brats"; r.resize = 128; r.instanceBoundaries = true; r.sliceAxis = .x
         return r
     }
 
