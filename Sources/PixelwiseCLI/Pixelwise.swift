@@ -43,18 +43,21 @@ struct Pixelwise: ParsableCommand {
 struct ComputeOptions: ParsableArguments {
     @Option(help: "Threads for oneDNN and Pixelwise's own loops (default: all cores).")
     var threads: Int?
-    @Flag(help: "Fast mode: run fp32 3×3 convolutions with ≥ 32 channels by Winograd F(4×4, 3×3) (fewer multiplications; results within ≈1e-5 of the direct convolution's range; with bench --train, all three training passes).")
+    @Flag(help: "Force Winograd F(4×4, 3×3) on fp32 3×3 convolutions with ≥ 32 channels (with bench --train, all three training passes). The default already picks it per layer and pass where it measures faster.")
     var winograd = false
+    @Flag(help: "oneDNN's direct convolution kernels everywhere (the values PyTorch gives), instead of the default: per layer and pass the fastest algorithm within 1e-4 of the direct convolution's output range, measured once per machine and cached.")
+    var exact = false
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if exact && winograd { throw ValidationError("--exact and --winograd contradict each other; give one") }
     }
 
     func apply() {
         if let threads { Threads.set(threads) }
     }
 
-    var algorithm: ConvolutionAlgorithm { ConvolutionAlgorithm(winograd: winograd) }
+    var algorithm: ConvolutionAlgorithm { exact ? .exact : ConvolutionAlgorithm(winograd: winograd) }
 
     /// Sets the convolution algorithm of a network about to run.
     func configure(_ graph: Graph) { algorithm.configure(graph) }

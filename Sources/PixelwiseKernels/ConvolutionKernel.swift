@@ -150,8 +150,10 @@ public enum ConvolutionKernel {
     /// dL/dx from dL/dy.
     public static func backwardData(_ dy: Tensor, weight: Tensor, inputShape: Shape, geometry g: ConvolutionGeometry,
                                     transposed: Bool, options: ExecutionOptions = ExecutionOptions()) throws -> Tensor {
+        // Keyed channels-last whatever dy's layout (every candidate takes either): the key a
+        // recorded table (`Graph.trainingConvolutionProblems`) holds.
         let problem = ConvolutionProblem(stage: .training, pass: .backwardData, input: dy.shape, weight: weight.shape, geometry: g,
-                                         transposed: transposed, layout: dy.layout)
+                                         transposed: transposed, layout: .channelsLast)
         if AlgorithmChooser.choose(for: problem, options: options) == .winograd {
             return WinogradTraining.backwardData(dy, weight: weight, inputShape: inputShape, geometry: g)
         }

@@ -13,13 +13,16 @@ import Testing
                            geometry: same3x3, transposed: false, activation: activation)
     }
 
+    /// The fixed rules of earlier versions (no timing).
+    static let rules = ExecutionOptions(algorithms: .rules)
+
     static func choose(_ p: ConvolutionProblem, _ options: ExecutionOptions) -> AlgorithmChooser.Algorithm {
         AlgorithmChooser.choose(for: p, options: options)
     }
 
     @Test func winogradOnlyWhenAskedForWideEnoughAndInFloat32() {
         let on = ExecutionOptions(winograd: true)
-        #expect(Self.choose(Self.conv(.plan, channels: 64), ExecutionOptions()) == .direct, "opt-in")
+        #expect(Self.choose(Self.conv(.plan, channels: 64), Self.rules) == .direct, "the fixed rules never pick it")
         #expect(Self.choose(Self.conv(.plan, channels: 64), on) == .winograd)
         #expect(Self.choose(Self.conv(.plan, channels: 32), on) == .winograd, "the threshold is inclusive")
         #expect(Self.choose(Self.conv(.plan, channels: 16), on) == .direct, "narrow layers stay direct")
@@ -47,14 +50,14 @@ import Testing
 
     @Test func blockScatterForKernelEqualsStrideInFloat32() {
         let up = ConvolutionProblem(stage: .training, input: [1, 8, 16, 16], weight: [8, 4, 2, 2], geometry: Self.up2x2, transposed: true)
-        #expect(Self.choose(up, ExecutionOptions()) == .blockScatter)
-        #expect(Self.choose(up, ExecutionOptions(precision: .bfloat16)) == .direct, "bf16 keeps oneDNN's kernels")
+        #expect(Self.choose(up, Self.rules) == .blockScatter)
+        #expect(Self.choose(up, Self.rules.with(precision: .bfloat16)) == .direct, "bf16 keeps oneDNN's kernels")
         var plan = up
         plan.stage = .plan
         plan.activation = .relu
-        #expect(Self.choose(plan, ExecutionOptions()) == .blockScatter)
+        #expect(Self.choose(plan, Self.rules) == .blockScatter)
         plan.activation = .leakyReLU(slope: 0.1)
-        #expect(Self.choose(plan, ExecutionOptions()) == .direct, "the scatter fuses ReLU only")
+        #expect(Self.choose(plan, Self.rules) == .direct, "the scatter fuses ReLU only")
         var overlapping = up
         overlapping.weight = [8, 4, 3, 3]
         #expect(Self.choose(overlapping, ExecutionOptions()) == .direct)
@@ -62,11 +65,11 @@ import Testing
 
     @Test func shiftedWeightGradientForStrideOneWeightGradients() {
         let p = Self.conv(.training, channels: 8, input: [2, 8, 48, 48], pass: .backwardWeights)  // a grid ≤ 10 % larger than the output
-        #expect(Self.choose(p, ExecutionOptions()) == .shiftedWeightGradient)
-        #expect(Self.choose(p, ExecutionOptions(precision: .bfloat16)) == .direct)
+        #expect(Self.choose(p, Self.rules) == .shiftedWeightGradient)
+        #expect(Self.choose(p, Self.rules.with(precision: .bfloat16)) == .direct)
         var forward = p
         forward.pass = .forward
-        #expect(Self.choose(forward, ExecutionOptions()) == .direct)
+        #expect(Self.choose(forward, Self.rules) == .direct)
     }
 
     @Test func candidatesListEverythingThatComputesTheProblem() {
@@ -74,5 +77,48 @@ import Testing
         // Too narrow for the rule, but Winograd computes it: a measuring chooser may still pick it.
         #expect(AlgorithmChooser.candidates(for: p, options: ExecutionOptions(winograd: true)) == [.direct, .winograd, .shiftedWeightGradient])
         #expect(AlgorithmChooser.choose(for: p, options: ExecutionOptions(winograd: true)) == .shiftedWeightGradient)
+    }
+
+    @Test func exactIsDirectEverywhere() {
+        let exact = ExecutionOptions(algorithms: .exact)
+        let up = ConvolutionProblem(stage: .training, input: [1, 8, 16, 16], weight: [8, 4, 2, 2], geometry: Self.up2x2, transposed: true)
+        let problems = [Self.conv(.plan, channels: 64), Self.conv(.training, channels: 64, input: [4, 64, 32, 32], pass: .backwardWeights), up]
+        for p in problems {
+            #expect(AlgorithmChooser.choose(for: p, options: exact, catalog: AlgorithmCatalog(file: nil, timer: { _, _ in Issue.record("timed"); return 0 })) == .direct)
+        }
+    }
+
+    @Test func recordedTablesAreFollowedAndMissingProblemsRunDirect() {
+        let a = Self.conv(.training, channels: 64, input: [4, 64, 32, 32])
+        var b = a
+        b.pass = .backwardWeights
+        b.input = [4, 64, 48, 48]  // the shifted gradient's grid overhead is small enough from here
+        let table = AlgorithmTable(choices: [a.description: .winograd, b.description: .shiftedWeightGradient])
+        let options = ExecutionOptions(algorithms: .recorded(table))
+        #expect(Self.choose(a, options) == .winograd)
+        #expect(Self.choose(b, options) == .shiftedWeightGradient)
+        var c = a
+        c.pass = .backwardData
+        #expect(Self.choose(c, options) == .direct)
+        // A recorded algorithm that cannot compute the problem (in bf16) is not run.
+        #expect(Self.choose(a, options.with(precision: .bfloat16)) == .direct)
+    }
+
+    @Test func onlyForcesOneAlgorithmWhereItApplies() {
+        #expect(Self.choose(Self.conv(.plan, channels: 4), ExecutionOptions(algorithms: .only(.winograd))) == .winograd)
+        #expect(Self.choose(Self.conv(.plan, channels: 4), ExecutionOptions(algorithms: .only(.blockScatter))) == .direct)
+    }
+
+    @Test func problemsDescribeThemselvesAndTheirWork() {
+        let p = Self.conv(.training, channels: 8, input: [2, 8, 10, 12])
+        #expect(p.outputShape == [2, 8, 10, 12])
+        #expect(p.multiplyAccumulates == 2 * 10 * 12 * 8 * 8 * 9)
+        var d = p
+        d.pass = .backwardData
+        #expect(d.outputShape == [2, 8, 10, 12] && d.multiplyAccumulates == p.multiplyAccumulates)
+        let up = ConvolutionProblem(stage: .plan, input: [1, 8, 16, 16], weight: [8, 4, 2, 2], geometry: Self.up2x2, transposed: true)
+        #expect(up.outputShape == [1, 4, 32, 32])
+        #expect(up.multiplyAccumulates == 16 * 16 * 8 * 4 * 4)
+        #expect(p.description != d.description && p.description.contains("backward") == false)
     }
 }

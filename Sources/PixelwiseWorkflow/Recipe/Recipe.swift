@@ -48,8 +48,10 @@ public struct Recipe: Equatable, Sendable {
     /// With a two-loss `loss`: the iteration at which the second loss takes over.
     public var switchAt: Int?
     public var precision: Precision?
-    /// Spelled `winograd: true|false` (`--[no-]winograd`).
+    /// Spelled `winograd: true|false` (`--[no-]winograd`): `.winograd` forces Winograd, else the default.
     public var algorithm: ConvolutionAlgorithm?
+    /// `exact: true` (`--exact`): oneDNN's direct kernels everywhere instead of the measured choice.
+    public var exact: Bool?
     /// Label values → classes in `LabelMap(parsing:)`'s form ("membrane=0,32,64,96,128 glia=159 …");
     /// overrides `foreground`.
     public var classes: String?
@@ -66,6 +68,12 @@ public struct Recipe: Equatable, Sendable {
     public var resize: Int?
     /// Labels are instance ids (CREMI's neuron_ids): train boundary (0) against interior (1).
     public var instanceBoundaries: Bool?
+    /// 3-D networks: the input patch's depth in slices (the in-plane side is `patch`).
+    public var patchDepth: Int?
+    /// 3-D networks: voxel spacing "z,y,x" replacing what the volume files say.
+    public var spacing: String?
+    /// 3-D networks: elastic deformation in 3-D rather than in the section plane.
+    public var elastic3D: Bool?
 
     public init() {}
 
@@ -93,8 +101,8 @@ public struct Recipe: Equatable, Sendable {
         .toggle("blur", \.blur, "Random Gaussian blur augmentation."),
         .toggle("clahe", \.clahe, "CLAHE contrast equalisation of patches."),
         .toggle("jitter", \.jitter, "Brightness, contrast and gamma jitter."),
-        .toggle("winograd", \.algorithm, on: .winograd, off: .direct,
-                "Fast mode: all three passes of 3×3 convolutions with ≥ 32 channels by Winograd (fp32; values and gradients within ≈1e-5–1e-4 of the direct kernel's; 1.3–2.5× faster training on AVX2)."),
+        .toggle("winograd", \.algorithm, on: .winograd, off: .fastest,
+                "Force Winograd F(4×4, 3×3) on all three passes of 3×3 convolutions with ≥ 32 channels (fp32); the default already picks it per layer and pass where it measures faster and stays within 1e-4 of the direct convolution."),
         .value("validate-images", \.validateImages, "Validation raw images (folder, stack or volume)."),
         .value("validate-labels", \.validateLabels, "Validation label images."),
         .value("base-filters", \.baseFilters, "Base filter count of the preset.", positive: true),
@@ -112,6 +120,10 @@ public struct Recipe: Equatable, Sendable {
         .toggle("instance-boundaries", \.instanceBoundaries, "Labels are instance ids (CREMI's neuron_ids): train boundary (a 4-neighbour has another id) against interior; written as 0 and 255."),
         .value("resize", \.resize, "Resize every sample to this side (bilinear raw, nearest labels), for data sets of mixed sizes.", positive: true),
         .value("normalise", \.normalise, "Per-channel normalisation, one for all or one per channel: type (default), type-unit, zscore, zscore-nonzero, percentile:LOW,HIGH, range:LOW,HIGH."),
+        .toggle("exact", \.exact, "oneDNN's direct convolution kernels everywhere (the values PyTorch gives), instead of the default: per layer and pass the fastest algorithm within 1e-4 of the direct convolution's output range, measured once per machine."),
+        .value("patch-depth", \.patchDepth, "3-D networks: input patch depth in slices (default 16; the in-plane side is --patch, default 64 for 3-D networks; both rounded down to sizes the network takes).", positive: true),
+        .value("spacing", \.spacing, "3-D networks: voxel spacing z,y,x (e.g. 50,4,4) replacing the volume files' (turns out of the section plane need isotropic voxels)."),
+        .toggle("elastic-3d", \.elastic3D, "3-D networks: --elastic deforms in 3-D (default: in the section plane, one field for every slice)."),
         .choice("slice-axis", \.sliceAxis, "Volumes (TIFF stacks, HDF5, NIfTI, BraTS cases): train on their slices along z (default: the stored slices), y or x; recorded in the model file, so segment cuts the same way."),
     ]
 
@@ -136,7 +148,8 @@ public struct Recipe: Equatable, Sendable {
     public var learningRate: Float { lr ?? resolvedOptimizer.defaultLearningRate }
     public var resolvedLoss: LossChoice { loss ?? LossChoice(.ce) }
     public var resolvedSchedule: ScheduleChoice { schedule ?? .poly }
-    public var resolvedAlgorithm: ConvolutionAlgorithm { algorithm ?? .direct }
+    /// `--exact` wins over the default; `--winograd` forces Winograd (`validate` refuses both).
+    public var resolvedAlgorithm: ConvolutionAlgorithm { exact == true ? .exact : algorithm ?? .fastest }
     public var resolvedSeed: UInt64 { seed ?? 1 }
     public var resolvedBatch: Int { batch ?? 4 }
     public var resolvedPatch: Int { patch ?? 256 }
@@ -209,6 +222,9 @@ public struct Recipe: Equatable, Sendable {
         }
         if layout == .folders, (validateImages == nil) != (validateLabels == nil) {
             throw PixelwiseError.invalidArgument("give both --validate-images and --validate-labels, or neither")
+        }
+        if exact == true && algorithm == .winograd {
+            throw PixelwiseError.invalidArgument("--exact and --winograd contradict each other; give one")
         }
         for option in Self.options where option.positive {
             if let value = option.integer(self), value <= 0 {

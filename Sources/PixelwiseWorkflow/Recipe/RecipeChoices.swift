@@ -77,19 +77,31 @@ public enum ClassWeighting: String, RecipeChoice {
     case balanced
 }
 
-/// How wide 3×3 convolutions run: the direct kernels, or Winograd F(4×4, 3×3) in all three
-/// training passes and in inference. Spelled as a switch (`--winograd` / `winograd: true`).
+/// How convolutions choose their algorithm (`AlgorithmSelection`): the fastest one within 1e-4 of
+/// the direct convolution's output range, measured per layer and pass (the default); oneDNN's direct
+/// kernels everywhere (`--exact` / `exact: true`); or Winograd F(4×4, 3×3) forced on every wide 3×3
+/// convolution (`--winograd` / `winograd: true`, the fast mode of earlier versions).
 public enum ConvolutionAlgorithm: String, Codable, Sendable, CaseIterable {
-    case direct
+    case fastest
+    case exact
     case winograd
 
-    public init(winograd: Bool) { self = winograd ? .winograd : .direct }
+    public init(winograd: Bool) { self = winograd ? .winograd : .fastest }
     public var isWinograd: Bool { self == .winograd }
 
-    /// Sets both the training and the inference switch of `graph`.
+    /// What the kernels are told.
+    public var selection: AlgorithmSelection {
+        switch self {
+        case .fastest: return .fastest
+        case .exact: return .exact
+        case .winograd: return .winograd
+        }
+    }
+
+    /// Sets both the training and the inference selection of `graph`.
     public func configure(_ graph: Graph) {
-        graph.winogradTraining = isWinograd
-        graph.winogradInference = isWinograd
+        graph.trainingOptions.algorithms = selection
+        graph.inferenceOptions.algorithms = selection
     }
 }
 

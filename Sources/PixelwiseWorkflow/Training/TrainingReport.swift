@@ -14,11 +14,14 @@ public struct TrainingReport {
     public let recipe: Recipe
     public let state: TrainerState
     public let validation: [Sample]
-    public let tiling: TiledSegmenter
+    /// nil for 3-D networks, whose validation volumes are not shown.
+    public let tiling: TiledSegmenter?
+    /// The patch sizes as the summary shows them (default: the tiling's, `input² → output²`).
+    public var patches: String?
     /// The run's classes (names in the legend); more than two: the per-class report.
     public let labelMap: LabelMap?
 
-    public init(folder: String, graph: Graph, recipe: Recipe, state: TrainerState, validation: [Sample], tiling: TiledSegmenter,
+    public init(folder: String, graph: Graph, recipe: Recipe, state: TrainerState, validation: [Sample], tiling: TiledSegmenter?,
                 labelMap: LabelMap? = nil) {
         self.labelMap = labelMap
         self.folder = folder
@@ -39,7 +42,7 @@ public struct TrainingReport {
             ("iterations", "\(state.iteration) in \(String(format: "%.1f", state.elapsed / 60)) min"),
             ("loss / optimiser", "\(recipe.resolvedLoss) / \(recipe.resolvedOptimizer.rawValue), learning rate "
                 + "\(recipe.learningRate) with \(recipe.resolvedSchedule.rawValue) schedule"),
-            ("patches", "\(tiling.inputTile)² → \(tiling.outputTile)², batch \(recipe.resolvedBatch), seed \(recipe.resolvedSeed)"),
+            ("patches", "\(patches ?? tiling.map { "\($0.inputTile)² → \($0.outputTile)²" } ?? "?"), batch \(recipe.resolvedBatch), seed \(recipe.resolvedSeed)"),
         ]
         if let labelMap, labelMap.classCount > 2 {
             try writeClasses(&report, labelMap)
@@ -70,6 +73,7 @@ public struct TrainingReport {
                                   rows: v.map { [String($0.iteration)] + $0.scores.row.dropFirst().dropLast() }))
         }
         for sample in validation.prefix(3) {
+            guard let tiling else { break }
             let probabilities = try tiling.segment(planarTensor(sample.raw))
             let foreground = foregroundProbability(probabilities)
             report.figures.append(HTMLReport.Figure(title: "Validation image " + URL(fileURLWithPath: sample.name).lastPathComponent,
@@ -108,6 +112,7 @@ public struct TrainingReport {
         }
         let legend = names.indices.map { (label: "\(names[$0]) (" + labelMap.values(ofClass: $0) + ")", color: hexColor(colors[$0])) }
         for sample in validation.prefix(3) {
+            guard let tiling else { break }
             let predicted = argmaxClasses(try tiling.segment(planarTensor(sample.raw)))
             report.figures.append(HTMLReport.Figure(title: "Validation image " + URL(fileURLWithPath: sample.name).lastPathComponent,
                                                     panels: try Self.classPanels(sample, predicted, colors), legend: legend))

@@ -18,7 +18,8 @@ import Testing
         r.errorMasking = true; r.patchPrior = false; r.elastic = true; r.blur = false; r.clahe = true; r.jitter = true; r.switchAt = 100
         r.precision = .bfloat16; r.algorithm = .winograd
         r.classes = "membrane=0,32 cell=255"; r.channels = "rgb"; r.normalise = "zscore"
-        r.layout = "brats"; r.resize = 128; r.instanceBoundaries = true; r.sliceAxis = .x
+        r.layout = "brats"; r.resize = 128; r.instanceBoundaries = true; r.exact = true
+        r.patchDepth = 12; r.spacing = "50,4,4"; r.elastic3D = true; r.sliceAxis = .x
         return r
     }
 
@@ -80,7 +81,7 @@ import Testing
 
         """
         let recipe = try Recipe(yaml: written)
-        #expect(recipe.model == "intel-unet" && recipe.baseFilters == 4 && recipe.optimizer == .adamw && recipe.schedule == .constant && recipe.algorithm == .direct)
+        #expect(recipe.model == "intel-unet" && recipe.baseFilters == 4 && recipe.optimizer == .adamw && recipe.schedule == .constant && recipe.algorithm == .fastest)
         #expect(recipe.errorMasking == true && recipe.lr == 0.001)
         #expect(try Recipe(yaml: "lr: 0.001\n").lr == 0.001)
         #expect(recipe.yaml() == written)
@@ -94,9 +95,16 @@ import Testing
                      "--checkpoint-every", "25", "--class-weights", "balanced", "--error-masking", "--no-patch-prior", "--elastic", "--no-blur",
                      "--clahe", "--jitter", "--switch-at", "100", "--precision", "bf16", "--winograd",
                      "--classes", "membrane=0,32 cell=255", "--channels", "rgb", "--normalise", "zscore",
-                     "--layout", "brats", "--resize", "128", "--instance-boundaries", "--slice-axis", "x"]
+                     "--layout", "brats", "--resize", "128", "--instance-boundaries", "--exact", "--patch-depth", "12", "--spacing", "50,4,4", "--elastic-3d",
+                     "--slice-axis", "x"]
         #expect(try Recipe(flags: words) == Self.everything)
-        #expect(try Recipe(flags: ["--no-winograd"]).algorithm == .direct)
+        #expect(try Recipe(flags: ["--no-winograd"]).algorithm == .fastest)
+        #expect(try Recipe(flags: ["--exact"]).resolvedAlgorithm == .exact)
+        #expect(Recipe().resolvedAlgorithm == .fastest, "the measured choice is the default")
+        var both = try Recipe(flags: ["--exact", "--winograd", "--images", "i", "--labels", "l"])
+        #expect(throws: PixelwiseError.self) { try both.validate() }
+        both.exact = false
+        #expect(throws: Never.self) { try both.validate() }
     }
 
     @Test func badFlagsAndKeysNameThemselves() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import PixelwiseIO
+import PixelwiseKernels
 import PixelwiseNN
 import PixelwiseTestSupport
 import Testing
@@ -47,6 +48,37 @@ import PixelwiseCore
         #expect(try TrainingSession(recipe: more, resume: scratch.file("run")).run() == .finished(iteration: 6))
         #expect(try TrainingSession(recipe: Self.tiny(scratch, out: "straight", iterations: 6)).run() == .finished(iteration: 6))
         #expect(try Self.weights(scratch.file("run/last.h5")) == Self.weights(scratch.file("straight/last.h5")))
+    }
+
+    /// A run records its algorithm choices (algorithms.json, one per convolution pass) and a resumed
+    /// run follows that file, not a new measurement: edited to Winograd everywhere, the resumed
+    /// weights differ from the straight run's; a corrupt file is a one-line error naming it.
+    @Test func aRunRecordsItsAlgorithmsAndAResumeFollowsThem() throws {
+        let scratch = try ScratchFolder()
+        try scratch.writePairs("data", count: 2)
+        #expect(try TrainingSession(recipe: Self.tiny(scratch, out: "run", iterations: 2)).run() == .finished(iteration: 2))
+        let data = try Data(contentsOf: URL(fileURLWithPath: scratch.file("run/algorithms.json")))
+        let table = try JSONDecoder().decode(AlgorithmTable.self, from: data)
+        #expect(table.choices.count >= 3 && table.choices.keys.contains { $0.contains("backward-weights") })
+        try FileManager.default.copyItem(atPath: scratch.file("run"), toPath: scratch.file("edited"))
+        try FileManager.default.copyItem(atPath: scratch.file("run"), toPath: scratch.file("corrupt"))
+
+        var more = Recipe()
+        more.iterations = 4
+        #expect(try TrainingSession(recipe: more, resume: scratch.file("run")).run() == .finished(iteration: 4))
+        #expect(try TrainingSession(recipe: Self.tiny(scratch, out: "straight", iterations: 4)).run() == .finished(iteration: 4))
+        #expect(try Self.weights(scratch.file("run/last.h5")) == Self.weights(scratch.file("straight/last.h5")))
+
+        var winograd = table
+        for key in table.choices.keys where !key.contains(" T ") { winograd.choices[key] = .winograd }
+        try TrainingSession.algorithmsJSON(winograd).write(toFile: scratch.file("edited/algorithms.json"), atomically: true, encoding: .utf8)
+        #expect(try TrainingSession(recipe: more, resume: scratch.file("edited")).run() == .finished(iteration: 4))
+        #expect(try Self.weights(scratch.file("edited/last.h5")) != Self.weights(scratch.file("straight/last.h5")))
+
+        try "{".write(toFile: scratch.file("corrupt/algorithms.json"), atomically: true, encoding: .utf8)
+        #expect {
+            try TrainingSession(recipe: more, resume: scratch.file("corrupt")).run()
+        } throws: { "\($0)".contains("corrupt/algorithms.json") }
     }
 
     /// A second session in a folder that already holds a run is refused before anything is read.
