@@ -2,15 +2,15 @@
 // Pixelwise: U-Net family training and pixelwise segmentation on the CPU, on oneDNN.
 //
 // Targets are layered; each depends only on targets above it:
-//   C libraries (CDNNL, CHDF5, CPNG, CTIFF, CJPEG, CMPI, CZlib)
+//   C libraries (CDNNL, CHDF5, CPNG, CTIFF, CJPEG, CMPI, CZlib, CBlosc, CZstd)
 //   PixelwiseCore        tensors, shapes, errors
 //   PixelwiseAlgorithms  distance transforms, connected components, segmentation metrics (no deps)
 //   PixelwiseKernels     oneDNN primitives behind a small CPU backend
 //   PixelwiseNN          layers, graph + reverse-mode autodiff, losses, optimisers, initialisers
 //   PixelwiseModels      the model zoo (U-Net family, SW/SK/USK-Nets, Algorithm 1)
 //   PixelwiseIO          images, HDF5 model files, data sets, augmentation
-//   PixelwiseDistributed data-parallel training over MPI (Open MPI's mpirun)
 //   PixelwiseWorkflow    recipes, training sessions, segmenter, evaluation: what the CLI does, as a library
+//   PixelwiseDistributed data-parallel training and blockwise segmentation over MPI (Open MPI's mpirun)
 //   PixelwiseCLI         the `pixelwise` command
 import PackageDescription
 
@@ -35,6 +35,9 @@ let package = Package(
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
+        // Chunk codecs of zarr / N5 stores (docs/chunked.md).
+        .systemLibrary(name: "CBlosc", path: "Sources/CBlosc", pkgConfig: "blosc"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd"),
         // C code that owns the setjmp libjpeg/libpng need for errors (Swift cannot call setjmp).
         .target(name: "CJPEGShim", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "CPNGShim", dependencies: ["CPNG"], linkerSettings: [.linkedLibrary("png16")]),
@@ -44,9 +47,10 @@ let package = Package(
         .target(name: "PixelwiseKernels", dependencies: ["PixelwiseCore", "CDNNL"], swiftSettings: optimise),
         .target(name: "PixelwiseNN", dependencies: ["PixelwiseCore", "PixelwiseKernels", "PixelwiseAlgorithms"], swiftSettings: optimise),
         .target(name: "PixelwiseModels", dependencies: ["PixelwiseNN"], swiftSettings: optimise),
-        .target(name: "PixelwiseIO", dependencies: ["PixelwiseNN", "CHDF5", "CPNG", "CTIFF", "CJPEG", "CJPEGShim", "CPNGShim", "CZlib"],
+        .target(name: "PixelwiseIO", dependencies: ["PixelwiseNN", "CHDF5", "CPNG", "CTIFF", "CJPEG", "CJPEGShim", "CPNGShim", "CZlib", "CBlosc", "CZstd"],
                 swiftSettings: optimise),
-        .target(name: "PixelwiseDistributed", dependencies: ["PixelwiseNN", "CMPI"], swiftSettings: optimise),
+        // The workflow's `ProcessGroup` and `BlockScheduling` over MPI; the workflow itself knows no MPI.
+        .target(name: "PixelwiseDistributed", dependencies: ["PixelwiseNN", "PixelwiseWorkflow", "CMPI"], swiftSettings: optimise),
         // Not on MPI: a session takes any `ProcessGroup` (the CLI passes `MPIProcessGroup`).
         .target(name: "PixelwiseWorkflow",
                 dependencies: ["PixelwiseCore", "PixelwiseKernels", "PixelwiseAlgorithms", "PixelwiseNN", "PixelwiseModels", "PixelwiseIO",

@@ -93,6 +93,10 @@ public enum ModelZoo {
                     exampleInputSize: 16) { o in
             try unet(o) { $0.spatialDimensions = 3; $0.depth = 4; $0.baseFilters = 16; $0.batchNorm = true; $0.anisotropicLevels = 3 }
         },
+        ModelPreset(name: "unet3d-valid", summary: "3-D U-Net with valid padding (Çiçek et al.'s own): depth 3, 16→128 filters, batch norm, MergeCrop skips; exact under tiling, 116³ → 28³",
+                    exampleInputSize: 116) { o in
+            try unet(o) { $0.spatialDimensions = 3; $0.depth = 3; $0.baseFilters = 16; $0.batchNorm = true; $0.padding = .valid }
+        },
         ModelPreset(name: "tschopp-unet", summary: "Ronneberger's U-Net as in Tschopp's Table 3.4: valid padding, 572 → 388, 64→1024 filters, nearest ×2 + 1×1 conv, ≈ 29·10⁶ weights",
                     exampleInputSize: 572) { o in
             try unet(o) { $0.depth = 4; $0.baseFilters = 64; $0.padding = .valid; $0.upMode = .nearest; $0.resizeProjection = .kernel(1) }

@@ -132,6 +132,10 @@ public struct UNet: Codable, Equatable, Sendable {
     /// Volumes only: the first `anisotropicLevels` levels leave the depth axis alone — 1×3×3
     /// convolutions, and 1×2×2 pooling into and up-sampling out of the next level — until the
     /// voxels are about as deep as they are wide (serial-section EM, 4×4×40 nm: three such levels).
+    /// `depth + 1` makes every kernel one section deep: the 2-D U-Net applied slice by slice.
+    ///
+    /// Valid padding works for volumes as for images: MergeCrop centre-crops the skip on every
+    /// axis, and the network is exact under tiling (`BlockSegmenter`).
     public var anisotropicLevels = 0
 
     public init(inputChannels: Int = 1, classes: Int = 2, depth: Int = 4, baseFilters: Int = 64, padding: Padding = .same,
@@ -169,11 +173,14 @@ public struct UNet: Codable, Equatable, Sendable {
         guard depth >= 0, baseFilters > 0, classes >= 1, inputChannels >= 1 else {
             throw PixelwiseError.invalidArgument("U-Net: depth ≥ 0, baseFilters ≥ 1, classes ≥ 1 and inputChannels ≥ 1 are required")
         }
-        guard [2, 3].contains(spatialDimensions), (0...depth).contains(anisotropicLevels), spatialDimensions == 3 || anisotropicLevels == 0 else {
-            throw PixelwiseError.invalidArgument("U-Net: spatialDimensions is 2 or 3, anisotropicLevels 0...depth (volumes only)")
+        guard [2, 3].contains(spatialDimensions), (0...depth + 1).contains(anisotropicLevels), spatialDimensions == 3 || anisotropicLevels == 0 else {
+            throw PixelwiseError.invalidArgument("U-Net: spatialDimensions is 2 or 3, anisotropicLevels 0...depth + 1 (volumes only)")
         }
-        if spatialDimensions == 3, padding != .same || upMode == .transposed3x3 {
-            throw PixelwiseError.invalidArgument("U-Net: the 3-D U-Net needs same padding and 2×2×2 transposed or resize up-sampling")
+        if spatialDimensions == 3, upMode == .transposed3x3 {
+            throw PixelwiseError.invalidArgument("U-Net: the 3-D U-Net takes 2×2×2 transposed or resize up-sampling (MagmaDNN's 3×3 block is 2-D)")
+        }
+        if case .explicit = padding {
+            throw PixelwiseError.invalidArgument("U-Net: padding is same or valid")
         }
         if residual, padding != .same {
             throw PixelwiseError.invalidArgument("U-Net: residual blocks need same padding (the shortcut cannot be added to a shrunken map)")
@@ -251,8 +258,10 @@ public struct UNet: Codable, Equatable, Sendable {
             case .none: return (try g.add(name, resize, x), from)
             case .kernel(let k): (kernel, pad) = (k, padding)
             case .automatic:
-                // Valid padding: a 2×2 convolution (Ronneberger's "up-convolution" shape) padded at the high end; same: 3×3.
-                (kernel, pad) = padding == .valid ? (2, .explicit(low: [0, 0], high: [1, 1])) : (3, .same)
+                // Valid padding: a 2×2 convolution (Ronneberger's "up-convolution" shape) padded at the high end
+                // (2×2×2, or 1×2×2 on anisotropic levels, for volumes); same: 3×3.
+                let high = self.kernel(2, level: level).map { $0 - 1 }
+                (kernel, pad) = padding == .valid ? (2, .explicit(low: high.map { _ in 0 }, high: high)) : (3, .same)
             }
             let y = try g.add("\(name).resize", resize, x)
             return (try g.add(name, Convolution(Convolution.Configuration(inputChannels: from, outputChannels: to, kernelSize: self.kernel(kernel, level: level),

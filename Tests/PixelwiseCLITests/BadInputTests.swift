@@ -35,6 +35,10 @@ import PixelwiseTestSupport
     }
 
     static let cases: [Case] = [
+        Case(name: "label value outside --classes", names: "data/labels/img-0.png", mentions: ["label value 255", "has no class in the label map"],
+             noOutput: ["run"], arguments: train(["--classes", "background=0 other=128"])) { s in
+            try goodData(s)
+        },
         Case(name: "truncated raw PNG", names: "data/images/img-1.png", mentions: ["truncated"], noOutput: ["run"],
              arguments: train()) { s in
             try goodData(s)
@@ -92,6 +96,11 @@ import PixelwiseTestSupport
         Case(name: "missing segment input", names: "absent.png", mentions: ["no such"], noOutput: ["out"],
              arguments: ["segment", "--model", "model.h5", "absent.png", "--out", "out"]) { s in
             try ModelFile(graph: try ModelZoo.preset(named: "unet").makeGraph(PresetOptions(baseFilters: 4))).write(to: s.file("model.h5"))
+        },
+        Case(name: "2-D image to a 3-D network", names: "in.png", mentions: ["2-D image", "3-D network"], noOutput: ["out"],
+             arguments: ["segment", "--model", "model.h5", "in.png", "--out", "out"]) { s in
+            try ModelFile(graph: try ModelZoo.preset(named: "unet3d").makeGraph(PresetOptions(baseFilters: 2))).write(to: s.file("model.h5"))
+            try SyntheticData.labels(width: 32, height: 32, seed: 1).write(to: s.file("in.png"))
         },
         Case(name: "prediction size differs from label", names: "p.png", mentions: ["9×4", "8×4"], noOutput: [],
              arguments: ["evaluate", "--predictions", "p.png", "--labels", "t.png"]) { s in

@@ -46,7 +46,7 @@ import PixelwiseCore
             #expect("\(error)".contains("unknown model vnet"))
             #expect("\(error)".contains("tschopp-unet, sw-net, sk-net, usk-net"))
         }
-        #expect(ModelZoo.presets.count == 11)
-        #expect(Set(ModelZoo.presets.map(\.name)).count == 11)
+        #expect(ModelZoo.presets.count == 12)
+        #expect(Set(ModelZoo.presets.map(\.name)).count == 12)
     }
 }

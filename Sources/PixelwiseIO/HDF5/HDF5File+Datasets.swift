@@ -241,7 +241,7 @@ extension HDF5File {
         return fileError("cannot read dataset \(path): damaged or truncated file")
     }
 
-    private func openDataset(_ path: String) throws -> hid_t {
+    func openDataset(_ path: String) throws -> hid_t {
         try requireOpen()
         switch kind(of: path) {
         case .dataset: break
@@ -254,7 +254,7 @@ extension HDF5File {
         return dataset
     }
 
-    private func dims(of dataset: hid_t, _ path: String) throws -> [Int] {
+    func dims(of dataset: hid_t, _ path: String) throws -> [Int] {
         let space = H5Dget_space(dataset)
         guard space >= 0 else { throw fileError("cannot read the shape of \(path): damaged file") }
         defer { H5Sclose(space) }

@@ -1,3 +1,4 @@
+import CTIFF
 import Foundation
 import PixelwiseCore
 
@@ -83,18 +84,60 @@ public struct ImageStack: Sendable {
 
     /// Decodes every page, in order, in one pass over the file.
     public func readAll() throws -> [Image] {
-        if volume != nil { return try (0..<count).map(page) }
-        if let nifti {
-            var pages = [Image]()
-            try nifti.forEachSlice { _, _, slice in pages.append(slice) }
-            return pages
-        }
-        guard format == .tiff else { return [try Image.decode(path: path, format: format)] }
-        let file = try TIFFFile(opening: path, mode: "r", reportingAs: path)
-        var pages = [try file.readPage()]
-        while pages.count < count, file.nextPage() { pages.append(try file.readPage()) }
-        guard pages.count == count else { throw file.failure("cannot read page \(pages.count)") }
+        var pages: [Image] = []
+        try forEachPage { _, page in pages.append(page) }
         return pages
+    }
+
+    /// Decodes the pages one at a time, in order, handing each to `body` with its index: one pass
+    /// over the file (one open TIFF handle walking its directories, one gzip stream for NIfTI), and
+    /// memory for one page, whatever the stack's length.
+    public func forEachPage(_ body: (Int, Image) throws -> Void) throws {
+        if volume != nil {
+            for index in 0..<count { try body(index, try page(index)) }
+            return
+        }
+        if let nifti {
+            var index = 0
+            try nifti.forEachSlice { _, _, slice in
+                try body(index, slice)
+                index += 1
+            }
+            return
+        }
+        guard format == .tiff else { return try body(0, try Image.decode(path: path, format: format)) }
+        let file = try TIFFFile(opening: path, mode: "r", reportingAs: path)
+        try body(0, try file.readPage())
+        var index = 1
+        while index < count, file.nextPage() {
+            try body(index, try file.readPage())
+            index += 1
+        }
+        guard index == count else { throw file.failure("cannot read page \(index)") }
+    }
+
+    /// Each page's width and height, from the headers alone (nothing is decoded, except a
+    /// single-image file of a format without a cheap header read).
+    public func pageSizes() throws -> [(width: Int, height: Int)] {
+        if let volume {
+            let extent = try HDF5Volume.extent(path: volume.file, dataset: volume.dataset)
+            return Array(repeating: (extent.width, extent.height), count: count)
+        }
+        if let nifti { return Array(repeating: (nifti.width, nifti.height), count: count) }
+        guard format == .tiff else {
+            let image = try Image.decode(path: path, format: format)
+            return [(image.width, image.height)]
+        }
+        let file = try TIFFFile(opening: path, mode: "r", reportingAs: path)
+        var sizes: [(width: Int, height: Int)] = []
+        repeat {
+            guard let width = file.uint32(TIFFTAG_IMAGEWIDTH), let height = file.uint32(TIFFTAG_IMAGELENGTH) else {
+                throw file.failure("page \(sizes.count) has no image size")
+            }
+            sizes.append((Int(width), Int(height)))
+        } while sizes.count < count && file.nextPage()
+        guard sizes.count == count else { throw file.failure("cannot read page \(sizes.count)") }
+        return sizes
     }
 
     /// Writes `pages` as a multi-page TIFF (uncompressed strips, little-endian), atomically.
@@ -112,11 +155,33 @@ public struct ImageStack: Sendable {
         guard !pages.isEmpty else { throw PixelwiseError.file(path: path, problem: "cannot write a stack of 0 pages") }
         for page in pages { try page.checkConsistent(writingTo: path) }
         let bytes = pages.reduce(0) { $0 + $1.pixels.count * ($1.sampleType == .uint8 ? 1 : $1.sampleType == .uint16 ? 2 : 4) }
-        let mode = "w" + (options.byteOrder == .bigEndian ? "b" : "l") + (bytes > 4_000_000_000 ? "8" : "")
+        try write(to: path, options: options, pixelBytes: bytes) { append in
+            for page in pages { try append(page) }
+        }
+    }
+
+    /// Writes a multi-page TIFF page by page as `produce` hands the pages to `append`, so a
+    /// stack of any length is written with one page in memory. The file is written to a
+    /// temporary file in the same folder and renamed over `path` only when `produce` returns and
+    /// every page is on disk; if `produce` (or a write) throws, nothing is left at `path`.
+    /// `pixelBytes`, the pixel data all pages will hold, decides BigTIFF (over 4 GB); the bytes
+    /// written are those of `write(_:to:options:)` for the same pages.
+    public static func write(to path: String, options: TIFFWriteOptions = TIFFWriteOptions(), pixelBytes: Int,
+                             _ produce: (_ append: (Image) throws -> Void) throws -> Void) throws {
+        guard try ImageFormat.forWriting(path: path) == .tiff else {
+            throw PixelwiseError.file(path: path, problem: "a stack is written as TIFF: use a .tif or .tiff name")
+        }
+        let mode = "w" + (options.byteOrder == .bigEndian ? "b" : "l") + (pixelBytes > 4_000_000_000 ? "8" : "")
         try AtomicFile.write(to: path) { temporary in
             let file = try TIFFFile(opening: temporary, mode: mode, reportingAs: path)
+            var written = 0
             do {
-                for page in pages { try file.appendPage(page, options: options) }
+                try produce { page in
+                    try page.checkConsistent(writingTo: path)
+                    try file.appendPage(page, options: options)
+                    written += 1
+                }
+                guard written > 0 else { throw PixelwiseError.file(path: path, problem: "cannot write a stack of 0 pages") }
             } catch {
                 file.close()
                 throw error

@@ -92,22 +92,30 @@ public struct TiledSegmenter {
     }
 
     /// Distance between tile origins for an output tile side: a multiple of `alignment`.
-    func gridStep(_ output: Int) -> Int {
+    func gridStep(_ output: Int) -> Int { TiledSegmenter.gridStep(output: output, overlap: overlap, alignment: alignment) }
+
+    /// The grid step for an output tile side: (1 − overlap) of it, rounded down to a multiple of
+    /// `alignment` (at least one alignment, at most the tile).
+    static func gridStep(output: Int, overlap: Double, alignment: Int) -> Int {
         var step = Int(Double(output) * (1 - overlap))
         step = max(alignment, step / alignment * alignment)
         return min(step, output)
     }
 
-    /// Product of the pooling strides along the network's deepest path (a safe alignment).
-    static func alignment(of graph: Graph) -> Int {
-        var factor = [Int](repeating: 1, count: graph.nodes.count)
-        for (i, node) in graph.nodes.enumerated() {
-            let inputFactor = node.inputs.map { $0 >= 0 ? factor[$0] : 1 }.max() ?? 1
-            var f = inputFactor
-            if let w = node.layer.window, w.role == .pooling || w.role == .convolution { f *= w.stride[0] }
-            factor[i] = f
+    /// Product of the pooling strides along the network's deepest path (a safe alignment), on the first spatial axis.
+    static func alignment(of graph: Graph) -> Int { alignments(of: graph)[0] }
+
+    /// The same for every spatial axis ((z, y, x) for a 3-D network: 1×2×2 pooling leaves z alone).
+    static func alignments(of graph: Graph) -> [Int] {
+        (0..<graph.spatialRank).map { axis in
+            var factor = [Int](repeating: 1, count: graph.nodes.count)
+            for (i, node) in graph.nodes.enumerated() {
+                var f = node.inputs.map { $0 >= 0 ? factor[$0] : 1 }.max() ?? 1
+                if let w = node.layer.window, w.role == .pooling || w.role == .convolution { f *= w.stride[axis] }
+                factor[i] = f
+            }
+            return factor.max() ?? 1
         }
-        return factor.max() ?? 1
     }
 
     /// The largest input tile whose activations (all kept, an upper bound) fit in `bytes`.
@@ -127,60 +135,34 @@ public struct TiledSegmenter {
     /// Class probabilities (1, classes, H, W) for an image (1, C, H, W) of any size.
     /// `progress` is called with (tiles done, tiles total).
     ///
-    /// Memory beyond the image and the result is one tile's: the network's plan for the tile
-    /// shape, and the result is written in place (blended with a per-pixel weight sum only when
-    /// tiles overlap; without overlap each pixel is written once by the last tile covering it).
+    /// The tiles run through `BlockSegmenter` (the same grid, mirroring and blending as volumes)
+    /// with the whole image as its one write unit. Memory beyond the image and the result is one
+    /// tile's network plan and the class sums (with a per-pixel weight sum only when tiles
+    /// overlap; without overlap each pixel is written by the last tile covering it).
     public func segment(_ image: Tensor, progress: ((Int, Int) -> Void)? = nil) throws -> Tensor {
         let channels = image.shape[1], height = image.shape[2], width = image.shape[3]
         guard channels == graph.inputChannels else {
             throw PixelwiseError.shapeMismatch("the image has \(channels) channels, the network takes \(graph.inputChannels)")
         }
-        let (inputTile, outputTile) = tile(forHeight: height, width: width)
-        let step = gridStep(outputTile)
-        let ys = TiledSegmenter.origins(extent: height, tile: outputTile, step: step)
-        let xs = TiledSegmenter.origins(extent: width, tile: outputTile, step: step)
-        let ramp = Int(Double(outputTile) * overlap)
-        let weight = blendWeights(outputTile: outputTile, ramp: ramp)
+        // The tiles run through the N-d block segmenter: one write unit, the whole image.
+        let blocks = try blockSegmenter(height: height, width: width)
+        let classes = blocks.classes
         let source = image.inLayout(.rowMajor)
         var result: Tensor?
-        var weightSum = ramp > 0 ? [Float](repeating: 0, count: height * width) : []
-        var classes = 0
-        var done = 0
-        let plane = height * width
-        for oy in ys {
-            for ox in xs {
-                let tile = source.withUnsafeBufferPointer {
-                    TiledSegmenter.mirroredWindow($0, channels: channels, width: width, height: height,
-                                                  x0: ox - context, y0: oy - context, windowWidth: inputTile, windowHeight: inputTile)
-                }
-                let out = try graph.forward(tile, mode: .inference)
-                classes = out.shape[1]
-                let probs = TiledSegmenter.probabilities(out)
-                if result == nil { result = Tensor(zeros: [1, classes, height, width]) }
-                result!.withUnsafeMutableBufferPointer { acc in
-                    for ty in 0..<outputTile where oy + ty < height {
-                        for tx in 0..<outputTile where ox + tx < width {
-                            let p = (oy + ty) * width + ox + tx
-                            if ramp > 0 {
-                                let w = weight[ty * outputTile + tx]
-                                weightSum[p] += w
-                                for c in 0..<classes { acc[c * plane + p] += w * probs[(c * outputTile + ty) * outputTile + tx] }
-                            } else {
-                                for c in 0..<classes { acc[c * plane + p] = probs[(c * outputTile + ty) * outputTile + tx] }
-                            }
-                        }
-                    }
-                }
-                done += 1
-                progress?(done, xs.count * ys.count)
-            }
+        try source.withUnsafeBufferPointer { src in
+            try blocks.segment(origin: [0, 0], size: [height, width], read: { origin, size in
+                var box = [Float](); box.reserveCapacity(channels * size[0] * size[1])
+                for c in 0..<channels { for y in origin[0]..<(origin[0] + size[0]) {
+                    let row = (c * height + y) * width
+                    box.append(contentsOf: src[(row + origin[1])..<(row + origin[1] + size[1])])
+                } }
+                return box
+            }, write: { values, origin, size in
+                precondition(origin == [0, 0] && size == [height, width], "one write unit covers the image")
+                result = Tensor(shape: [1, classes, height, width], scalars: values)
+            }, progress: { progress?($0.blocksDone, $0.blocksTotal) })
         }
-        guard var result else { throw PixelwiseError.invalidArgument("the image is empty") }
-        if ramp > 0 {
-            result.withUnsafeMutableBufferPointer { acc in
-                for c in 0..<classes { for p in 0..<plane { acc[c * plane + p] /= weightSum[p] } }
-            }
-        }
+        guard let result else { throw PixelwiseError.invalidArgument("the image is empty") }
         return result
     }
 
@@ -205,15 +187,14 @@ public struct TiledSegmenter {
 
     /// Weights that fall smoothly (raised cosine) to a small positive value at the tile edges
     /// over `ramp` pixels; 1 everywhere without overlap.
-    func blendWeights(outputTile: Int, ramp: Int) -> [Float] {
-        func w(_ i: Int) -> Float {
+    /// The blend weight along one axis of an output tile; a tile's weight is the product over its axes.
+    static func blendLine(outputTile: Int, ramp: Int) -> [Float] {
+        (0..<outputTile).map { i in
             guard ramp > 0 else { return 1 }
             let d = min(i, outputTile - 1 - i)
             if d >= ramp { return 1 }
             return Float(0.5 - 0.5 * cos(Double.pi * (Double(d) + 0.5) / Double(ramp + 1))) + 1e-3
         }
-        let line = (0..<outputTile).map(w)
-        return (0..<(outputTile * outputTile)).map { line[$0 / outputTile] * line[$0 % outputTile] }
     }
 
     /// Reflects index i into 0..<n without repeating the edge pixel (…, 2, 1, 0, 1, 2, …).
