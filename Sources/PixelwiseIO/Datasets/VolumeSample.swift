@@ -47,9 +47,8 @@ extension Grid: Equatable where T: Equatable {}
 
 /// One training or evaluation volume: normalised raw values and the class of every voxel.
 ///
-/// `raw` is channel-major (`channels` × D × H × W), normalised as `RawNormalisation` says, slice
-/// by slice (the per-image statistics of 2-D training are per z slice here, so a slice of a
-/// volume is normalised as the same slice trained as an image would be); `labels` holds class
+/// `raw` is channel-major (`channels` × D × H × W), normalised as `RawNormalisation` says, the
+/// way 3-D segmentation normalises (`NormalisedVolume`: z-scores over the whole volume); `labels` holds class
 /// indices 0…n−1 or `LabelMap.ignore`, D × H × W. Training holds its volumes in memory, as
 /// 2-D training holds its images; they are read a slab of slices at a time.
 public struct VolumeSample: Sendable, Equatable {
@@ -76,7 +75,7 @@ public struct VolumeSample: Sendable, Equatable {
     public var voxels: Int { size.reduce(1, *) }
 
     /// Reads a raw volume and its label volume (which must have its size and one channel),
-    /// normalises the raw values slice by slice and maps the labels through `labelMap`.
+    /// normalises the raw values (`normalised`) and maps the labels through `labelMap`.
     public static func load(raw: any VolumeReading, labels: any VolumeReading, labelMap: LabelMap,
                             normalisation: RawNormalisation) throws -> VolumeSample {
         guard raw.geometry.size == labels.geometry.size else {
@@ -89,33 +88,29 @@ public struct VolumeSample: Sendable, Equatable {
                             spacing: raw.geometry.spacing, name: raw.name)
     }
 
-    /// The whole volume normalised slice by slice (channel-major), and the channel count the
-    /// network gets.
+    /// The whole volume normalised as segmentation normalises it (`NormalisedVolume`: per voxel
+    /// for the type and fixed ranges, z-scores over the whole volume's channel), channel-major,
+    /// read a slab of slices at a time; and its channel count. A volume's channels are taken as
+    /// stored: a channel choice that would change their number is a one-line error.
     public static func normalised(_ volume: any VolumeReading, normalisation: RawNormalisation) throws -> (values: [Float], channels: Int) {
         let g = volume.geometry
         let channels = normalisation.outputChannels(stored: g.channels)
-        try normalisation.validate(channels: channels)
+        guard channels == g.channels else {
+            throw PixelwiseError.file(path: volume.name, problem: "has \(g.channels) channel(s), but the channel choice \(normalisation.channels.rawValue) gives \(channels): a volume's channels are taken as stored (--channels stored)")
+        }
+        let normalised = try NormalisedVolume(volume, normalisation: normalisation)
         let plane = g.size[1] * g.size[2]
+        let slab = max(1, (1 << 22) / max(1, plane * channels))
         var out = [Float](repeating: 0, count: channels * g.voxels)
-        for z in 0..<g.size[0] {
-            let slice = try volume.read(VoxelBox(origin: [z, 0, 0], size: [1, g.size[1], g.size[2]]))
-            let normalised = normalisedSlice(slice, channels: g.channels, height: g.size[1], width: g.size[2],
-                                             sampleType: g.sampleType, normalisation: normalisation)
+        for z in stride(from: 0, to: g.size[0], by: slab) {
+            let depth = min(slab, g.size[0] - z)
+            let values = try normalised.read(VoxelBox(origin: [z, 0, 0], size: [depth, g.size[1], g.size[2]]))
             for c in 0..<channels {
-                for p in 0..<plane { out[(c * g.size[0] + z) * plane + p] = normalised[p * channels + c] }
+                let from = c * depth * plane, to = (c * g.size[0] + z) * plane
+                out.replaceSubrange(to ..< to + depth * plane, with: values[from ..< from + depth * plane])
             }
         }
         return (out, channels)
-    }
-
-    /// One slice (channel-major values as `VolumeReading.read` gives them) normalised as a 2-D
-    /// image: the result is interleaved (pixel-major), `normalisation.outputChannels` channels.
-    public static func normalisedSlice(_ values: [Float], channels: Int, height: Int, width: Int, sampleType: SampleType,
-                                       normalisation: RawNormalisation) -> [Float] {
-        let plane = height * width
-        var pixels = [Float](repeating: 0, count: values.count)
-        for c in 0..<channels { for p in 0..<plane { pixels[p * channels + c] = values[c * plane + p] } }
-        return normalisation.apply(to: Image(width: width, height: height, channels: channels, sampleType: sampleType, pixels: pixels)).pixels
     }
 
     /// Raw channel `channel` over `origin ..< origin + size`, mirrored outside the volume.

@@ -159,4 +159,23 @@ import PixelwiseTestSupport
             try VolumeSources.classes(of: try VolumeSources.open(path), labelMap: LabelMap(parsing: "0 255"))
         }
     }
+
+    @Test func trainingVolumesAreNormalisedOverTheWholeVolumeAndMustMatchTheirLabels() throws {
+        let scratch = try ScratchFolder()
+        try ImageStack.write((0..<4).map { Self.slice($0, width: 9, height: 6, channels: 1) }, to: scratch.file("raw.tif"))
+        let labels = (0..<4).map { _ in Image(width: 9, height: 6, channels: 1, sampleType: .uint8, pixels: [Float](repeating: 255, count: 54)) }
+        try ImageStack.write(labels, to: scratch.file("labels.tif"))
+        try ImageStack.write(Array(labels.prefix(3)), to: scratch.file("short.tif"))
+        let sample = try VolumeSample.load(raw: try VolumeSources.open(scratch.file("raw.tif")), labels: try VolumeSources.open(scratch.file("labels.tif")),
+                                           labelMap: .foreground([255]), normalisation: RawNormalisation(intensity: [.zScore(nonZeroOnly: false)]))
+        // Reference: (v − mean) / std over all 216 voxels, in double precision.
+        let values = Self.reference(VoxelBox(size: [4, 6, 9]), channels: 1).map(Double.init)
+        let mean = values.reduce(0, +) / 216, std = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 216).squareRoot()
+        #expect(sample.size == [4, 6, 9] && sample.channels == 1 && sample.labels == [Int32](repeating: 1, count: 216))
+        for (got, v) in zip(sample.raw, values) { #expect(abs(Double(got) - (v - mean) / std) < 1e-5) }
+        #expect(throws: PixelwiseError.file(path: scratch.file("raw.tif"), problem: "volume is 4×6×9 (z×y×x) but its labels \(scratch.file("short.tif")) are 3×6×9")) {
+            try VolumeSample.load(raw: try VolumeSources.open(scratch.file("raw.tif")), labels: try VolumeSources.open(scratch.file("short.tif")),
+                                  labelMap: .foreground([255]), normalisation: RawNormalisation())
+        }
+    }
 }
