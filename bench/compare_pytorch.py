@@ -102,6 +102,7 @@ def main():
     a = p.parse_args()
     if a.only_3d:
         torch.set_num_threads(a.threads)
+        print(f"PyTorch {torch.__version__}, {a.threads} threads; medians of {a.rounds}×{a.reps} alternating timed runs")
         return unet3d_section(a)
     torch.set_num_threads(a.threads)
     work = tempfile.mkdtemp(prefix="pixelwise-compare-")
