@@ -93,6 +93,11 @@ import PixelwiseTestSupport
              arguments: ["segment", "--model", "model.h5", "absent.png", "--out", "out"]) { s in
             try ModelFile(graph: try ModelZoo.preset(named: "unet").makeGraph(PresetOptions(baseFilters: 4))).write(to: s.file("model.h5"))
         },
+        Case(name: "2-D image to a 3-D network", names: "in.png", mentions: ["2-D image", "3-D network"], noOutput: ["out"],
+             arguments: ["segment", "--model", "model.h5", "in.png", "--out", "out"]) { s in
+            try ModelFile(graph: try ModelZoo.preset(named: "unet3d").makeGraph(PresetOptions(baseFilters: 2))).write(to: s.file("model.h5"))
+            try SyntheticData.labels(width: 32, height: 32, seed: 1).write(to: s.file("in.png"))
+        },
         Case(name: "prediction size differs from label", names: "p.png", mentions: ["9×4", "8×4"], noOutput: [],
              arguments: ["evaluate", "--predictions", "p.png", "--labels", "t.png"]) { s in
             try EvaluateCommandTests.truth.write(to: s.file("p.png"))

@@ -28,8 +28,15 @@ public final class Segmenter {
         public var output: Output = .labels
         /// Average the 8 rotations and flips (8× slower).
         public var testTimeAugmentation = false
-        /// Input tile side in pixels; nil: the largest that fits `memoryBudget`.
+        /// Input tile side in pixels; nil: the largest that fits `memoryBudget`. For a 3-D network
+        /// a cube of this side, unless `block` is given.
         public var tile: Int?
+        /// 3-D networks: the input block along (z, y, x); nil: `tile` as a cube, or the block with the
+        /// least work that fits `memoryBudget`.
+        public var block: [Int]?
+        /// 3-D networks: the voxel spacing along (z, y, x), replacing the file's (which decides the
+        /// test-time symmetries that fit).
+        public var spacing: [Double]?
         /// Fraction of a tile shared with its neighbours, 0–0.5; overlaps are blended.
         public var overlap = 0.125
         /// Memory budget for one tile's feature maps, in bytes.
@@ -48,6 +55,9 @@ public final class Segmenter {
         case wroteFeatureMaps(count: Int, folder: String)
         case finished(images: Int, pixels: Int, seconds: Double, folder: String)
         case warning(String)
+        /// A 3-D network's blocks: the volume, its size, the block shape and the blocks to compute.
+        case volume(name: String, size: [Int], inputBlock: [Int], outputBlock: [Int], blocks: Int, symmetries: Int)
+        case block(BlockSegmenter.Progress)
 
         public var description: String {
             switch self {
@@ -62,6 +72,12 @@ public final class Segmenter {
                               Double(pixels) / 1e6, seconds, Double(pixels) / seconds / 1000) + folder
             case let .warning(message):
                 return message
+            case let .volume(name, size, inputBlock, outputBlock, blocks, symmetries):
+                func x(_ v: [Int]) -> String { v.map(String.init).joined(separator: "×") }
+                return "\(name): \(x(size)) voxels, blocks \(x(inputBlock)) → \(x(outputBlock)), \(blocks) block(s)"
+                    + (symmetries > 1 ? ", \(symmetries) symmetries each" : "")
+            case let .block(progress):
+                return progress.description
             }
         }
     }
@@ -70,7 +86,8 @@ public final class Segmenter {
     /// The model file's path (or a name for a graph given directly), for messages.
     public let modelName: String
     public let options: Options
-    public let tiling: TiledSegmenter
+    /// The 2-D tiling (nil for a 3-D network, whose blocks depend on the volume: `blocks(for:)`).
+    public let tiling: TiledSegmenter?
     public let conventions: ModelConventions
     public var onEvent: ((Event) -> Void)?
 
@@ -84,9 +101,6 @@ public final class Segmenter {
 
     /// Segments with `graph` (its metadata gives the conventions); `name` names it in messages.
     public init(graph: Graph, name: String, options: Options = Options(), onEvent: ((Event) -> Void)? = nil) throws {
-        guard graph.spatialRank == 2 else {
-            throw PixelwiseError.file(path: name, problem: "holds a 3-D network; pixelwise segment segments images and stacks slice by slice with 2-D networks")
-        }
         self.graph = graph
         modelName = name
         self.options = options
@@ -94,14 +108,31 @@ public final class Segmenter {
         if let warning = options.precision.fallbackWarning { onEvent?(.warning(warning)) }
         graph.inferenceStrategy = .planned(options.precision.effective)
         options.algorithm.configure(graph)
+        if graph.spatialRank == 3 {
+            tiling = nil
+            let cube = try (1...512).lazy.compactMap { try? graph.outputShape(for: [1, graph.inputChannels, $0, $0, $0]) }.first
+                ?? { throw PixelwiseError.file(path: name, problem: "the 3-D network accepts no input cube up to 512 voxels a side") }()
+            conventions = ModelConventions(graph: graph, classes: cube[1])
+            return
+        }
         let tileSize = options.tile ?? TiledSegmenter.tileSize(for: graph, memoryBudget: options.memoryBudget)
-        tiling = try TiledSegmenter(graph: graph, tile: tileSize, overlap: options.overlap)
+        let tiling = try TiledSegmenter(graph: graph, tile: tileSize, overlap: options.overlap)
+        self.tiling = tiling
         let classes = try graph.outputShape(for: [1, graph.inputChannels, tiling.inputTile, tiling.inputTile])[1]
         conventions = ModelConventions(graph: graph, classes: classes)
     }
 
+    /// The 2-D tiling; a one-line error for a 3-D network.
+    func planarTiling(_ what: String) throws -> TiledSegmenter {
+        guard let tiling else {
+            throw PixelwiseError.file(path: what, problem: "is a 2-D image, but the model \(modelName) is a 3-D network; give it a volume (TIFF stack, NIfTI, FILE.h5:/DATASET)")
+        }
+        return tiling
+    }
+
     /// One image (any size) → its output image of the same size.
     public func segment(_ image: Image) throws -> Image {
+        let tiling = try planarTiling("the image")
         let input = conventions.tensor(for: image)
         let result = options.testTimeAugmentation ? try tiling.segmentWithAugmentation(input) : try tiling.segment(input)
         return outputImage(result)
@@ -134,6 +165,7 @@ public final class Segmenter {
     @discardableResult
     public func segment(sources: [[String]], names: [String], into folder: String) throws -> [String] {
         precondition(sources.count == names.count, "Segmenter: one name per case")
+        let tiling = try planarTiling(sources.first?.first ?? "the case")
         let stacks = try sources.map { try $0.map { try ImageStack(path: $0) } }
         for (files, paths) in zip(stacks, sources) {
             guard let first = files.first else { throw PixelwiseError.invalidArgument("a case without channel sources") }
@@ -187,7 +219,7 @@ public final class Segmenter {
     public var classCount: Int { max(conventions.classValues.count, 2) }
 
     /// Output channels of a page: one per class for probabilities of more than two classes, else 1.
-    var outputChannels: Int { conventions.classValues.count > 2 && options.output != .labels ? conventions.classValues.count : 1 }
+    var outputChannels: Int { volumeOutputChannels }
 
     /// Bytes of one output page of width × height.
     func outputPageBytes(width: Int, height: Int) -> Int {
@@ -258,6 +290,8 @@ public final class Segmenter {
     @discardableResult
     public func segment(inputs: [String], into folder: String, featureMaps: String? = nil) throws -> [String] {
         let stacks = try InputFiles.expand(inputs).map { try ImageStack(path: $0) }
+        if graph.spatialRank == 3 { return try segmentVolumes(stacks, into: folder) }
+        let tiling = try planarTiling(stacks.first?.path ?? "the input")
         var targets: [String: String] = [:]
         for stack in stacks {
             // Page 0 of every input is checked here, before anything is written; the other pages
@@ -313,6 +347,7 @@ public final class Segmenter {
     /// One page of `stack` → its output image; a page whose channels do not fit the network is
     /// an error naming the file.
     func segment(_ image: Image, of stack: ImageStack) throws -> Image {
+        let tiling = try planarTiling(stack.path)
         let input = try networkInput(image, of: stack)
         return outputImage(options.testTimeAugmentation ? try tiling.segmentWithAugmentation(input) : try tiling.segment(input))
     }
@@ -348,6 +383,7 @@ public final class Segmenter {
     /// Every node's output for the first tile of `image`, as float TIFFs (one page per channel) in `folder`.
     public func dumpFeatureMaps(of image: Image, into folder: String) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let tiling = try planarTiling("the image")
         let input = conventions.tensor(for: image)
         let window = TiledSegmenter.mirroredWindow(input.scalars, channels: input.shape[1], width: input.shape[3], height: input.shape[2],
                                                    x0: -tiling.context, y0: -tiling.context, size: tiling.inputTile)

@@ -12,9 +12,12 @@ public struct TrainingReport {
     public let recipe: Recipe
     public let state: TrainerState
     public let validation: [Sample]
-    public let tiling: TiledSegmenter
+    /// nil for 3-D networks, whose validation volumes are not shown.
+    public let tiling: TiledSegmenter?
+    /// The patch sizes as the summary shows them (default: the tiling's, `input² → output²`).
+    public var patches: String?
 
-    public init(folder: String, graph: Graph, recipe: Recipe, state: TrainerState, validation: [Sample], tiling: TiledSegmenter) {
+    public init(folder: String, graph: Graph, recipe: Recipe, state: TrainerState, validation: [Sample], tiling: TiledSegmenter?) {
         self.folder = folder
         self.graph = graph
         self.recipe = recipe
@@ -33,7 +36,7 @@ public struct TrainingReport {
             ("iterations", "\(state.iteration) in \(String(format: "%.1f", state.elapsed / 60)) min"),
             ("loss / optimiser", "\(recipe.resolvedLoss) / \(recipe.resolvedOptimizer.rawValue), learning rate "
                 + "\(recipe.learningRate) with \(recipe.resolvedSchedule.rawValue) schedule"),
-            ("patches", "\(tiling.inputTile)² → \(tiling.outputTile)², batch \(recipe.resolvedBatch), seed \(recipe.resolvedSeed)"),
+            ("patches", "\(patches ?? tiling.map { "\($0.inputTile)² → \($0.outputTile)²" } ?? "?"), batch \(recipe.resolvedBatch), seed \(recipe.resolvedSeed)"),
         ]
         if state.bestIteration > 0 {
             report.summary.append(("best validation", String(format: "Rand error %.4f at iteration %d", state.bestRandError, state.bestIteration)))
@@ -60,6 +63,7 @@ public struct TrainingReport {
                                   rows: v.map { [String($0.iteration)] + $0.scores.row.dropFirst().dropLast() }))
         }
         for sample in validation.prefix(3) {
+            guard let tiling else { break }
             let probabilities = try tiling.segment(planarTensor(sample.raw))
             let foreground = foregroundProbability(probabilities)
             report.figures.append(HTMLReport.Figure(title: "Validation image " + URL(fileURLWithPath: sample.name).lastPathComponent,
