@@ -59,7 +59,11 @@ struct ChunkedStoreBenchmark: BenchmarkCommand {
                 for (box, values) in zip(boxes, parts) { try writer.write(values, at: box) }
             }
             let reader = try ChunkedStores.open(path + "/a")!
-            let read = try common.median { for box in boxes { _ = try reader.read(box) } }
+            var same = true
+            let read = try common.median {
+                for (box, values) in zip(boxes, parts) { same = try reader.read(box) == values && same }
+            }
+            guard same else { throw ValidationError("\(codec): the values read back differ from those written") }
             let stored = (FileManager.default.enumerator(atPath: path + "/a")?.compactMap { $0 as? String } ?? [])
                 .compactMap { try? FileManager.default.attributesOfItem(atPath: path + "/a/" + $0)[.size] as? Int }.reduce(0, +)
             print("  " + codec.description.padding(toLength: 34, withPad: " ", startingAt: 0)
