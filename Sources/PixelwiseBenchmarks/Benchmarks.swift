@@ -15,7 +15,7 @@ struct Benchmarks: ParsableCommand {
         commandName: "pixelwise-benchmarks",
         abstract: "Time Pixelwise's components (whole models: `pixelwise bench`).",
         subcommands: [All.self, ConvolutionBenchmark.self, DistanceAwareLossBenchmark.self, AugmentationBenchmark.self,
-                      MalisBenchmark.self, MeasuresBenchmark.self],
+                      MalisBenchmark.self, MeasuresBenchmark.self, ChunkedStoreBenchmark.self],
         defaultSubcommand: All.self)
 }
 
@@ -62,7 +62,7 @@ struct All: ParsableCommand {
 
     func run() throws {
         let all: [any BenchmarkCommand.Type] = [ConvolutionBenchmark.self, DistanceAwareLossBenchmark.self, AugmentationBenchmark.self,
-                                                MalisBenchmark.self, MeasuresBenchmark.self]
+                                                MalisBenchmark.self, MeasuresBenchmark.self, ChunkedStoreBenchmark.self]
         for type in all {
             // Each with its own defaults (parsed from no arguments), then the shared options.
             var benchmark = try type.parse([])

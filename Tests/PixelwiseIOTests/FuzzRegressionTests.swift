@@ -33,6 +33,15 @@ import PixelwiseCore
                     _ = try? HDF5Volume.read(path: path, dataset: dataset)
                 }
             }
+        case "chunked":
+            // ChunkedFuzzing turns its input file into a store folder: give it a copy, and hold
+            // its errors to naming the copy.
+            let scratch = try ScratchFolder()
+            let copy = scratch.file("input.store")
+            try FileManager.default.copyItem(atPath: path, toPath: copy)
+            do { try ChunkedFuzzing.read(copy) } catch let error as PixelwiseError {
+                #expect(!error.description.contains("\n") && error.description.contains(copy), "\(error)")
+            }
         default: Issue.record("no reader for fuzz target \(target)")
         }
     }
@@ -41,6 +50,7 @@ import PixelwiseCore
         #expect(Self.inputs.contains("hdf5/global-heap-object-size.h5"), "\(Self.inputs)")
         #expect(Self.inputs.contains("tiff/claims-536-megapixels.tif"), "\(Self.inputs)")
         #expect(Self.inputs.contains("jpeg/claims-116-megapixels.jpg"), "\(Self.inputs)")
+        #expect(Self.inputs.contains("chunked/n5-varlength-dims-overflow"), "\(Self.inputs)")
     }
 
     @Test(arguments: inputs)

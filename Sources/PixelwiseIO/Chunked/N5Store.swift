@@ -63,7 +63,8 @@ enum N5Store {
         var start = 4 + 4 * ndim + (mode == 1 ? 4 : 0)
         guard bytes.count >= start else { throw ChunkCodec.problem("truncated block header (\(bytes.count) bytes)") }
         let dims = (0..<ndim).map { u32(4 + 4 * $0) }
-        if mode == 1, u32(4 + 4 * ndim) != dims.reduce(1, *) {
+        // A varlength block is read only when its element count is the block's (dims up to 2³² each: checked product).
+        if mode == 1, ChunkedArray.checkedProduct(dims) != u32(4 + 4 * ndim) {
             throw ChunkCodec.problem("varlength block of \(u32(4 + 4 * ndim)) elements is not supported")
         }
         start = min(start, bytes.count)
