@@ -97,7 +97,12 @@ def main():
     p.add_argument("--rounds", type=int, default=3, help="alternations per target")
     p.add_argument("--reps", type=int, default=2, help="timed repetitions per engine per round (after warm-up)")
     p.add_argument("--quick", action="store_true", help="skip the tiled 4096² and 30-slice stack runs")
+    p.add_argument("--only-3d", action="store_true", help="run only the 3-D section (unet3d inference and training)")
+    p.add_argument("--side-3d", type=int, default=64, help="the 3-D section's input cube side (default 64)")
     a = p.parse_args()
+    if a.only_3d:
+        torch.set_num_threads(a.threads)
+        return unet3d_section(a)
     torch.set_num_threads(a.threads)
     work = tempfile.mkdtemp(prefix="pixelwise-compare-")
     reps = ["--repetitions", str(a.reps)]
@@ -196,6 +201,78 @@ def main():
     diff, same = agreement(t_model, os.path.join(work, "winograd"))
     print(f"agreement, tschopp-unet --winograd against PyTorch fp32: max |Δ| = {diff:.2e} of max |output|, "
           f"argmax equal on {100 * same:.3f} % of pixels")
+    unet3d_section(a)
+
+
+class UNet3d(torch.nn.Module):
+    """The `unet3d` preset's shapes in PyTorch (Conv3d): depth 3, 16→128 filters, 3×3×3 same
+    convolutions without bias + BatchNorm3d + ReLU twice per level, 2×2×2 max pooling, 2×2×2
+    transposed convolutions halving the channels, concatenated skips, a 1×1×1 classifier."""
+
+    def __init__(self, base=16, depth=3, classes=2):
+        super().__init__()
+        nn = torch.nn
+        widths = [base << level for level in range(depth + 1)]
+
+        def block(cin, cout):
+            return nn.Sequential(nn.Conv3d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm3d(cout), nn.ReLU(inplace=True),
+                                 nn.Conv3d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm3d(cout), nn.ReLU(inplace=True))
+        self.encoders = nn.ModuleList([block(1 if i == 0 else widths[i - 1], widths[i]) for i in range(depth + 1)])
+        self.ups = nn.ModuleList([nn.ConvTranspose3d(widths[i + 1], widths[i], 2, stride=2) for i in range(depth)])
+        self.decoders = nn.ModuleList([block(2 * widths[i], widths[i]) for i in range(depth)])
+        self.classifier = nn.Conv3d(widths[0], classes, 1)
+
+    def forward(self, x):
+        skips = []
+        for i, encoder in enumerate(self.encoders):
+            if i > 0:
+                x = F.max_pool3d(x, 2)
+            x = encoder(x)
+            skips.append(x)
+        for i in reversed(range(len(self.ups))):
+            x = self.decoders[i](torch.cat([self.ups[i](x), skips[i]], 1))
+        return self.classifier(x)
+
+
+def unet3d_section(a):
+    """3-D: `unet3d` inference and a training step (cross-entropy, Adam) on one side³ volume,
+    beside PyTorch's Conv3d network of the same shapes (its own random weights: the section
+    compares speed, not values), alternating runs, medians."""
+    side = a.side_3d
+    reps = ["--repetitions", str(a.reps)]
+    print(f"\n3-D: unet3d (depth 3, 16→128 filters, batch norm), one {side}³ volume; PyTorch Conv3d of the same shapes", flush=True)
+    model = UNet3d().eval()
+
+    def torch_inference_3d():
+        x = torch.rand(1, 1, side, side, side)
+
+        def run():
+            with torch.no_grad():
+                model(x)
+        return run
+
+    def torch_training_3d():
+        net = UNet3d().train()
+        x = torch.rand(1, 1, side, side, side)
+        optimizer = torch.optim.Adam(net.parameters(), lr=1e-4)
+        labels = torch.arange(side ** 3).reshape(1, side, side, side) % 2
+
+        def run():
+            optimizer.zero_grad(set_to_none=True)
+            F.cross_entropy(net(x), labels).backward()
+            optimizer.step()
+        return run
+
+    voxels = side ** 3
+    pw, tf, _ = alternate(a.rounds, a.reps,
+                          lambda: pixelwise(a.pixelwise, ["--model", "unet3d", "--input", str(side)] + reps, a.threads),
+                          lambda: torch_times(torch_inference_3d(), a.reps))
+    line(f"3d. fp32 inference unet3d {side}³ (s)", pw, tf, "s", tf / pw, 1.0)
+    print(f"    {voxels / pw / 1e3:.0f} kvoxel/s against {voxels / tf / 1e3:.0f} kvoxel/s", flush=True)
+    pwt, tft, _ = alternate(a.rounds, a.reps,
+                            lambda: pixelwise(a.pixelwise, ["--model", "unet3d", "--input", str(side), "--train"] + reps, a.threads),
+                            lambda: torch_times(torch_training_3d(), a.reps))
+    line(f"3d. fp32 training step unet3d 1×{side}³, Adam (s)", pwt, tft, "s", tft / pwt, 1.0)
 
 
 def agreement(model, folder):

@@ -15,7 +15,8 @@ public struct SegmentationEvaluation: Sendable {
 
     /// Evaluates a binary prediction (true = foreground, e.g. cell interior) against the ground truth.
     /// Segments for V_rand/V_info are face-connected foreground components (see
-    /// `ForegroundRestrictedScores`); the warping error is 2-D only (`depth == 1`).
+    /// `ForegroundRestrictedScores`); the warping error uses 2-D simple points for images and 3-D
+    /// ones (`SimplePoint3D`) for volumes; the thinned scores are 2-D only.
     public init(prediction: [Bool], groundTruth: [Bool], width: Int, height: Int, depth: Int = 1,
                 includeWarping: Bool = false) {
         let truth = connectedComponents(foreground: groundTruth, width: width, height: height, depth: depth)
@@ -35,9 +36,9 @@ public struct SegmentationEvaluation: Sendable {
             ? ForegroundRestrictedScores(prediction: thinnedBorderSegments(foreground: prediction, width: width, height: height),
                                          groundTruth: groundTruthComponents.labels)
             : nil
-        if let source = warpingSource, depth == 1 {
+        if let source = warpingSource {
             warping = warpingError(prediction: source.probability, groundTruth: groundTruth,
-                                   width: width, height: height, threshold: source.threshold)
+                                   width: width, height: height, depth: depth, threshold: source.threshold)
         } else {
             warping = nil
         }

@@ -39,7 +39,7 @@ struct DataParallelTrainingTests {
         #expect(parallel.status == 0, "\(parallel.transcript)")
         #expect(parallel.stderr.contains("batch 4 (2 in each of 2 processes), 1 thread(s) per process"), "\(parallel.transcript)")
         // Process 0 alone writes the run folder and prints; one "finished" line, not two.
-        #expect(try scratch.contents("two") == ["config.yaml", "last.h5", "log.csv", "model.h5", "report.html"])
+        #expect(try scratch.contents("two") == ["algorithms.json", "config.yaml", "last.h5", "log.csv", "model.h5", "report.html"])
         #expect(parallel.stderrLines.filter { $0.hasPrefix("finished at iteration 5") }.count == 1, "\(parallel.transcript)")
 
         // The same loss at every iteration (a mean over the same 4 patches, summed in another order)…
@@ -64,6 +64,34 @@ struct DataParallelTrainingTests {
             #expect(worst <= 1e-4 * scale + 1e-3 * movement, "\(name): weights differ by \(worst) (largest weight \(scale))")
         }
         #expect(w2.optimizerStep == 5)
+    }
+
+    /// The same for a 3-D network (no normalisation layers, so the processes' shares add up to
+    /// the whole batch): a 6-slice volume, 8×16×16 patches.
+    @Test func threeDTrainingInTwoProcessesFollowsOneProcess() throws {
+        let scratch = try ScratchFolder()
+        try SyntheticData.writePairs(count: 6, width: 24, height: 20, into: scratch.file("data"))
+        func volume(out: String) -> [String] {
+            ["train", "--images", "data/images", "--labels", "data/labels", "--model", "unet3d", "--norm", "none", "--base-filters", "2",
+             "--patch", "16", "--patch-depth", "8", "--batch", "4", "--iterations", "4", "--seed", "3", "--out", out]
+        }
+        let single = try CLI.run(volume(out: "one") + ["--threads", "1"], in: scratch.path)
+        #expect(single.status == 0, "\(single.transcript)")
+        let parallel = try CLI.runUnderMPI(processes: 2, volume(out: "two"), in: scratch.path)
+        #expect(parallel.status == 0, "\(parallel.transcript)")
+        #expect(parallel.stderr.contains("on 1 volume(s), patches 8×16×16 → 8×16×16, batch 4 (2 in each of 2 processes)"), "\(parallel.transcript)")
+        let one = try logRows(scratch.file("one/log.csv")), two = try logRows(scratch.file("two/log.csv"))
+        #expect(one.map(\.iteration) == [1, 2, 3, 4] && two.map(\.iteration) == [1, 2, 3, 4])
+        for (a, b) in zip(one, two) {
+            let x = Double(a.fields[2])!, y = Double(b.fields[2])!
+            #expect(abs(x - y) <= 1e-5 * abs(x), "iteration \(a.iteration): loss \(x) alone, \(y) in two processes")
+        }
+        let w1 = try ModelFile.read(from: scratch.file("one/last.h5")), w2 = try ModelFile.read(from: scratch.file("two/last.h5"))
+        for ((name, a), (_, b)) in zip(w1.parameters, w2.parameters) {
+            let scale = a.scalars.map { abs($0) }.max() ?? 1
+            let worst = zip(a.scalars, b.scalars).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-4 * scale + 1e-3 * 4e-3, "\(name): weights differ by \(worst)")
+        }
     }
 
     @Test func aBatchThatDoesNotSplitIsOneErrorAndNoRunFolder() throws {

@@ -42,6 +42,8 @@ struct Evaluate: ParsableCommand {
     var perImageThresholds = false
     @Flag(help: "Skip the warping error (the slowest measure).")
     var noWarping = false
+    @Flag(name: .customLong("3d"), help: "Also score each stack or volume as one volume: Rand, V_info and warping on 6-connected components across sections (one threshold for the set of volumes).")
+    var threeD = false
     @Flag(help: "Instance evaluation (CREMI): VOI split/merge and adapted Rand error on object ids.")
     var instances = false
     @Option(help: "With --instances: ignore ground-truth voxels within this many pixels of an id boundary in their section (CREMI: 25 nm = 6.25 px at 4 nm).")
@@ -56,6 +58,9 @@ struct Evaluate: ParsableCommand {
     var classes: String?
 
     func validate() throws {
+        if threeD, perImageThresholds || instances || classes != nil {
+            throw ValidationError("--3d scores the binary measures with one threshold for the set; it does not combine with --per-image-thresholds, --instances or --classes (which already work on volumes)")
+        }
         if let bad = thresholds.first(where: { !(0...1).contains($0) }) {
             throw ValidationError("--thresholds must lie between 0 and 1, got \(bad)")
         }
@@ -84,16 +89,22 @@ struct Evaluate: ParsableCommand {
         }
         let report = try Evaluation.score(predictions: predictions, labels: labels, foreground: foreground,
                                           thresholds: thresholds.isEmpty ? ThresholdSweep.defaultThresholds : thresholds,
-                                          warping: !noWarping, perImageThresholds: perImageThresholds)
+                                          warping: !noWarping, perImageThresholds: perImageThresholds, volumes: threeD)
         if json {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
             return
         }
+        if threeD { print("slice by slice (Rand, V_info, warping on 4-connected components of each section):") }
         print(textTable(Scores.header, report.images.map(\.row) + [report.all.row]))
         if let t = report.all.thresholds, report.all.convention == "set" {
             print("one threshold for the whole set (ISBI 2012 scorer's convention): " + thresholdSummary(t))
         } else if report.all.convention == "per-image" {
             print("each image at its own best threshold (--per-image-thresholds: optimistic, not the scorer's convention)")
+        }
+        if let volumes = report.volumes, let all = report.allVolumes {
+            print("\nin 3-D (Rand, V_info on 6-connected components across sections; warping with 3-D simple points; no thinned scores):")
+            print(textTable(["volume"] + Scores.header.dropFirst(), volumes.map(\.row) + [all.row]))
+            if let t = all.thresholds { print("one threshold for the set of volumes: " + thresholdSummary(t)) }
         }
     }
 

@@ -63,6 +63,10 @@ struct Segment: ParsableCommand {
     var blockRange: String?
     @Flag(help: "Into a store: forget the blocks an earlier run recorded as done and segment every block again.")
     var restart = false
+    @Option(parsing: .upToNextOption, help: "With --probabilities or --float and a model of more than two classes: write one map, the summed probability of these classes (names or label values), e.g. an ssTEM five-class model's mitochondria cell against the rest.")
+    var foregroundClasses: [String] = []
+    @Option(help: "Cut volumes (stacks, HDF5, NIfTI, BraTS cases) into 2-D slices along z, y or x (default: the axis the model was trained on, z unless trained with --slice-axis).")
+    var sliceAxis: String?
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -88,6 +92,15 @@ struct Segment: ParsableCommand {
         options.memoryBudget = memory << 20
         options.precision = precision
         options.algorithm = compute.algorithm
+        if let sliceAxis {
+            guard let axis = SliceAxis(rawValue: sliceAxis) else { throw ValidationError("--slice-axis must be z, y or x") }
+            options.sliceAxis = axis
+        }
+        if !foregroundClasses.isEmpty {
+            guard probabilities || floatOutput else { throw ValidationError("--foreground-classes needs --probabilities or --float") }
+            let file = try Segmenter(model: model)
+            options.foregroundClasses = try Segmenter.classIndices(of: foregroundClasses, conventions: file.conventions, model: model)
+        }
         let segmenter = try Segmenter(model: model, options: options) { log($0.description) }
         if writesToStore { return try segmentBlockwise(segmenter) }
         if layout == "brats" {

@@ -13,6 +13,19 @@ public enum Evaluation {
         /// The set at one threshold per measure ("all (one threshold)"), or the mean of the images'
         /// own best scores ("mean (per-image thresholds)").
         public var all: Scores
+        /// With `volumes`: each stack or volume scored as one volume — Rand and V_info on the
+        /// 6-connected components across sections, the warping error with 3-D simple points — at
+        /// the thresholds the set of volumes chose ("NAME (3-D)"), and that set ("all volumes (3-D)").
+        /// The rows above are slice by slice (4-connected components in each section).
+        public var volumes: [Scores]?
+        public var allVolumes: Scores?
+
+        public init(images: [Scores], all: Scores, volumes: [Scores]? = nil, allVolumes: Scores? = nil) {
+            self.images = images
+            self.all = all
+            self.volumes = volumes
+            self.allVolumes = allVolumes
+        }
     }
 
     /// Pairs predictions and labels by sorted file name (each a file, folder, multi-page TIFF or
@@ -25,9 +38,16 @@ public enum Evaluation {
     /// own best threshold instead and the set is their mean (optimistic). Slices are scored as they
     /// are read: memory stays flat in the size of the set. A set that mixes label images and
     /// probability maps is an error.
+    ///
+    /// With `volumes`, every pair is also scored as one volume (`Report.volumes`): its slices are
+    /// held together (memory: one volume) and Rand, V_info and warping are computed in 3-D, with
+    /// one threshold sweep for the set of volumes (the set convention only).
     public static func score(predictions: String, labels: String, foreground: [Float] = [255],
                              thresholds: [Float] = ThresholdSweep.defaultThresholds, warping: Bool = true,
-                             perImageThresholds: Bool = false) throws -> Report {
+                             perImageThresholds: Bool = false, volumes: Bool = false) throws -> Report {
+        if volumes, perImageThresholds {
+            throw PixelwiseError.invalidArgument("volumes are scored with one threshold for the set; leave out per-image thresholds")
+        }
         let predictionFiles = try InputFiles.expand([predictions]), labelFiles = try InputFiles.expand([labels])
         guard predictionFiles.count == labelFiles.count else {
             throw PixelwiseError.file(path: predictions, problem: "has \(predictionFiles.count) images but \(labels) has \(labelFiles.count)")
@@ -37,11 +57,14 @@ public enum Evaluation {
         var perImage: [Scores] = []
         var sweep: SetThresholdSweep?
         var binarySet = false
+        var volumeNames: [String] = []
+        var volumeSweep: SetThresholdSweep?
         for (p, l) in zip(predictionFiles, labelFiles) {
             let ps = try ImageStack(path: p), ls = try ImageStack(path: l)
             guard ps.count == ls.count else {
                 throw PixelwiseError.file(path: p, problem: "has \(ps.count) slices but \(l) has \(ls.count)")
             }
+            var volumeMap: [Float] = [], volumeTruth: [Bool] = [], planeSize: (Int, Int)?
             for index in 0..<ps.count {
                 let prediction = try ps.page(index), label = try ls.page(index)
                 guard prediction.width == label.width, prediction.height == label.height else {
@@ -57,6 +80,14 @@ public enum Evaluation {
                 let map: [Float] = isProbability ? values.map { $0 / scale } : values.map { isForeground($0) ? 1 : 0 }
                 let name = URL(fileURLWithPath: p).lastPathComponent + (ps.count > 1 ? "[\(index)]" : "")
                 names.append(name)
+                if volumes {
+                    if let (w, h) = planeSize, w != label.width || h != label.height {
+                        throw PixelwiseError.file(path: l, problem: "slice \(index) is \(label.width)×\(label.height), slice 0 is \(w)×\(h): a volume's slices must agree")
+                    }
+                    planeSize = (label.width, label.height)
+                    volumeMap += map
+                    volumeTruth += truth
+                }
                 if perImageThresholds {
                     perImage.append(Scores(name: name, foreground: map, isProbability: isProbability, truth: truth,
                                            width: label.width, height: label.height, warping: warping, thresholds: thresholds))
@@ -70,11 +101,18 @@ public enum Evaluation {
                 }
                 sweep!.add(probability: map, groundTruth: truth, width: label.width, height: label.height)
             }
+            if volumes, let (w, h) = planeSize {
+                if volumeSweep == nil { volumeSweep = SetThresholdSweep(thresholds: binarySet ? [0.5] : thresholds, includeWarping: warping) }
+                volumeSweep!.add(probability: volumeMap, groundTruth: volumeTruth, width: w, height: h, depth: ps.count)
+                volumeNames.append(URL(fileURLWithPath: p).lastPathComponent + " (3-D)")
+            }
         }
         if perImageThresholds { return Report(images: perImage, all: Scores(meanOf: perImage)) }
         guard let sweep else { throw PixelwiseError.file(path: predictions, problem: "contains no images") }
         return Report(images: names.indices.map { Scores(name: names[$0], image: $0, of: sweep) },
-                      all: Scores(name: binarySet ? "all" : "all (one threshold)", set: sweep))
+                      all: Scores(name: binarySet ? "all" : "all (one threshold)", set: sweep),
+                      volumes: volumeSweep.map { v in volumeNames.indices.map { Scores(name: volumeNames[$0], image: $0, of: v) } },
+                      allVolumes: volumeSweep.map { Scores(name: binarySet ? "all volumes (3-D)" : "all volumes (3-D, one threshold)", set: $0) })
     }
 
     /// CREMI's instance measures for one prediction/label pair.

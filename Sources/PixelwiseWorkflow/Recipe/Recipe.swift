@@ -60,12 +60,20 @@ public struct Recipe: Equatable, Sendable {
     /// Per-channel intensity normalisation in `IntensityNormalisation(parsing:)`'s form, one for all
     /// channels or one per channel ("zscore", "percentile:0.5,99.5 type", …; default type).
     public var normalise: String?
+    /// The axis 2-D networks cut training volumes along (nil: z, the stored slices).
+    public var sliceAxis: SliceAxis?
     /// The data set's layout: folders (default), oxford-pet or brats (`images` is then the data set's root).
     public var layout: String?
     /// Resize every training and validation sample to this side (data sets of mixed sizes).
     public var resize: Int?
     /// Labels are instance ids (CREMI's neuron_ids): train boundary (0) against interior (1).
     public var instanceBoundaries: Bool?
+    /// 3-D networks: the input patch's depth in slices (the in-plane side is `patch`).
+    public var patchDepth: Int?
+    /// 3-D networks: voxel spacing "z,y,x" replacing what the volume files say.
+    public var spacing: String?
+    /// 3-D networks: elastic deformation in 3-D rather than in the section plane.
+    public var elastic3D: Bool?
 
     public init() {}
 
@@ -113,6 +121,10 @@ public struct Recipe: Equatable, Sendable {
         .value("resize", \.resize, "Resize every sample to this side (bilinear raw, nearest labels), for data sets of mixed sizes.", positive: true),
         .value("normalise", \.normalise, "Per-channel normalisation, one for all or one per channel: type (default), type-unit, zscore, zscore-nonzero, percentile:LOW,HIGH, range:LOW,HIGH."),
         .toggle("exact", \.exact, "oneDNN's direct convolution kernels everywhere (the values PyTorch gives), instead of the default: per layer and pass the fastest algorithm within 1e-4 of the direct convolution's output range, measured once per machine."),
+        .value("patch-depth", \.patchDepth, "3-D networks: input patch depth in slices (default 16; the in-plane side is --patch, default 64 for 3-D networks; both rounded down to sizes the network takes).", positive: true),
+        .value("spacing", \.spacing, "3-D networks: voxel spacing z,y,x (e.g. 50,4,4) replacing the volume files' (turns out of the section plane need isotropic voxels)."),
+        .toggle("elastic-3d", \.elastic3D, "3-D networks: --elastic deforms in 3-D (default: in the section plane, one field for every slice)."),
+        .choice("slice-axis", \.sliceAxis, "Volumes (TIFF stacks, HDF5, NIfTI, BraTS cases): train on their slices along z (default: the stored slices), y or x; recorded in the model file, so segment cuts the same way."),
     ]
 
     /// The row for a flag name (without `--`) or a YAML key.

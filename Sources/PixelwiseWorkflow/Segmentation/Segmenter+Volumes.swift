@@ -30,17 +30,32 @@ extension Segmenter {
     /// `onEvent` (`.volume`, then `.block` at most once a second and at the end). The caller
     /// finishes the writer. A box's values are bit for bit those of the whole volume there.
     public func segment(volume: any VolumeReading, box: VoxelBox? = nil, into writer: any VolumeWriting, writerOrigin: [Int] = [0, 0, 0]) throws {
-        let blocks = try blocks(for: volume.geometry, name: volume.name)
-        let input = try NormalisedVolume(volume, normalisation: conventions.normalisation)
-        let output = try SegmentationOutputWriter(writer, output: options.output, classes: blocks.classes, classValues: conventions.classValues)
+        let prepared = try prepare(volume)
         let box = box ?? VoxelBox(size: volume.geometry.size)
+        report(prepared.blocks, volume, box)
+        try segment(prepared, box, into: writer, writerOrigin: writerOrigin)
+    }
+
+    /// A volume's blocks and its normalised input (z-score statistics are computed here, once).
+    func prepare(_ volume: any VolumeReading) throws -> (blocks: BlockSegmenter, input: NormalisedVolume) {
+        (try blocks(for: volume.geometry, name: volume.name), try NormalisedVolume(volume, normalisation: conventions.normalisation))
+    }
+
+    func report(_ blocks: BlockSegmenter, _ volume: any VolumeReading, _ box: VoxelBox) {
         onEvent?(.volume(name: volume.name, size: box.size, inputBlock: blocks.inputBlock, outputBlock: blocks.outputBlock,
                          blocks: blocks.blockCount(origin: box.origin, size: box.size), symmetries: blocks.symmetries.count))
+    }
+
+    func segment(_ prepared: (blocks: BlockSegmenter, input: NormalisedVolume), _ box: VoxelBox, into writer: any VolumeWriting,
+                 writerOrigin: [Int], progressOffset: (done: Int, total: Int)? = nil, clock: Date = Date()) throws {
+        let output = try SegmentationOutputWriter(writer, output: options.output, classes: prepared.blocks.classes, classValues: conventions.classValues)
         var reported = Date.distantPast
-        try blocks.segment(box, of: input, into: output, writerOrigin: writerOrigin) { progress in
-            if progress.blocksDone == progress.blocksTotal || Date().timeIntervalSince(reported) >= 1 {
+        try prepared.blocks.segment(box, of: prepared.input, into: output, writerOrigin: writerOrigin) { progress in
+            var p = progress
+            if let (done, total) = progressOffset { (p.blocksDone, p.blocksTotal, p.seconds) = (done + p.blocksDone, total, Date().timeIntervalSince(clock)) }
+            if p.blocksDone == p.blocksTotal || Date().timeIntervalSince(reported) >= 1 {
                 reported = Date()
-                self.onEvent?(.block(progress))
+                self.onEvent?(.block(p))
             }
         }
     }
@@ -55,18 +70,21 @@ extension Segmenter {
     /// than one page, a NIfTI volume or an HDF5 dataset); all are checked before anything is
     /// written, and a failure takes back every file this call wrote.
     ///
-    /// The input volume and the result are held in memory (`InMemoryVolume`) while the blocks run
-    /// over them; the network's own memory is bounded by `options.memoryBudget`.
+    /// Inputs are read a box at a time through `VolumeSources.open` (spacing from the file, or
+    /// `options.spacing`); the volume is segmented in slabs of whole write units along z, each
+    /// slab's sections written out as soon as it is done (a TIFF page by page, a NIfTI slice by
+    /// slice, an HDF5 dataset a chunk — one slab — at a time), so memory holds one slab of results
+    /// and one block's network whatever the volume's depth (`options.memoryBudget`).
     func segmentVolumes(_ stacks: [ImageStack], into folder: String) throws -> [String] {
         var targets: [String: String] = [:]
         for stack in stacks {
-            if let nifti = stack.nifti, nifti.volumes > 1 {
-                throw PixelwiseError.file(path: stack.path, problem: "holds \(nifti.volumes) volumes; a 3-D network segments one (split the 4-D file)")
-            }
             guard stack.count > 1 || stack.nifti != nil || stack.format == .hdf5 else {
                 throw PixelwiseError.file(path: stack.path, problem: "is a 2-D image, but the model \(modelName) is a 3-D network; give it a volume (TIFF stack, NIfTI, FILE.h5:/DATASET)")
             }
-            let channels = conventions.normalisation.outputChannels(stored: try stack.page(0).channels)
+            if let nifti = stack.nifti, nifti.volumes > 1 {
+                throw PixelwiseError.file(path: stack.path, problem: "holds \(nifti.volumes) volumes along its 4th axis; a 3-D model's result is written for 3-D NIfTI inputs (give the channels as one file each)")
+            }
+            let channels = try VolumeSources.open(stack.path).geometry.channels
             guard channels == graph.inputChannels else {
                 throw PixelwiseError.file(path: stack.path, problem: "has \(channels) channel(s), the model \(modelName) takes \(graph.inputChannels)")
             }
@@ -88,12 +106,9 @@ extension Segmenter {
             var voxels = 0
             var written: [String] = []
             for stack in stacks {
-                let volume = try Self.volume(of: stack)
-                let result = InMemoryVolume(name: stack.path, geometry: VolumeGeometry(channels: volumeOutputChannels, size: volume.geometry.size,
-                                                                                     spacing: volume.geometry.spacing, sampleType: .float32))
-                try segment(volume: volume, into: result)
+                let volume = try VolumeSources.open(stack.path, spacing: options.spacing)
                 let target = volumeOutputPath(for: stack, in: folder)
-                try writeVolumeResult(result, like: stack, to: target)
+                try segmentInSlabs(volume, like: stack, to: target)
                 created.append(target)
                 written.append(target)
                 voxels += volume.geometry.voxels
@@ -106,57 +121,55 @@ extension Segmenter {
         }
     }
 
-    /// The stack's pages as a volume in memory (channel-major), with the NIfTI spacing along (z, y, x).
-    static func volume(of stack: ImageStack) throws -> InMemoryVolume {
-        let first = try stack.page(0)
-        let (w, h, c) = (first.width, first.height, first.channels)
-        var values = [Float](repeating: 0, count: c * stack.count * h * w)
-        let plane = h * w, channelStride = stack.count * plane
-        for z in 0..<stack.count {
-            let page = z == 0 ? first : try stack.page(z)
-            guard page.width == w, page.height == h, page.channels == c else {
-                throw PixelwiseError.file(path: stack.path, problem: "page \(z + 1) is \(page.width)×\(page.height)×\(page.channels), page 1 is \(w)×\(h)×\(c): a volume's slices must agree")
+    /// Segments `volume` slab by slab (whole write units along z) and writes each slab at once
+    /// in the input's format: NIfTI with the input's header (uint8 labels, int16 when a class value
+    /// exceeds 255, uint8 or float32 probabilities; classes along the 4th axis) and a multi-page
+    /// TIFF (one page per section, classes as channels) through `writeResult`, an HDF5 file with a
+    /// chunked dataset `/segmentation` ([D, H, W] or [C, D, H, W]; uint8 or float32, one chunk per
+    /// slab). Nothing appears at `target` unless every slab was written.
+    func segmentInSlabs(_ volume: any VolumeReading, like stack: ImageStack, to target: String) throws {
+        let prepared = try prepare(volume)
+        let size = volume.geometry.size, (d, h, w) = (size[0], size[1], size[2])
+        let channels = volumeOutputChannels, float = options.output == .floatProbabilities
+        let slab = max(1, min(d, prepared.blocks.unitCells[0] * prepared.blocks.step[0]))
+        report(prepared.blocks, volume, VoxelBox(size: size))
+        let total = prepared.blocks.blockCount(origin: [0, 0, 0], size: size)
+        let clock = Date()
+        func forEachSlab(_ body: (InMemoryVolume, Int) throws -> Void) throws {
+            var z = 0, done = 0
+            while z < d {
+                let depth = min(slab, d - z)
+                let part = InMemoryVolume(name: target, geometry: VolumeGeometry(channels: channels, size: [depth, h, w], spacing: volume.geometry.spacing,
+                                                                               sampleType: .float32))
+                let box = VoxelBox(origin: [z, 0, 0], size: [depth, h, w])
+                try segment(prepared, box, into: part, writerOrigin: box.origin, progressOffset: (done, max(total, done)), clock: clock)
+                done += prepared.blocks.blockCount(origin: box.origin, size: box.size)
+                try body(part, z)
+                z += depth
             }
-            for p in 0..<plane { for k in 0..<c { values[k * channelStride + z * plane + p] = page.pixels[p * c + k] } }
-        }
-        let spacing = stack.nifti.map { [$0.header.pixdim[3], $0.header.pixdim[2], $0.header.pixdim[1]].map { $0 > 0 ? $0 : 1 } } ?? [1, 1, 1]
-        return try InMemoryVolume(name: stack.path, geometry: VolumeGeometry(channels: c, size: [stack.count, h, w], spacing: spacing, sampleType: first.sampleType),
-                                  values: values)
-    }
-
-    /// Writes a result volume in the input's format: NIfTI with the input's header (uint8 labels,
-    /// int16 when a class value exceeds 255, uint8 or float32 probabilities; classes along the 4th
-    /// axis), an HDF5 file with dataset `/segmentation` ([D, H, W] or [C, D, H, W]; uint8 or
-    /// float32), or a multi-page TIFF (one page per section, classes as channels).
-    func writeVolumeResult(_ result: InMemoryVolume, like stack: ImageStack, to path: String) throws {
-        let g = result.geometry, values = result.values
-        let float = options.output == .floatProbabilities
-        if let nifti = stack.nifti {
-            let type: NIfTIDataType = float ? .float32 : options.output == .labels && conventions.classValues.contains { $0 < 0 || $0 > 255 } ? .int16 : .uint8
-            let header = nifti.header.derived(dataType: type, extraDimensions: g.channels > 1 ? [g.channels] : [],
-                                              description: options.output == .labels ? "pixelwise segmentation" : "pixelwise class probabilities")
-            try NIfTIVolume.write(values, header: header, to: path)
-            return
         }
         if stack.format == .hdf5 {
-            let shape = (g.channels > 1 ? [g.channels] : []) + g.size
-            try AtomicFile.write(to: path) { temporary in
-                let file = try HDF5File(creating: temporary)
-                defer { file.close() }
-                if float {
-                    try file.write(Tensor(shape: Shape(shape), scalars: values), at: "/segmentation")
-                } else {
-                    try file.write(values.map { UInt8(clamping: Int($0.rounded())) }, shape: shape, at: "/segmentation")
-                }
+            let writer = try ChunkedStores.create(path: target + ":/segmentation",
+                                                  geometry: VolumeGeometry(channels: channels, size: size, spacing: volume.geometry.spacing,
+                                                                           sampleType: float ? .float32 : .uint8),
+                                                  chunkSize: [slab, h, w])
+            try forEachSlab { part, z in
+                try writer.write(float ? part.values : part.values.map { min(255, max(0, $0.rounded())) },
+                                 at: VoxelBox(origin: [z, 0, 0], size: part.geometry.size))
             }
+            try writer.finish()
             return
         }
-        let plane = g.size[1] * g.size[2], channelStride = g.size[0] * plane
-        let pages = (0..<g.size[0]).map { z -> Image in
-            var pixels = [Float](repeating: 0, count: plane * g.channels)
-            for p in 0..<plane { for k in 0..<g.channels { pixels[p * g.channels + k] = values[k * channelStride + z * plane + p] } }
-            return Image(width: g.size[2], height: g.size[1], channels: g.channels, sampleType: float ? .float32 : .uint8, pixels: pixels)
+        let plane = h * w
+        try writeResult(of: stack, to: target) { emit in
+            try forEachSlab { part, _ in
+                let values = part.values, depth = part.geometry.size[0], channelStride = depth * plane
+                for k in 0..<depth {
+                    var pixels = [Float](repeating: 0, count: plane * channels)
+                    for p in 0..<plane { for c in 0..<channels { pixels[p * channels + c] = values[c * channelStride + k * plane + p] } }
+                    try emit(Image(width: w, height: h, channels: channels, sampleType: float ? .float32 : .uint8, pixels: pixels))
+                }
+            }
         }
-        try ImageStack.write(pages, to: path)
     }
 }

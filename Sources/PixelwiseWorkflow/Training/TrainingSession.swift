@@ -15,8 +15,8 @@ import PixelwiseNN
 /// let outcome = try session.run(stop: StopRequest())     // trains; RUN_DIR/model.h5, last.h5, …
 /// ```
 ///
-/// The run folder holds model.h5 (best by validation Rand error, or the latest without
-/// validation), last.h5 (the full state: weights, optimiser, trainer state, dropout generators),
+/// The run folder holds model.h5 (best by validation Rand error — for more than two classes by
+/// mean validation Dice — or the latest without validation), last.h5 (the full state: weights, optimiser, trainer state, dropout generators),
 /// log.csv, config.yaml (the recipe) and report.html; every file is written atomically. A session
 /// created with `resume:` continues a run from its last.h5 exactly: the same batches, optimiser
 /// moments, error-masking draws and dropout masks as an uninterrupted run.
@@ -32,6 +32,9 @@ public final class TrainingSession {
         case step(iteration: Int, loss: Float, learningRate: Float, patchesPerSecond: Double, elapsed: Double)
         /// Validation scores (mean over the validation images); `isBest` when model.h5 was saved.
         case validation(iteration: Int, scores: Scores, isBest: Bool)
+        /// Validation of a model with more than two classes: per-class IoU and Dice over the whole
+        /// validation set, their means; `isBest` (best mean Dice) when model.h5 was saved.
+        case classValidation(iteration: Int, scores: ClassScores, isBest: Bool)
         /// Something the user should know that does not stop the run (e.g. bf16 falling back to fp32).
         case warning(String)
     }
@@ -118,12 +121,15 @@ public final class TrainingSession {
     }
 
     /// Reads the samples of a data set in the recipe's layout, resized when the recipe says.
+    /// Volumes are cut along the recipe's slice axis first (`VolumeSlicing.resliced`).
     static func loadSamples(recipe: Recipe, images: String, labels: String?, labelMap: LabelMap,
                             normalisation: RawNormalisation) throws -> [Sample] {
         func all(_ dataset: some SegmentationDataset) throws -> [Sample] {
-            guard let side = recipe.resize else { return try (0..<dataset.count).map(dataset.sample) }
-            let resized = ResizedDataset(dataset, side: side)
-            return try (0..<resized.count).map(resized.sample)
+            var samples = try VolumeSlicing.resliced((0..<dataset.count).map(dataset.sample), along: recipe.sliceAxis ?? .z)
+            guard let side = recipe.resize else { return samples }
+            let resized = ResizedDataset(InMemoryDataset(samples), side: side)
+            samples = try (0..<resized.count).map(resized.sample)
+            return samples
         }
         switch try recipe.layoutChoice() {
         case .oxfordPet:
@@ -185,6 +191,10 @@ public final class TrainingSession {
             Threads.set(max(1, Threads.count / localProcesses))
         }
         // Read and check all data before the run folder exists: a bad file leaves nothing behind.
+        if try networkRank() == 3 { return try runVolumes(stop: stop) }
+        for (flag, given) in [("patch-depth", recipe.patchDepth != nil), ("spacing", recipe.spacing != nil), ("elastic-3d", recipe.elastic3D != nil)] where given {
+            throw PixelwiseError.invalidArgument("--\(flag) is for 3-D networks; \(recipe.resolvedModel) is 2-D (it trains on images and on the slices of volumes)")
+        }
         let labelMap = try recipe.labelMap()
         let normalisation = try resumeFile.flatMap { file in try ModelConventions(graph: file.makeGraph(path: folder + "/last.h5"), classes: labelMap.classCount).normalisation }
             ?? recipe.rawNormalisation(storedChannels: try Self.storedChannels(recipe))
@@ -212,13 +222,24 @@ public final class TrainingSession {
         let source = try PatchBatchSource(samples: training, geometry: geometry, batchSize: recipe.resolvedBatch, augmentation: augmentation,
                                           prior: prior, seed: recipe.resolvedSeed)
 
+        return try train(graph: graph, frequencies: try ClassFrequencies(samples: training, classCount: labelMap.classCount),
+                         batches: source.batch, validation: .images(validation, tiling), labelMap: labelMap, images: training.count,
+                         patches: (geometry.inputWidth, geometry.outputWidth, nil), sampleShape: [channels, geometry.inputHeight, geometry.inputWidth],
+                         stop: stop)
+    }
+
+    /// The part of a run shared by 2-D and 3-D training: optimiser, trainer, the run folder and its
+    /// lock, and the loop over `batches` (batch k of the run, the same in every process).
+    func train(graph: Graph, frequencies: ClassFrequencies, batches: @escaping @Sendable (Int) -> Batch, validation: ValidationData,
+               labelMap: LabelMap, images: Int, patches: (input: Int, output: Int, volume: (input: [Int], output: [Int])?), sampleShape: [Int],
+               stop: StopRequest) throws -> Outcome {
         var optimizer = recipe.makeOptimizer()
         var state = TrainerState()
         if let resumeFile {
             try optimizer.restore(state: resumeFile.optimizerState ?? [], step: resumeFile.optimizerStep ?? 0)
             if let json = resumeFile.trainerState { state = try TrainerState(json: json) }
         }
-        let loss = try recipe.makeLoss(frequencies: try ClassFrequencies(samples: training, classCount: labelMap.classCount), startIteration: state.iteration)
+        let loss = try recipe.makeLoss(frequencies: frequencies, startIteration: state.iteration)
         let trainer = Trainer(graph: graph, loss: loss, optimizer: optimizer, schedule: recipe.makeSchedule(),
                               baseLearningRate: recipe.learningRate, warmupIterations: recipe.warmup ?? 0)
         trainer.processes = processes
@@ -226,13 +247,12 @@ public final class TrainingSession {
         trainer.firstLoss = state.firstLoss
 
         let processCount = processes?.size ?? 1
-        let algorithms = try algorithmSelection(graph: graph, inputShape: [recipe.resolvedBatch / processCount, channels,
-                                                                           geometry.inputHeight, geometry.inputWidth])
+        let algorithms = try algorithmSelection(graph: graph, inputShape: Shape([recipe.resolvedBatch / processCount] + sampleShape))
         graph.trainingOptions.algorithms = algorithms
 
         let createdFolder = isFirstProcess && !FileManager.default.fileExists(atPath: folder)
-        var loop = Loop(session: self, graph: graph, trainer: trainer, training: training, validation: validation, tiling: tiling,
-                        state: state, checkpointWritten: resumeFile != nil)
+        var loop = Loop(session: self, graph: graph, trainer: trainer, validation: validation,
+                        labelMap: labelMap, state: state, checkpointWritten: resumeFile != nil)
         // One run at a time writes into a folder: a second `--out` or `--resume` on it is refused
         // here, before it writes anything (and without removing the folder the first one uses).
         var lock: RunFolderLock?
@@ -256,12 +276,12 @@ public final class TrainingSession {
         defer { lock?.release() }
         do {
             onEvent?(.started(TrainingStart(model: graph.metadata["model"] ?? "network", parameters: graph.parameterCount,
-                                            images: training.count, inputTile: geometry.inputWidth, outputTile: geometry.outputWidth,
+                                            images: images, inputTile: patches.input, outputTile: patches.output,
                                             batch: recipe.resolvedBatch, processes: processes?.size ?? 1, threads: Threads.count,
                                             precision: graph.trainingPrecision, algorithm: recipe.resolvedAlgorithm, folder: folder,
                                             iterations: recipe.iterationLimit == Int.max ? nil : recipe.iterationLimit,
-                                            minutes: recipe.minutes)))
-            return try loop.run(source: source, stop: stop)
+                                            minutes: recipe.minutes, volumeInput: patches.volume?.input, volumeOutput: patches.volume?.output)))
+            return try loop.run(batches: batches, stop: stop)
         } catch let error as PixelwiseError {
             // A run that never reached a checkpoint has nothing worth keeping.
             if createdFolder && !loop.checkpointWritten { try? FileManager.default.removeItem(atPath: folder) }
@@ -303,7 +323,7 @@ public final class TrainingSession {
     }
 
     /// The network: from the checkpoint when resuming, else a fresh preset; configured by the recipe.
-    func makeGraph(channels: Int, labelMap: LabelMap, normalisation: RawNormalisation) throws -> Graph {
+    func makeGraph(channels: Int, labelMap: LabelMap, normalisation: RawNormalisation, spatialRank: Int = 2) throws -> Graph {
         let graph: Graph
         if let resumeFile {
             graph = try resumeFile.makeGraph(path: folder + "/last.h5")
@@ -319,6 +339,7 @@ public final class TrainingSession {
             graph.metadata["model"] = recipe.resolvedModel
             var conventions = ModelConventions(classes: labelMap.classCount)
             conventions.normalisation = normalisation
+            conventions.sliceAxis = recipe.sliceAxis
             let layout = try recipe.layoutChoice()
             let layoutClasses = recipe.foreground == nil && layout != .folders
             if recipe.classes != nil || layoutClasses || recipe.instanceBoundaries == true {
@@ -329,8 +350,8 @@ public final class TrainingSession {
             }
             conventions.store(in: graph)
         }
-        guard graph.spatialRank == 2 else {
-            throw PixelwiseError.invalidArgument("\(recipe.model ?? "the model") is a 3-D network; pixelwise train cuts 2-D patches from images and slices (3-D networks train through the library: Trainer with your own BatchSource)")
+        guard graph.spatialRank == spatialRank else {
+            throw PixelwiseError.invalidArgument("\(recipe.resolvedModel) is a \(graph.spatialRank)-D network, but this run prepared \(spatialRank)-D data")
         }
         recipe.resolvedAlgorithm.configure(graph)  // training, and inference for validation
         let precision = recipe.precision ?? .float32
@@ -347,25 +368,30 @@ public final class TrainingSession {
         let session: TrainingSession
         let graph: Graph
         let trainer: Trainer
-        let training: [Sample]
-        let validation: [Sample]
-        let tiling: TiledSegmenter
+        let validation: ValidationData
+        let labelMap: LabelMap
         var state: TrainerState
         var checkpointWritten: Bool
+
+        /// More than two classes: validation scores every class (Dice, IoU) instead of the ISBI measures.
+        var validatesClasses: Bool { labelMap.classCount > 2 }
 
         var recipe: Recipe { session.recipe }
         var folder: String { session.folder }
         var writes: Bool { session.isFirstProcess }
 
-        mutating func run(source: PatchBatchSource, stop: StopRequest) throws -> Outcome {
+        mutating func run(batches produce: @escaping @Sendable (Int) -> Batch, stop: StopRequest) throws -> Outcome {
             if writes { try AtomicFile.write(recipe.yaml(), to: folder + "/config.yaml") }
             let startIteration = trainer.iteration
             // A resumed log keeps only the rows up to the checkpoint (a crash may have logged more).
-            let log = writes ? try TrainingLog(path: folder + "/log.csv", continuingAfter: session.resumeFile != nil ? startIteration : nil) : nil
+            let columns = validatesClasses ? TrainingLog.classColumns(names: (0..<labelMap.classCount).map(labelMap.name(ofClass:)))
+                : TrainingLog.twoClassColumns
+            let log = writes ? try TrainingLog(path: folder + "/log.csv", continuingAfter: session.resumeFile != nil ? startIteration : nil,
+                                               validationColumns: columns) : nil
             let processCount = session.processes?.size ?? 1
             // Every process draws the same batch k and trains on its own share of it.
             let share = (session.processes?.rank ?? 0, processCount)
-            let prefetcher = BatchPrefetcher(capacity: 3, start: startIteration, workers: 1) { k in source.batch(k).share(share.0, of: share.1) }
+            let prefetcher = BatchPrefetcher(capacity: 3, start: startIteration, workers: 1) { k in produce(k).share(share.0, of: share.1) }
             defer { prefetcher.stop() }
             var batches = PrefetchedBatches(prefetcher: prefetcher)
             let deadline = recipe.minutes.map { Date().timeIntervalSince1970 + $0 * 60 - state.elapsed }
@@ -383,9 +409,7 @@ public final class TrainingSession {
             }
             if trainer.iteration % validateEvery != 0 && trainer.iteration > startIteration { try validate(log: log) }
             try checkpoint(started: started, log: log)
-            if writes {
-                try TrainingReport(folder: folder, graph: graph, recipe: recipe, state: state, validation: validation, tiling: tiling).write()
-            }
+            if writes { try validation.report(folder: folder, graph: graph, recipe: recipe, state: state, labelMap: labelMap).write() }
             if let processes = session.processes {
                 // The processes stopped together; a stop requested in any of them is the run's.
                 let agreed = try processes.sum([stop.isRequested ? 1 : 0, Float(stop.code)])
@@ -410,12 +434,18 @@ public final class TrainingSession {
 
         mutating func validate(log: TrainingLog?) throws {
             guard writes, !validation.isEmpty else { return }
+            if validatesClasses { return try validateClasses(log: log) }
             // One threshold sweep for the whole validation set, as the ISBI 2012 scorer does (issue 22).
             var sweep = SetThresholdSweep()
-            for sample in validation {
-                let probabilities = try tiling.segment(planarTensor(sample.raw))
-                sweep.add(probability: foregroundProbability(probabilities), groundTruth: sample.labels.map { $0 == 1 },
-                          width: sample.width, height: sample.height)
+            switch validation {
+            case let .images(samples, tiling):
+                for sample in samples {
+                    let probabilities = try tiling.segment(planarTensor(sample.raw))
+                    sweep.add(probability: foregroundProbability(probabilities), groundTruth: sample.labels.map { $0 == 1 },
+                              width: sample.width, height: sample.height)
+                }
+            case let .volumes(volumes, tiler, _):
+                try tiler.addSlices(of: volumes, to: &sweep)
             }
             let mean = Scores(name: "validation", set: sweep)
             state.validations.append(TrainerState.Validation(iteration: trainer.iteration, scores: mean))
@@ -427,6 +457,44 @@ public final class TrainingSession {
                 try ModelFile(graph: graph).write(to: folder + "/model.h5")
             }
             session.onEvent?(.validation(iteration: trainer.iteration, scores: mean, isBest: isBest))
+        }
+
+        /// C > 2 classes: the arg-max class of every validation pixel against the truth, one
+        /// confusion matrix for the whole set; per-class Dice and IoU and their means (class 0 left
+        /// out, as `evaluate --classes`). model.h5 keeps the best mean Dice.
+        mutating func validateClasses(log: TrainingLog?) throws {
+            let scores = try Self.classScores(validation, labelMap: labelMap)
+            var history = state.classValidations ?? []
+            history.append(TrainerState.ClassValidation(iteration: trainer.iteration, scores: scores))
+            state.classValidations = history
+            log?.validation(iteration: trainer.iteration, classScores: scores)
+            let meanDice = scores.meanDice ?? 0
+            let isBest = meanDice > (state.bestMeanDice ?? -1)
+            if isBest {
+                state.bestMeanDice = meanDice
+                state.bestIteration = trainer.iteration
+                try ModelFile(graph: graph).write(to: folder + "/model.h5")
+            }
+            session.onEvent?(.classValidation(iteration: trainer.iteration, scores: scores, isBest: isBest))
+        }
+
+        /// Per-class scores of the network's arg-max classes on the validation images or volumes,
+        /// pooled over the set (no HD95).
+        static func classScores(_ validation: ValidationData, labelMap: LabelMap) throws -> ClassScores {
+            var matrix = ConfusionMatrix(classCount: labelMap.classCount)
+            switch validation {
+            case let .images(samples, tiling):
+                for sample in samples {
+                    matrix.add(prediction: argmaxClasses(try tiling.segment(planarTensor(sample.raw))), truth: sample.labels)
+                }
+            case let .volumes(volumes, tiler, _):
+                for volume in volumes {
+                    let (classes, p) = try tiler.probabilities(volume)
+                    let probabilities = Tensor(shape: Shape([1, classes, 1, volume.voxels]), scalars: p)
+                    matrix.add(prediction: argmaxClasses(probabilities), truth: volume.labels)
+                }
+            }
+            return ClassEvaluation.scores(name: "validation", matrix, labelMap, [Double?](repeating: nil, count: labelMap.classCount))
         }
     }
 }
@@ -448,15 +516,25 @@ public struct TrainingStart: CustomStringConvertible, Sendable {
     /// The iteration limit (nil with only a time limit).
     public var iterations: Int?
     public var minutes: Double?
+    /// 3-D networks: the input and output patch sizes (z, y, x).
+    public var volumeInput: [Int]? = nil
+    public var volumeOutput: [Int]? = nil
 
     /// `training unet (…) on 2 image(s), patches 64² → 64², batch 1, 1 thread(s); run folder run`.
     public var description: String {
         let parallel = processes > 1 ? " (\(batch / processes) in each of \(processes) processes)" : ""
         return """
-        training \(model) (\(parameters) parameters) on \(images) image(s), patches \(inputTile)² → \(outputTile)², \
+        training \(model) (\(parameters) parameters) on \(images) \(volumeInput == nil ? "image(s)" : "volume(s)"), patches \(patchText), \
         batch \(batch)\(parallel), \(threads) thread(s)\(processes > 1 ? " per process" : "")\
         \(precision == .bfloat16 ? ", bf16 mixed precision" : "")\(algorithm == .winograd ? ", Winograd" : algorithm == .exact ? ", exact (direct) convolutions" : ""); run folder \(folder)
         """
+    }
+}
+
+extension TrainingStart {
+    var patchText: String {
+        guard let i = volumeInput, let o = volumeOutput else { return "\(inputTile)² → \(outputTile)²" }
+        return i.map(String.init).joined(separator: "×") + " → " + o.map(String.init).joined(separator: "×")
     }
 }
 

@@ -109,6 +109,18 @@ import Testing
         let (shape, stored) = try HDF5Volume.read(path: scratch.file("out/vol_raw.h5"), dataset: "/segmentation")
         #expect(Bool(shape == size && stored == labels))
 
+        // A budget so small that the write units are one grid cell deep: the volume goes out in two
+        // slabs (8 + 4 sections) and the files are the same, byte for byte.
+        var small = Self.options(.labels)
+        small.memoryBudget = 30_000
+        let slabs = try Segmenter(model: scratch.file("model.h5"), options: small)
+        let blocks = try slabs.blocks(for: VolumeGeometry(channels: 1, size: size, sampleType: .uint8))
+        #expect(blocks.unitCells[0] * blocks.step[0] < size[0])
+        try slabs.segment(inputs: [scratch.file("stack.tif"), scratch.file("scan.nii.gz"), scratch.file("vol.h5") + ":/raw"], into: scratch.file("slabs"))
+        #expect(try ImageStack(path: scratch.file("slabs/stack.tif")).readAll().flatMap(\.pixels) == stack.flatMap(\.pixels))
+        #expect(try NIfTIVolume(path: scratch.file("slabs/scan.nii.gz")).readAll() == labels)
+        #expect(try HDF5Volume.read(path: scratch.file("slabs/vol_raw.h5"), dataset: "/segmentation").values == labels)
+
         // The command writes the same stack.
         #expect(try scratch.runCLI(["segment", "--model", "model.h5", "stack.tif", "--out", "cli", "--block", "8,16,16", "--overlap", "0.25",
                                     "--memory", "4"]) == 0)
