@@ -134,7 +134,8 @@ import PixelwiseTestSupport
         (["train", "--images", "data/images", "--labels", "data/labels", "--loss", "l2", "--out", "run"], "l2"),
         (["train", "--images", "data/images", "--labels", "data/labels", "--precision", "fp16", "--out", "run"], "unknown --precision fp16; use fp32 or bf16"),
         (["train", "--images", "data/images", "--labels", "data/labels", "--patch", "abc", "--out", "run"], "--patch"),
-        (["train", "--images", "data/images", "--labels", "data/labels", "--model", "unet3d", "--out", "run"], "unet3d is a 3-D network"),
+        // A folder of 2-D images is a volume (its slices) for a 3-D network; one 2-D image is not.
+        (["train", "--images", "data/images/img-0.png", "--labels", "data/labels/img-0.png", "--model", "unet3d", "--out", "run"], "is a 2-D image (depth 1), but the network is 3-D"),
     ])
     func badFlagValues(arguments: [String], named: String) throws {
         let scratch = try ScratchFolder()
