@@ -9,8 +9,8 @@
 //   PixelwiseNN          layers, graph + reverse-mode autodiff, losses, optimisers, initialisers
 //   PixelwiseModels      the model zoo (U-Net family, SW/SK/USK-Nets, Algorithm 1)
 //   PixelwiseIO          images, HDF5 model files, data sets, augmentation
-//   PixelwiseDistributed data-parallel training over MPI (Open MPI's mpirun)
 //   PixelwiseWorkflow    recipes, training sessions, segmenter, evaluation: what the CLI does, as a library
+//   PixelwiseDistributed data-parallel training and blockwise segmentation over MPI (Open MPI's mpirun)
 //   PixelwiseCLI         the `pixelwise` command
 import PackageDescription
 
@@ -49,7 +49,8 @@ let package = Package(
         .target(name: "PixelwiseModels", dependencies: ["PixelwiseNN"], swiftSettings: optimise),
         .target(name: "PixelwiseIO", dependencies: ["PixelwiseNN", "CHDF5", "CPNG", "CTIFF", "CJPEG", "CJPEGShim", "CPNGShim", "CZlib", "CBlosc", "CZstd"],
                 swiftSettings: optimise),
-        .target(name: "PixelwiseDistributed", dependencies: ["PixelwiseNN", "CMPI"], swiftSettings: optimise),
+        // The workflow's `ProcessGroup` and `BlockScheduling` over MPI; the workflow itself knows no MPI.
+        .target(name: "PixelwiseDistributed", dependencies: ["PixelwiseNN", "PixelwiseWorkflow", "CMPI"], swiftSettings: optimise),
         // Not on MPI: a session takes any `ProcessGroup` (the CLI passes `MPIProcessGroup`).
         .target(name: "PixelwiseWorkflow",
                 dependencies: ["PixelwiseCore", "PixelwiseKernels", "PixelwiseAlgorithms", "PixelwiseNN", "PixelwiseModels", "PixelwiseIO",

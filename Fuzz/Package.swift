@@ -23,6 +23,8 @@ let package = Package(
         .executableTarget(name: "fuzz-hdf5", dependencies: ["FuzzSupport"]),
         // The training recipe's YAML loader (`pixelwise train --config`, `Recipe.load`).
         .executableTarget(name: "fuzz-yaml", dependencies: ["FuzzSupport"]),
+        // zarr v2/v3 and N5 metadata and chunks (`FILE.zarr/PATH`, `FILE.n5/PATH`; ChunkedFuzzing).
+        .executableTarget(name: "fuzz-chunked", dependencies: ["FuzzSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

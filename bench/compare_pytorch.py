@@ -1,4 +1,4 @@
-"""Pixelwise against PyTorch on the same networks, weights and shapes (issue 8's targets).
+"""Pixelwise against PyTorch on the same networks, weights and shapes (issue 23's targets 1-3, 5, 6).
 
 Run through `bench/compare-pytorch`, which makes the virtual environment. For every target the
 two engines take turns (Pixelwise process, PyTorch, Pixelwise, …) so that both see the same
@@ -28,6 +28,15 @@ def pixelwise(binary, args, threads):
     out = subprocess.run([binary, "bench", "--json", "--threads", str(threads)] + args, check=True,
                          capture_output=True, text=True)
     return json.loads(out.stdout)
+
+
+def cpu_description():
+    """The CPU model and the vector/matrix extensions that decide which kernels run."""
+    info = open("/proc/cpuinfo").read()
+    model = next((l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("model name")), "unknown CPU")
+    flags = set(next((l.split(":", 1)[1].split() for l in info.splitlines() if l.startswith("flags")), []))
+    named = [f for f in ("avx2", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16") if f in flags]
+    return model, flags, named
 
 
 def torch_times(fn, reps):
@@ -90,23 +99,41 @@ def line(name, pw, tf, unit, ratio, target):
     print(f"{name:<58} Pixelwise {pw:>10.3f} {unit:<6} PyTorch {tf:>10.3f} {unit:<6} ratio {ratio:5.2f}× ({ok} ≥ {target}×)", flush=True)
 
 
+def torch_section(model, side, slices):
+    """PyTorch segmenting `slices` whole side×side sections, one forward pass each."""
+    xs = [torch.rand(1, 1, side, side) for _ in range(slices)]
+
+    def run():
+        with torch.no_grad():
+            for x in xs:
+                model(x)
+    return run
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--pixelwise", default=".build/release/pixelwise")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=3, help="alternations per target")
     p.add_argument("--reps", type=int, default=2, help="timed repetitions per engine per round (after warm-up)")
-    p.add_argument("--quick", action="store_true", help="skip the tiled 4096² and 30-slice stack runs")
+    p.add_argument("--quick", action="store_true", help="skip the --exact, bf16 and tiled whole-image lines (targets 1-3 and 5 only)")
+    p.add_argument("--sstem-model", default="models/em-membranes-sstem.h5", help="the shipped model of target 3")
     p.add_argument("--only-3d", action="store_true", help="run only the 3-D section (unet3d inference and training)")
     p.add_argument("--side-3d", type=int, default=64, help="the 3-D section's input cube side (default 64)")
     a = p.parse_args()
-    if a.only_3d:
-        torch.set_num_threads(a.threads)
-        return unet3d_section(a)
     torch.set_num_threads(a.threads)
+    if a.only_3d:
+        return unet3d_section(a)
     work = tempfile.mkdtemp(prefix="pixelwise-compare-")
+    # A fresh algorithm cache: every choice is measured on this machine, in this run (not taken
+    # from an earlier run on a busier or another machine).
+    os.environ["PIXELWISE_CACHE_DIR"] = os.path.join(work, "cache")
     reps = ["--repetitions", str(a.reps)]
-    print(f"PyTorch {torch.__version__}, {a.threads} threads; medians of {a.rounds}×{a.reps} alternating timed runs\n")
+    model, flags, named = cpu_description()
+    print(f"CPU: {model} ({os.cpu_count()} logical CPUs; {' '.join(named) or 'no AVX2/AVX-512/AMX'}); "
+          f"PyTorch {torch.__version__}, {a.threads} threads; medians of {a.rounds}×{a.reps} alternating timed runs; "
+          f"Pixelwise's default path (measured algorithm choice, fresh cache in {os.environ['PIXELWISE_CACHE_DIR']})\n", flush=True)
+    started = time.time()
 
     # Same weights for both: Pixelwise writes the model file, PyTorch loads it.
     tschopp = os.path.join(work, "tschopp-unet.h5")
@@ -117,91 +144,82 @@ def main():
               a.threads)
     t_model = GraphModule(tschopp).eval()
     u_model = GraphModule(unet).eval()
+    px = 388 * 388
 
-    # 1. fp32 inference, tschopp-unet 572 → 388 (pixels per second).
+    # 1. fp32 inference, tschopp-unet 572 → 388, default path (pixels per second).
     pw, tf, single = alternate(a.rounds, a.reps,
                                lambda: pixelwise(a.pixelwise, ["--model-file", tschopp, "--input", "572"] + reps, a.threads),
                                lambda: torch_times(torch_inference(t_model, 572, 1), a.reps))
-    px = 388 * 388
-    line("1. fp32 inference tschopp-unet 572→388 (kpx/s)", px / pw / 1e3, px / tf / 1e3, "kpx/s", tf / pw, 1.5)
-    print(f"   seconds per tile: Pixelwise {pw:.3f}, PyTorch {tf:.3f}")
+    line("1. tschopp-unet 572→388 inference, default (kpx/s)", px / pw / 1e3, px / tf / 1e3, "kpx/s", tf / pw, 3.5)
+    chosen = {}
+    for r in single["layers"]:
+        if r.get("algorithm"):
+            chosen[r["algorithm"]] = chosen.get(r["algorithm"], 0) + 1
+    print(f"   seconds per tile: Pixelwise {pw:.3f}, PyTorch {tf:.3f}; convolutions by algorithm: {chosen}; "
+          f"{100 * single['gflops_per_second'] / single['peak_gflops_per_second']:.0f} % of the measured fp32 peak "
+          f"({single['peak_gflops_per_second']:.0f} GFLOP/s)", flush=True)
+    if not a.quick:
+        pwe, tfe, _ = alternate(a.rounds, a.reps,
+                                lambda: pixelwise(a.pixelwise, ["--model-file", tschopp, "--input", "572", "--exact"] + reps, a.threads),
+                                lambda: torch_times(torch_inference(t_model, 572, 1), a.reps))
+        line("   the same with --exact (oneDNN direct) (kpx/s)", px / pwe / 1e3, px / tfe / 1e3, "kpx/s", tfe / pwe, 1.0)
 
+    # 2. U-Net 64 + BN: inference at 512², and a training step (4×256², cross-entropy, Adam).
     pw5, tf5, _ = alternate(a.rounds, a.reps,
                             lambda: pixelwise(a.pixelwise, ["--model-file", unet, "--input", "512"] + reps, a.threads),
                             lambda: torch_times(torch_inference(u_model, 512, 1), a.reps))
-    line("   fp32 inference same-padding U-Net 64 + BN, 512² (s)", pw5, tf5, "s", tf5 / pw5, 1.0)
-
-    # 2. fp32 training step: same-padding U-Net 64 + BN, batch 4 of 256², cross-entropy, Adam.
+    line("2a. U-Net 64 + BN 512² inference, default (s)", pw5, tf5, "s", tf5 / pw5, 3.0)
     u_train = GraphModule(unet)
     pwt, tft, _ = alternate(a.rounds, a.reps,
                             lambda: pixelwise(a.pixelwise, ["--model-file", unet, "--input", "256", "--batch", "4", "--train"] + reps,
                                               a.threads),
                             lambda: torch_times(torch_training(u_train, 256, 4), a.reps))
-    line("2. fp32 training step U-Net 64 + BN, 4×256², Adam (s)", pwt, tft, "s", tft / pwt, 1.3)
-    pwtw, tftw, _ = alternate(a.rounds, a.reps,
-                              lambda: pixelwise(a.pixelwise, ["--model-file", unet, "--input", "256", "--batch", "4", "--train",
-                                                              "--winograd"] + reps, a.threads),
-                              lambda: torch_times(torch_training(u_train, 256, 4), a.reps))
-    line("2w. the same step with --winograd (fp32, all three passes by Winograd) (s)", pwtw, tftw, "s", tftw / pwtw, 1.3)
+    line("2b. U-Net 64 + BN training step 4×256², Adam, default (s)", pwt, tft, "s", tft / pwt, 2.5)
 
-    # bf16 targets need bf16 arithmetic (AVX-512-BF16 or AMX); on other CPUs (e.g. AVX2 only)
-    # oneDNN has no bf16 convolution and Pixelwise runs such requests in fp32.
-    flags = open("/proc/cpuinfo").read().split()
-    native_bf16 = "avx512_bf16" in flags or "amx_bf16" in flags
-    if not native_bf16:
-        print("2b./4. bf16 targets not measured: this CPU has no bf16 arithmetic (needs AVX-512-BF16 or AMX)", flush=True)
+    # 3. The shipped ssTEM model segmenting whole 1024² sections (the same weights in PyTorch).
+    if os.path.exists(a.sstem_model):
+        s_model = GraphModule(a.sstem_model).eval()
+        slices = 2
+        pws, tfs, _ = alternate(a.rounds, a.reps,
+                                lambda: pixelwise(a.pixelwise, ["--model-file", a.sstem_model, "--input", "1024", "--image", "1024",
+                                                                "--slices", str(slices)] + reps, a.threads),
+                                lambda: torch_times(torch_section(s_model, 1024, slices), a.reps))
+        mpx = slices * 1024 * 1024 / 1e6
+        line("3. em-membranes-sstem.h5, 1024² sections (Mpx/s)", mpx / pws, mpx / tfs, "Mpx/s", tfs / pws, 3.0)
+    else:
+        print(f"3. not measured: {a.sstem_model} is missing", flush=True)
 
-    # 2b. bf16 mixed-precision training step against PyTorch's fp32 step.
-    if native_bf16:
-      pwb16, tft2, _ = alternate(a.rounds, a.reps,
-                               lambda: pixelwise(a.pixelwise, ["--model-file", unet, "--input", "256", "--batch", "4", "--train",
-                                                               "--precision", "bf16"] + reps, a.threads),
-                               lambda: torch_times(torch_training(u_train, 256, 4), a.reps))
-      line("2b. bf16 mixed-precision training step (PyTorch fp32) (s)", pwb16, tft2, "s", tft2 / pwb16, 3.0)
+    # 4. unet3d at 64³ against PyTorch's Conv3d path.
+    unet3d_section(a)
 
-    # 3. Peak RSS of one tschopp-unet inference, each in a fresh process.
+    # 5. Peak RSS of one tschopp-unet inference, each in a fresh process.
     pw_rss = pixelwise(a.pixelwise, ["--model-file", tschopp, "--input", "572", "--repetitions", "1"], a.threads)["peak_rss_bytes"]
     tf_rss = torch_peak_rss(tschopp, 572)
-    line("3. peak RSS, tschopp-unet 572 inference (MB; ratio PyTorch/Pixelwise)", pw_rss / 1e6, tf_rss / 1e6, "MB", tf_rss / pw_rss, 2.0)
+    line("5. peak RSS, tschopp-unet 572 inference (MB; PyTorch/Pixelwise)", pw_rss / 1e6, tf_rss / 1e6, "MB", tf_rss / pw_rss, 2.0)
 
-    # 4. Fast mode: bf16 inference against 1 Mpx/s (PyTorch's bf16 autocast for reference).
-    if native_bf16:
-        pwb, tfb, bf = alternate(a.rounds, a.reps,
-                                 lambda: pixelwise(a.pixelwise, ["--model-file", tschopp, "--input", "572", "--precision", "bf16"] + reps,
-                                                   a.threads),
-                                 lambda: torch_times(torch_inference(t_model, 572, 1, bf16=True), a.reps))
-        line("4. bf16 inference tschopp-unet (kpx/s; PyTorch autocast bf16)", px / pwb / 1e3, px / tfb / 1e3, "kpx/s", tfb / pwb, 1.0)
-        print(f"   against the 1 Mpx/s target: {px / pwb / 1e6:.2f} Mpx/s ({'meets' if px / pwb >= 1e6 else 'SHORT of'} target)")
+    # 6. bf16 inference (explicit; needs bf16 arithmetic: AVX-512-BF16 or AMX) against 1 Mpx/s.
+    native_bf16 = "avx512_bf16" in flags or "amx_bf16" in flags
+    if not native_bf16:
+        print("6. bf16 not measured: this CPU has no bf16 arithmetic (needs AVX-512-BF16 or AMX)", flush=True)
+    elif not a.quick:
+        pwb, tfb, _ = alternate(a.rounds, a.reps,
+                                lambda: pixelwise(a.pixelwise, ["--model-file", tschopp, "--input", "572", "--precision", "bf16"] + reps,
+                                                  a.threads),
+                                lambda: torch_times(torch_inference(t_model, 572, 1, bf16=True), a.reps))
+        line("6. bf16 tschopp-unet inference (kpx/s; PyTorch autocast bf16)", px / pwb / 1e3, px / tfb / 1e3, "kpx/s", tfb / pwb, 1.0)
+        print(f"   against the 1 Mpx/s target: {px / pwb / 1e6:.2f} Mpx/s ({'meets' if px / pwb >= 1e6 else 'SHORT of'} target)",
+              flush=True)
 
-    # 4. Fast mode on any CPU: Winograd F(4×4, 3×3) for the 3×3 convolutions (fp32 arithmetic),
-    # against PyTorch's fp32 inference and the 1 Mpx/s target.
-    pww, tfw, _ = alternate(a.rounds, a.reps,
-                            lambda: pixelwise(a.pixelwise, ["--model-file", tschopp, "--input", "572", "--winograd"] + reps, a.threads),
-                            lambda: torch_times(torch_inference(t_model, 572, 1), a.reps))
-    line("4. Winograd fast mode, tschopp-unet fp32 (kpx/s; PyTorch fp32)", px / pww / 1e3, px / tfw / 1e3, "kpx/s", tfw / pww, 1.5)
-    print(f"   against the 1 Mpx/s target: {px / pww / 1e6:.2f} Mpx/s ({'meets' if px / pww >= 1e6 else 'SHORT of'} target)")
-
-    # 5. Whole images in tiles: throughput against the single tile, and memory.
-    if not a.quick:
-        for label, args in (("4096² image", ["--image", "4096"]), ("30-slice 512² stack", ["--image", "512", "--slices", "30"])):
-            r = pixelwise(a.pixelwise, ["--model-file", tschopp, "--input", "572", "--repetitions", "2"] + args, a.threads)
-            ratio = r["pixels_per_second"] / r["single_tile_pixels_per_second"]  # timed alternately in one process
-            print(f"5. tiled {label:<20} {r['pixels_per_second'] / 1e3:8.1f} kpx/s = {ratio:4.2f}× the single tile "
-                  f"({r['single_tile_pixels_per_second'] / 1e3:.1f} kpx/s; tiles {r['input']}² → {r['output']}², "
-                  f"{r['tiles_per_slice']} per slice) "
-                  f"({'meets' if ratio >= 0.9 else 'SHORT of'} ≥ 0.9×), peak RSS {r['tiled_peak_rss_bytes'] / 1e6:.0f} MB "
-                  f"(single tile {pw_rss / 1e6:.0f} MB)", flush=True)
-
-    # Numerical agreement on the same weights and input.
+    # Numerical agreement on the same weights and input: the default path within 1e-4 of the range.
     diff, same = agreement(t_model, os.path.join(work, "tschopp"))
-    print(f"\nagreement, tschopp-unet fp32, same weights and input: max |Δ| = {diff:.2e} of max |output|, "
+    print(f"\nagreement, tschopp-unet default path against PyTorch fp32, same weights and input: max |Δ| = {diff:.2e} of max |output|, "
           f"argmax equal on {100 * same:.3f} % of pixels ({'OK' if diff < 1e-4 else 'MISMATCH'})")
-    pixelwise(a.pixelwise, ["--model-file", tschopp, "--input", "572", "--repetitions", "1", "--winograd",
-                            "--save-tensors", os.path.join(work, "winograd")], a.threads)
-    diff, same = agreement(t_model, os.path.join(work, "winograd"))
-    print(f"agreement, tschopp-unet --winograd against PyTorch fp32: max |Δ| = {diff:.2e} of max |output|, "
-          f"argmax equal on {100 * same:.3f} % of pixels")
-    unet3d_section(a)
+    pixelwise(a.pixelwise, ["--model-file", tschopp, "--input", "572", "--repetitions", "1", "--exact",
+                            "--save-tensors", os.path.join(work, "exact")], a.threads)
+    diff, same = agreement(t_model, os.path.join(work, "exact"))
+    print(f"agreement, tschopp-unet --exact against PyTorch fp32: max |Δ| = {diff:.2e} of max |output|, "
+          f"argmax equal on {100 * same:.3f} % of pixels ({'OK' if diff < 1e-5 else 'MISMATCH'})")
+    print(f"\n(compare-pytorch took {(time.time() - started) / 60:.1f} min)")
 
 
 class UNet3d(torch.nn.Module):
@@ -267,12 +285,12 @@ def unet3d_section(a):
     pw, tf, _ = alternate(a.rounds, a.reps,
                           lambda: pixelwise(a.pixelwise, ["--model", "unet3d", "--input", str(side)] + reps, a.threads),
                           lambda: torch_times(torch_inference_3d(), a.reps))
-    line(f"3d. fp32 inference unet3d {side}³ (s)", pw, tf, "s", tf / pw, 1.0)
+    line(f"4. unet3d {side}³ inference, default (s)", pw, tf, "s", tf / pw, 2.0)
     print(f"    {voxels / pw / 1e3:.0f} kvoxel/s against {voxels / tf / 1e3:.0f} kvoxel/s", flush=True)
     pwt, tft, _ = alternate(a.rounds, a.reps,
                             lambda: pixelwise(a.pixelwise, ["--model", "unet3d", "--input", str(side), "--train"] + reps, a.threads),
                             lambda: torch_times(torch_training_3d(), a.reps))
-    line(f"3d. fp32 training step unet3d 1×{side}³, Adam (s)", pwt, tft, "s", tft / pwt, 1.0)
+    line(f"4. unet3d training step 1×{side}³, Adam, default (s)", pwt, tft, "s", tft / pwt, 2.0)
 
 
 def agreement(model, folder):

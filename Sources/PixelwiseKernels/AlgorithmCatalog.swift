@@ -195,26 +195,34 @@ public struct AlgorithmTrial {
         self.run = run
     }
 
+    /// A trial's seeded operands: the activation the pass reads (`p.input`, in `p.layout`), the weight
+    /// (uniform with a He-like scale), a bias, and for backward weights dL/dy.
+    public static func operands(_ p: ConvolutionProblem) -> (input: Tensor, weight: Tensor, bias: Tensor, dy: Tensor?) {
+        let input = Tensor.random(p.input, seed: 1).inLayout(p.layout)
+        let scale = 1 / Float(max(1, p.weight.count / p.weight[0])).squareRoot()
+        let weight = Tensor.random(p.weight, in: -scale...scale, seed: 2)
+        let bias = Tensor.random([p.weight[p.transposed ? 1 : 0]], seed: 3)
+        let dy = p.pass == .backwardWeights ? Tensor.random(p.otherActivation, seed: 4).inLayout(p.layout) : nil
+        return (input, weight, bias, dy)
+    }
+
     /// The trial of `algorithm` on `p`, through the same kernels training and plans call.
     public static func make(_ p: ConvolutionProblem, _ algorithm: AlgorithmChooser.Algorithm) throws -> AlgorithmTrial {
         let options = ExecutionOptions(algorithms: .only(algorithm))
         let g = p.geometry
-        let input = Tensor.random(p.input, seed: 1).inLayout(p.layout)
-        // Weights of a He-like scale keep outputs in a typical range.
-        let scale = 1 / Float(max(1, p.weight.count / p.weight[0])).squareRoot()
-        let weight = Tensor.random(p.weight, in: -scale...scale, seed: 2)
-        let bias = Tensor.random([p.weight[p.transposed ? 1 : 0]], seed: 3)
+        let (input, weight, bias, gradient) = operands(p)
         func trial(_ body: @escaping () throws -> Tensor) throws -> AlgorithmTrial {
             AlgorithmTrial(output: try body().scalars, run: { _ = try body() })
         }
         switch p.pass {
         case .forward where p.transposed && algorithm == .blockScatter:
             return try trial { BlockTransposedConvolution.forward(input, weight: weight, bias: bias) }
-        case .forward where p.stage != .training && algorithm == .winograd:
-            let kernel = WinogradConvolution(inputChannels: p.weight[1], outputChannels: p.weight[0], relu: false)
+        case .forward where p.stage != .training && algorithm.winogradTile != nil:
+            let tile = algorithm.winogradTile!
+            let kernel = WinogradConvolution(inputChannels: p.weight[1], outputChannels: p.weight[0], relu: false, tile: tile)
             kernel.setWeights(weight, bias: bias)
             let out = p.outputShape
-            var workspace = [Float](repeating: 0, count: kernel.workspaceFloats(totalTiles: TileGrid.tiles(covering: out)))
+            var workspace = [Float](repeating: 0, count: kernel.workspaceFloats(totalTiles: TileGrid.tiles(covering: out, tile: tile)))
             let x = input.inLayout(.channelsLast)
             return try trial {
                 let y = Tensor(uninitialized: out, layout: .channelsLast)
@@ -236,7 +244,7 @@ public struct AlgorithmTrial {
                                                    transposed: p.transposed, options: options)
             }
         case .backwardWeights:
-            let dy = Tensor.random(p.otherActivation, seed: 4).inLayout(p.layout)
+            let dy = gradient!
             return try trial {
                 try ConvolutionKernel.backwardWeights(dy, input: input, weightShape: p.weight, hasBias: true, geometry: g,
                                                       transposed: p.transposed, options: options).weight

@@ -47,7 +47,7 @@ public struct ConvolutionProblem: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The convolution's other activation: y for forward and backward weights, x for backward data.
-    var otherActivation: Shape {
+    public var otherActivation: Shape {
         switch pass {
         case .forward, .backwardWeights: return Shape([input[0], weight[transposed ? 1 : 0]] + spatial(of: input, forward: !transposed))
         case .backwardData: return outputShape
@@ -86,6 +86,12 @@ public enum AlgorithmChooser {
         case direct
         /// Winograd F(4×4, 3×3) (`WinogradConvolution`; training: `WinogradTraining`): 3×3, stride 1, fp32.
         case winograd
+        /// Winograd F(2×2, 3×3): fewer rounding steps, 2.25× fewer products than direct; forward and
+        /// backward data, fp32.
+        case winograd2 = "winograd-2x2"
+        /// Winograd F(6×6, 3×3): 5.1× fewer products, the largest rounding error (the tolerance check
+        /// decides); forward and backward data, fp32.
+        case winograd6 = "winograd-6x6"
         /// A transposed convolution whose kernel equals its stride as one SGEMM and a block scatter
         /// (`BlockTransposedConvolution`): all three passes, fp32.
         case blockScatter = "block-scatter"
@@ -96,6 +102,8 @@ public enum AlgorithmChooser {
         public var winogradTile: Int? {
             switch self {
             case .winograd: return 4
+            case .winograd2: return 2
+            case .winograd6: return 6
             default: return nil
             }
         }
@@ -123,6 +131,7 @@ public enum AlgorithmChooser {
            WinogradConvolution.applies(kernel: p.weight.spatial, geometry: p.geometry),
            p.geometry.paddingLow.allSatisfy({ $0 <= 2 }) {
             found.append(.winograd)
+            if p.pass != .backwardWeights { found += [.winograd2, .winograd6] }
         }
         if p.transposed, fp32, fusable, BlockTransposedConvolution.applies(kernel: p.weight.spatial, geometry: p.geometry) {
             found.append(.blockScatter)

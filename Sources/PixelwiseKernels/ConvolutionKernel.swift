@@ -115,8 +115,8 @@ public enum ConvolutionKernel {
         }
         let problem = ConvolutionProblem(stage: .training, pass: .forward, input: x.shape, weight: weight.shape, geometry: geometry,
                                          transposed: transposed, layout: x.layout)
-        if AlgorithmChooser.choose(for: problem, options: options) == .winograd {
-            return WinogradTraining.forward(x, weight: weight, bias: bias, outputShape: outputShape, geometry: geometry)
+        if let tile = AlgorithmChooser.choose(for: problem, options: options).winogradTile {
+            return WinogradTraining.forward(x, weight: weight, bias: bias, outputShape: outputShape, geometry: geometry, tile: tile)
         }
         return try inSupportedPrecision(shapeKey(x.shape, weight.shape, outputShape, geometry, transposed, x.layout), options) {
             try forward(x, weight: weight, bias: bias, outputShape: outputShape, geometry: geometry,
@@ -154,8 +154,8 @@ public enum ConvolutionKernel {
         // recorded table (`Graph.trainingConvolutionProblems`) holds.
         let problem = ConvolutionProblem(stage: .training, pass: .backwardData, input: dy.shape, weight: weight.shape, geometry: g,
                                          transposed: transposed, layout: .channelsLast)
-        if AlgorithmChooser.choose(for: problem, options: options) == .winograd {
-            return WinogradTraining.backwardData(dy, weight: weight, inputShape: inputShape, geometry: g)
+        if let tile = AlgorithmChooser.choose(for: problem, options: options).winogradTile {
+            return WinogradTraining.backwardData(dy, weight: weight, inputShape: inputShape, geometry: g, tile: tile)
         }
         return try inSupportedPrecision(shapeKey(inputShape, weight.shape, dy.shape, g, transposed, dy.layout), options) {
             try backwardData(dy, weight: weight, inputShape: inputShape, geometry: g, transposed: transposed, precision: $0)
@@ -209,7 +209,7 @@ public enum ConvolutionKernel {
             return WinogradTraining.backwardWeights(dy, input: x, weightShape: weightShape, hasBias: hasBias, geometry: g)
         case .shiftedWeightGradient:
             return ShiftedWeightGradient.weightGradient(dy, input: x, weightShape: weightShape, hasBias: hasBias, geometry: g)
-        case .direct, .blockScatter:
+        case .direct, .blockScatter, .winograd2, .winograd6:
             return try inSupportedPrecision(shapeKey(x.shape, weightShape, dy.shape, g, transposed, x.layout), options) {
                 try backwardWeights(dy, input: x, weightShape: weightShape, hasBias: hasBias, geometry: g, transposed: transposed, precision: $0)
             }

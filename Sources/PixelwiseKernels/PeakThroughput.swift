@@ -2,7 +2,8 @@ import CDNNL
 import Foundation
 
 /// The machine's practical fp32 peak, measured with a large oneDNN SGEMM (which reaches
-/// 85–95 % of the theoretical peak), for "efficiency" figures in `pixelwise bench`.
+/// 85–95 % of the theoretical FMA peak), for the "% peak" figures of `pixelwise bench` (measured
+/// at its start, so on a busy machine the share is of what the CPU gives now).
 public enum PeakThroughput {
     /// GFLOP/s of a 2048³ SGEMM on the current thread count: the best of a few runs.
     public static func measureGFLOPs() -> Double {
@@ -17,19 +18,6 @@ public enum PeakThroughput {
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         return 2 * Double(n * n * n) / best / 1e9
-    }
-
-    /// The measured peak, cached per thread count in ~/.cache/pixelwise (measuring takes ~1 s).
-    public static func cachedGFLOPs(threads: Int) -> Double {
-        let folder = (ProcessInfo.processInfo.environment["HOME"] ?? "/tmp") + "/.cache/pixelwise"
-        let file = folder + "/peak-gflops-\(threads)-threads.txt"
-        if let text = try? String(contentsOfFile: file, encoding: .utf8), let v = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-            return v
-        }
-        let v = measureGFLOPs()
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try? String(format: "%.1f\n", v).write(toFile: file, atomically: true, encoding: .utf8)
-        return v
     }
 }
 

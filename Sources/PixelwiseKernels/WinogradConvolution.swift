@@ -19,22 +19,41 @@ import PixelwiseCore
 /// with direct convolution to about 1e-5 of the output's range (tests check it), which is why it
 /// is an opt-in fast mode.
 ///
+/// The same with other tile sides (`tile`): F(2×2, 3×3) (4×4 transform, 16 products per channel
+/// pair instead of 36, 2.25× fewer multiplications than direct, the smallest rounding error) and
+/// F(6×6, 3×3) (8×8 transform, 64 products for 36 outputs: 5.1× fewer, with transform coefficients
+/// up to 32 and 21/4 that cost more bits; `AlgorithmChooser`'s tolerance check decides where it is
+/// good enough). Their transforms are the general matrix form (`WinogradMatrices`); F(4×4) keeps its
+/// hand-unrolled ones. The backward-weights pass exists for F(4×4) only.
+///
 /// Activations are channels-last (NHWC), fp32. Bias and ReLU are fused into the output transform.
 public final class WinogradConvolution {
     public let inputChannels: Int
     public let outputChannels: Int
     public let relu: Bool
-    /// U[p][ci][co], p = 6·i + j over the 6×6 transform.
+    /// m of F(m×m, 3×3): 2, 4 or 6.
+    public let tile: Int
+    /// The transform's side, m + 2, and its positions (α²).
+    public var alpha: Int { tile + 2 }
+    public var positions: Int { alpha * alpha }
+    let matrices: WinogradMatrices
+    /// U[p][ci][co], p = α·i + j over the α×α transform.
     private var transformedWeights: [Float]
     private var bias: [Float]
 
-    public init(inputChannels: Int, outputChannels: Int, relu: Bool) {
+    public init(inputChannels: Int, outputChannels: Int, relu: Bool, tile: Int = 4) {
+        precondition([2, 4, 6].contains(tile), "Winograd F(m×m, 3×3) for m = 2, 4 or 6")
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.relu = relu
-        transformedWeights = [Float](repeating: 0, count: 36 * inputChannels * outputChannels)
+        self.tile = tile
+        matrices = WinogradMatrices(tile: tile)
+        transformedWeights = [Float](repeating: 0, count: (tile + 2) * (tile + 2) * inputChannels * outputChannels)
         bias = [Float](repeating: 0, count: outputChannels)
     }
+
+    /// Bytes of the transformed weights and bias (what a plan keeps).
+    public var weightBytes: Int { (transformedWeights.count + bias.count) * 4 }
 
     /// Whether a convolution can run here: 3×3 kernel, stride 1, no dilation, 2-D.
     public static func applies(kernel: [Int], geometry: ConvolutionGeometry) -> Bool {
@@ -52,26 +71,25 @@ public final class WinogradConvolution {
     /// Transforms `weight` (OIHW, [Cout, Cin, 3, 3]) into U = G g Gᵀ, in double precision.
     public func setWeights(_ weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?) {
         // G's rows; U[i][j] = Σ_a Σ_b G[i][a] g[a][b] G[j][b].
-        let g: [Double] = [0.25, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
-                           1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1]
-        let cin = inputChannels, cout = outputChannels
+        let g = matrices.g
+        let cin = inputChannels, cout = outputChannels, a = alpha
         transformedWeights.withUnsafeMutableBufferPointer { u in
             let box = UncheckedBox(u.baseAddress!)
             parallelChunks(cout, Threads.count) { range in
-                var t = [Double](repeating: 0, count: 18)
+                var t = [Double](repeating: 0, count: 3 * a)
                 for co in range {
                     for ci in 0..<cin {
                         let k = weight + (co * cin + ci) * 9
-                        // t = G · k (6×3), then U = t · Gᵀ (6×6).
-                        for i in 0..<6 {
+                        // t = G · k (α×3), then U = t · Gᵀ (α×α).
+                        for i in 0..<a {
                             for b in 0..<3 {
                                 t[i * 3 + b] = g[i * 3] * Double(k[b]) + g[i * 3 + 1] * Double(k[3 + b]) + g[i * 3 + 2] * Double(k[6 + b])
                             }
                         }
-                        for i in 0..<6 {
-                            for j in 0..<6 {
+                        for i in 0..<a {
+                            for j in 0..<a {
                                 let v = t[i * 3] * g[j * 3] + t[i * 3 + 1] * g[j * 3 + 1] + t[i * 3 + 2] * g[j * 3 + 2]
-                                box.value[((i * 6 + j) * cin + ci) * cout + co] = Float(v)
+                                box.value[((i * a + j) * cin + ci) * cout + co] = Float(v)
                             }
                         }
                     }
@@ -82,24 +100,24 @@ public final class WinogradConvolution {
     }
 
     /// Tiles transformed together: enough to keep the SGEMMs efficient, few enough that one
-    /// block's transformed inputs and products (36 · T · (Cin + Cout) floats) stay near the caches.
+    /// block's transformed inputs and products (α² · T · (Cin + Cout) floats) stay near the caches.
     public func tilesPerBlock(totalTiles: Int) -> Int {
         let budget = 3 << 20  // floats
-        return max(8, min(totalTiles, budget / (36 * (inputChannels + outputChannels))))
+        return max(8, min(totalTiles, budget / (positions * (inputChannels + outputChannels))))
     }
 
-    /// The workspace of a block of `block` tiles: transformed inputs V [36][block][Cin], the
-    /// per-position products (or transformed dL/dy) [36][block][Cout], then Cin zeros (the input
+    /// The workspace of a block of `block` tiles: transformed inputs V [α²][block][Cin], the
+    /// per-position products (or transformed dL/dy) [α²][block][Cout], then Cin zeros (the input
     /// outside the image); `workspaceFloats` counts exactly these.
     private func regions(of workspace: UnsafeMutablePointer<Float>, block: Int)
         -> (inputs: UnsafeMutablePointer<Float>, products: UnsafeMutablePointer<Float>, zeros: UnsafeMutablePointer<Float>) {
-        (workspace, workspace + 36 * block * inputChannels, workspace + 36 * block * (inputChannels + outputChannels))
+        (workspace, workspace + positions * block * inputChannels, workspace + positions * block * (inputChannels + outputChannels))
     }
 
-    /// Floats of workspace `forward` needs for a batch with `totalTiles` tiles.
+    /// Floats of workspace `forward` needs for a batch with `totalTiles` tiles (of this kernel's `tile`).
     public func workspaceFloats(totalTiles: Int) -> Int {
         let t = tilesPerBlock(totalTiles: totalTiles)
-        return 36 * t * (inputChannels + outputChannels) + inputChannels
+        return positions * t * (inputChannels + outputChannels) + inputChannels
     }
 
     /// y = conv(x) (+ bias, ReLU): x [N, H, W, Cin] channels-last, y [N, outH, outW, Cout], where
@@ -108,12 +126,13 @@ public final class WinogradConvolution {
                         into y: UnsafeMutablePointer<Float>, outputHeight oh: Int, outputWidth ow: Int,
                         workspace: UnsafeMutablePointer<Float>) {
         let cin = inputChannels, cout = outputChannels
-        let grid = TileGrid(batch: n, height: h, width: w, outputHeight: oh, outputWidth: ow, padTop: padTop, padLeft: padLeft)
+        let grid = TileGrid(batch: n, height: h, width: w, outputHeight: oh, outputWidth: ow, padTop: padTop, padLeft: padLeft, tile: tile)
         let total = grid.count
         let block = tilesPerBlock(totalTiles: total)
         let (v, m, zeros) = regions(of: workspace, block: block)
         zeros.initialize(repeating: 0, count: cin)
         let threads = Threads.count
+        let positions = positions, a = alpha, mt = tile, matrices = matrices, relu = relu
         transformedWeights.withUnsafeBufferPointer { u in
             bias.withUnsafeBufferPointer { bias in
                 var first = 0
@@ -121,19 +140,24 @@ public final class WinogradConvolution {
                     let count = min(block, total - first)
                     // 1. Input transform, tile by tile: V[p][τ][ci] = (Bᵀ d B)[p].
                     parallelChunks(count, threads) { range in
-                        var scratch = [Float](repeating: 0, count: 36 * cin)
+                        var scratch = [Float](repeating: 0, count: 2 * positions * cin)
                         scratch.withUnsafeMutableBufferPointer { t in
                             for tau in range {
-                                grid.transformInputTile(x, tile: first + tau, channels: cin, zeros: zeros, scratch: t.baseAddress!) { p in
-                                    v + (p * block + tau) * cin
+                                if mt == 4 {
+                                    grid.transformInputTile(x, tile: first + tau, channels: cin, zeros: zeros, scratch: t.baseAddress!) { p in
+                                        v + (p * block + tau) * cin
+                                    }
+                                } else {
+                                    grid.transformInputTile(x, tile: first + tau, channels: cin, zeros: zeros, matrices: matrices,
+                                                            scratch: t.baseAddress!, destination: v + tau * cin, positionStride: block * cin)
                                 }
                             }
                         }
                     }
                     // 2. One product per transform position: M_p [count × Cout] = V_p [count × Cin] · U_p [Cin × Cout].
-                    // The 36 products are shared out among the threads, each run single-threaded:
+                    // The α² products are shared out among the threads, each run single-threaded:
                     // one fork and join per block instead of one per product.
-                    parallelChunks(36, threads) { positions in
+                    parallelChunks(positions, threads) { positions in
                         if threads > 1 { pw_omp_set_num_threads(1) }
                         for p in positions {
                             _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), Int64(count), Int64(cout), Int64(cin), 1,
@@ -144,6 +168,42 @@ public final class WinogradConvolution {
                         if threads > 1 { pw_omp_set_num_threads(Int32(threads)) }
                     }
                     // 3. Output transform, bias, ReLU: Y = Aᵀ M A, written where it falls inside the output.
+                    if mt != 4 {
+                        parallelChunks(count, threads) { range in
+                            var scratch = [Float](repeating: 0, count: (a * mt + mt * mt) * cout)
+                            scratch.withUnsafeMutableBufferPointer { s in
+                                let rows = s.baseAddress!, result = rows + a * mt * cout
+                                for tau in range {
+                                    let (image, ty, tx) = grid.locate(first + tau)
+                                    // Rows: S[i][j'] = Σ_j Aᵀ[j'][j] M[i][j]; columns: R[i'][j'] = Σ_i Aᵀ[i'][i] S[i][j'].
+                                    for i in 0..<a {
+                                        WinogradMatrices.combine(matrices.at, rows: mt, columns: a, UnsafePointer(m + ((i * a) * block + tau) * cout),
+                                                                 stride: block * cout, into: rows + i * mt * cout, stride: cout, cout)
+                                    }
+                                    for j in 0..<mt {
+                                        WinogradMatrices.combine(matrices.at, rows: mt, columns: a, UnsafePointer(rows + j * cout),
+                                                                 stride: mt * cout, into: result + j * cout, stride: mt * cout, cout)
+                                    }
+                                    for i in 0..<mt {
+                                        let yy = mt * ty + i
+                                        guard yy < oh else { continue }
+                                        for j in 0..<mt {
+                                            let xx = mt * tx + j
+                                            guard xx < ow else { continue }
+                                            let dst = y + ((image * oh + yy) * ow + xx) * cout, src = result + (i * mt + j) * cout
+                                            if relu {
+                                                for c in 0..<cout { dst[c] = max(src[c] + bias[c], 0) }
+                                            } else {
+                                                for c in 0..<cout { dst[c] = src[c] + bias[c] }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        first += count
+                        continue
+                    }
                     parallelChunks(count, threads) { range in
                         var scratch = [Float](repeating: 0, count: 24 * cout + 4 * cout)
                         scratch.withUnsafeMutableBufferPointer { s in
@@ -198,6 +258,7 @@ public final class WinogradConvolution {
     public func weightGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch n: Int, height h: Int, width w: Int,
                                padTop: Int, padLeft: Int, outputHeight oh: Int, outputWidth ow: Int,
                                into dw: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+        precondition(tile == 4, "the Winograd weight gradient is F(3×3, 4×4)")
         let cin = inputChannels, cout = outputChannels
         let grid = TileGrid(batch: n, height: h, width: w, outputHeight: oh, outputWidth: ow, padTop: padTop, padLeft: padLeft)
         let total = grid.count
@@ -331,16 +392,47 @@ public final class WinogradConvolution {
     }
 }
 
-/// The 4×4 output tiles of a batch, and the 6×6 input tile each reads.
+/// The m×m output tiles of a batch (m = `tile`, 4 unless said), and the (m+2)×(m+2) input tile each reads.
 struct TileGrid {
     let batch: Int, height: Int, width: Int, outputHeight: Int, outputWidth: Int, padTop: Int, padLeft: Int
-    var tilesX: Int { (outputWidth + 3) / 4 }
-    var tilesPerImage: Int { ((outputHeight + 3) / 4) * tilesX }
+    var tile = 4
+    var tilesX: Int { (outputWidth + tile - 1) / tile }
+    var tilesPerImage: Int { ((outputHeight + tile - 1) / tile) * tilesX }
     var count: Int { batch * tilesPerImage }
 
-    /// The number of 4×4 tiles covering an [N, C, H, W] map: what sizes workspaces and decides
+    /// The number of m×m tiles covering an [N, C, H, W] map: what sizes workspaces and decides
     /// whether training uses Winograd at all.
-    static func tiles(covering shape: Shape) -> Int { shape[0] * ((shape[2] + 3) / 4) * ((shape[3] + 3) / 4) }
+    static func tiles(covering shape: Shape, tile: Int = 4) -> Int {
+        shape[0] * ((shape[2] + tile - 1) / tile) * ((shape[3] + tile - 1) / tile)
+    }
+
+    /// Writes V[p] = (Bᵀ d B)[p] of tile `tile`'s input d to `destination + p · positionStride`, for
+    /// any tile side, with the general transform (`WinogradMatrices`); `scratch` holds 2α² · channels floats.
+    @inline(__always)
+    func transformInputTile(_ x: UnsafePointer<Float>, tile index: Int, channels c: Int, zeros: UnsafePointer<Float>,
+                            matrices: WinogradMatrices, scratch: UnsafeMutablePointer<Float>,
+                            destination: UnsafeMutablePointer<Float>, positionStride: Int) {
+        let (image, ty, tx) = locate(index)
+        let a = tile + 2
+        let y0 = tile * ty - padTop, x0 = tile * tx - padLeft
+        // d[k][j] gathered (zeros outside the image), then t[i][j] = Σ_k Bᵀ[i][k] d[k][j] per column j.
+        let d = scratch, t = scratch + a * a * c
+        for k in 0..<a {
+            for j in 0..<a {
+                let yy = y0 + k, xx = x0 + j
+                let src = yy >= 0 && yy < height && xx >= 0 && xx < width ? x + ((image * height + yy) * width + xx) * c : zeros
+                (d + (k * a + j) * c).update(from: src, count: c)
+            }
+        }
+        for j in 0..<a {
+            WinogradMatrices.combine(matrices.bt, rows: a, columns: a, UnsafePointer(d + j * c), stride: a * c, into: t + j * c, stride: a * c, c)
+        }
+        // V[i][j] = Σ_k Bᵀ[j][k] t[i][k] per row i.
+        for i in 0..<a {
+            WinogradMatrices.combine(matrices.bt, rows: a, columns: a, UnsafePointer(t + i * a * c), stride: c,
+                                     into: destination + i * a * positionStride, stride: positionStride, c)
+        }
+    }
 
     /// Image and tile row and column of tile `tile` (numbered image by image, row by row).
     func locate(_ tile: Int) -> (image: Int, ty: Int, tx: Int) {
@@ -379,4 +471,87 @@ struct TileGrid {
 func parallelChunks(_ count: Int, _ threads: Int, _ body: (Range<Int>) -> Void) {
     let workers = max(1, min(threads, count))
     parallelFor(workers) { w in body(count * w / workers ..< count * (w + 1) / workers) }
+}
+
+/// Winograd F(m×m, 3×3)'s matrices for m = 2, 4, 6 (Lavin & Gray 2016; interpolation points 0, ±1,
+/// ±2, ±½ and ∞ as far as needed): Bᵀ (α×α), G (α×3, row-major) and Aᵀ (m×α), α = m + 2.
+struct WinogradMatrices: Sendable {
+    let tile: Int
+    /// Row-major Float copies of Bᵀ and Aᵀ for the transforms; G in double for the weights.
+    let bt: [Float], at: [Float], g: [Double]
+
+    init(tile: Int) {
+        self.tile = tile
+        let (bt, g, at): ([Double], [Double], [Double])
+        switch tile {
+        case 2:
+            bt = [1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, 1, 0, -1]
+            g = [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1]
+            at = [1, 1, 1, 0, 0, 1, -1, -1]
+        case 6:
+            bt = [1, 0, -21.0 / 4, 0, 21.0 / 4, 0, -1, 0,
+                  0, 1, 1, -17.0 / 4, -17.0 / 4, 1, 1, 0,
+                  0, -1, 1, 17.0 / 4, -17.0 / 4, -1, 1, 0,
+                  0, 0.5, 0.25, -2.5, -1.25, 2, 1, 0,
+                  0, -0.5, 0.25, 2.5, -1.25, -2, 1, 0,
+                  0, 2, 4, -2.5, -5, 0.5, 1, 0,
+                  0, -2, 4, 2.5, -5, -0.5, 1, 0,
+                  0, -1, 0, 21.0 / 4, 0, -21.0 / 4, 0, 1]
+            g = [1, 0, 0,
+                 -2.0 / 9, -2.0 / 9, -2.0 / 9,
+                 -2.0 / 9, 2.0 / 9, -2.0 / 9,
+                 1.0 / 90, 1.0 / 45, 2.0 / 45,
+                 1.0 / 90, -1.0 / 45, 2.0 / 45,
+                 32.0 / 45, 16.0 / 45, 8.0 / 45,
+                 32.0 / 45, -16.0 / 45, 8.0 / 45,
+                 0, 0, 1]
+            at = [1, 1, 1, 1, 1, 1, 1, 0,
+                  0, 1, -1, 2, -2, 0.5, -0.5, 0,
+                  0, 1, 1, 4, 4, 0.25, 0.25, 0,
+                  0, 1, -1, 8, -8, 0.125, -0.125, 0,
+                  0, 1, 1, 16, 16, 1.0 / 16, 1.0 / 16, 0,
+                  0, 1, -1, 32, -32, 1.0 / 32, -1.0 / 32, 1]
+        default:  // 4: what `WinogradConvolution.inputTransform` and `outputTransform` unroll
+            bt = [4, 0, -5, 0, 1, 0,
+                  0, -4, -4, 1, 1, 0,
+                  0, 4, -4, -1, 1, 0,
+                  0, -2, -1, 2, 1, 0,
+                  0, 2, -1, -2, 1, 0,
+                  0, 4, 0, -5, 0, 1]
+            g = [0.25, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+                 1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1]
+            at = [1, 1, 1, 1, 1, 0,
+                  0, 1, -1, 2, -2, 0,
+                  0, 1, 1, 4, 4, 0,
+                  0, 1, -1, 8, -8, 1]
+        }
+        self.bt = bt.map { Float($0) }
+        self.at = at.map { Float($0) }
+        self.g = g
+    }
+
+    /// y_i = Σ_k M[i][k] x_k for i < rows, over vectors of n floats: x_k at x + k · xStride, y_i at
+    /// y + i · yStride; M row-major with `columns` columns, its zeros skipped.
+    @inline(__always)
+    static func combine(_ m: [Float], rows: Int, columns: Int, _ x: UnsafePointer<Float>, stride xStride: Int,
+                        into y: UnsafeMutablePointer<Float>, stride yStride: Int, _ n: Int) {
+        m.withUnsafeBufferPointer { mp in
+            for i in 0..<rows {
+                let out = y + i * yStride
+                var first = true
+                for k in 0..<columns {
+                    let c = mp[i * columns + k]
+                    if c == 0 { continue }
+                    let src = x + k * xStride
+                    if first {
+                        for j in 0..<n { out[j] = c * src[j] }
+                        first = false
+                    } else {
+                        for j in 0..<n { out[j] += c * src[j] }
+                    }
+                }
+                if first { out.update(repeating: 0, count: n) }
+            }
+        }
+    }
 }

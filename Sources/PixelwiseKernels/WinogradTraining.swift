@@ -1,17 +1,16 @@
 import Foundation
 import PixelwiseCore
 
-/// Training convolutions by Winograd F(4×4, 3×3): the forward pass, and the backward-data pass,
+/// Training convolutions by Winograd F(4×4, 3×3) (forward and backward data also F(2×2, 3×3),
+/// `tile`): the forward pass, and the backward-data pass,
 /// which for a stride-1 convolution is itself a convolution — of dL/dy with the kernel turned by
 /// 180° and its channel axes swapped, padded by 2 − p where the forward pass was padded by p.
 /// The weights change every step, so they are transformed on every call (a few MFLOP per layer,
 /// against GFLOPs of products). The backward-weights pass is F(3×3, 4×4): each 4×4 tile of dL/dy
 /// is the kernel run over the 6×6 input tile (`WinogradConvolution.weightGradient`).
 ///
-/// Opt-in (`ExecutionOptions.winograd`), fp32 only; `AlgorithmChooser` decides which convolutions
-/// run here (channels-last 3×3 stride-1 undilated, at least `AlgorithmChooser.winogradMinimumChannels`
-/// channels in and out — the same rule as inference plans — on batches of at least
-/// `AlgorithmChooser.winogradMinimumTiles` 4×4 tiles).
+/// fp32 only; `AlgorithmChooser` decides which passes run here (by default measured per pass
+/// against the direct kernels, `AlgorithmCatalog`).
 public enum WinogradTraining {
     /// Kernels by (input channels, output channels), and one workspace: a real cache, shared by
     /// every graph; training runs one convolution at a time, under its lock.
@@ -24,11 +23,11 @@ public enum WinogradTraining {
         var workspaceCount = 0
 
         /// Runs `body` with the kernel for these channels, holding the lock.
-        func withKernel<T>(inputChannels: Int, outputChannels: Int, _ body: (WinogradConvolution) -> T) -> T {
+        func withKernel<T>(inputChannels: Int, outputChannels: Int, tile: Int = 4, _ body: (WinogradConvolution) -> T) -> T {
             lock.lock()
             defer { lock.unlock() }
-            let key = [inputChannels, outputChannels]
-            let kernel = kernels[key] ?? WinogradConvolution(inputChannels: inputChannels, outputChannels: outputChannels, relu: false)
+            let key = [inputChannels, outputChannels, tile]
+            let kernel = kernels[key] ?? WinogradConvolution(inputChannels: inputChannels, outputChannels: outputChannels, relu: false, tile: tile)
             kernels[key] = kernel
             return body(kernel)
         }
@@ -45,13 +44,13 @@ public enum WinogradTraining {
     }
 
     /// y = conv(x, w) + b, channels-last.
-    static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, outputShape: Shape, geometry g: ConvolutionGeometry) -> Tensor {
+    static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, outputShape: Shape, geometry g: ConvolutionGeometry, tile: Int = 4) -> Tensor {
         run(x.inLayout(.channelsLast), inputChannels: weight.shape[1], outputChannels: weight.shape[0], outputShape: outputShape,
-            padTop: g.paddingLow[0], padLeft: g.paddingLow[1]) { $0.setWeights(weight, bias: bias) }
+            padTop: g.paddingLow[0], padLeft: g.paddingLow[1], tile: tile) { $0.setWeights(weight, bias: bias) }
     }
 
     /// dL/dx = conv(dL/dy, rot180(w) with in and out swapped), padded by 2 − p.
-    static func backwardData(_ dy: Tensor, weight: Tensor, inputShape: Shape, geometry g: ConvolutionGeometry) -> Tensor {
+    static func backwardData(_ dy: Tensor, weight: Tensor, inputShape: Shape, geometry g: ConvolutionGeometry, tile: Int = 4) -> Tensor {
         let (cout, cin) = (weight.shape[0], weight.shape[1])
         let w = weight.inLayout(.rowMajor)
         var turned = [Float](repeating: 0, count: w.count)
@@ -59,7 +58,7 @@ public enum WinogradTraining {
             for o in 0..<cout { for i in 0..<cin { for k in 0..<9 { turned[(i * cout + o) * 9 + 8 - k] = src[(o * cin + i) * 9 + k] } } }
         }
         return run(dy.inLayout(.channelsLast), inputChannels: cout, outputChannels: cin, outputShape: inputShape,
-                   padTop: 2 - g.paddingLow[0], padLeft: 2 - g.paddingLow[1]) { kernel in
+                   padTop: 2 - g.paddingLow[0], padLeft: 2 - g.paddingLow[1], tile: tile) { kernel in
             turned.withUnsafeBufferPointer { kernel.setWeights($0.baseAddress!, bias: nil) }
         }
     }
@@ -84,10 +83,10 @@ public enum WinogradTraining {
     }
 
     private static func run(_ x: Tensor, inputChannels: Int, outputChannels: Int, outputShape: Shape, padTop: Int, padLeft: Int,
-                            setWeights: (WinogradConvolution) -> Void) -> Tensor {
-        cache.withKernel(inputChannels: inputChannels, outputChannels: outputChannels) { kernel in
+                            tile: Int, setWeights: (WinogradConvolution) -> Void) -> Tensor {
+        cache.withKernel(inputChannels: inputChannels, outputChannels: outputChannels, tile: tile) { kernel in
             setWeights(kernel)
-            let ws = cache.workspace(kernel.workspaceFloats(totalTiles: TileGrid.tiles(covering: outputShape)))
+            let ws = cache.workspace(kernel.workspaceFloats(totalTiles: TileGrid.tiles(covering: outputShape, tile: tile)))
             let y = Tensor(uninitialized: outputShape, layout: .channelsLast)
             kernel.forward(UnsafePointer(x.storage.pointer), batch: x.shape[0], height: x.shape[2], width: x.shape[3], padTop: padTop,
                            padLeft: padLeft, into: y.storage.pointer, outputHeight: outputShape[2], outputWidth: outputShape[3],

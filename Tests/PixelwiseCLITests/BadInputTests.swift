@@ -35,6 +35,10 @@ import PixelwiseTestSupport
     }
 
     static let cases: [Case] = [
+        Case(name: "label value outside --classes", names: "data/labels/img-0.png", mentions: ["label value 255", "has no class in the label map"],
+             noOutput: ["run"], arguments: train(["--classes", "background=0 other=128"])) { s in
+            try goodData(s)
+        },
         Case(name: "truncated raw PNG", names: "data/images/img-1.png", mentions: ["truncated"], noOutput: ["run"],
              arguments: train()) { s in
             try goodData(s)

@@ -39,7 +39,7 @@ struct DataParallelTrainingTests {
         #expect(parallel.status == 0, "\(parallel.transcript)")
         #expect(parallel.stderr.contains("batch 4 (2 in each of 2 processes), 1 thread(s) per process"), "\(parallel.transcript)")
         // Process 0 alone writes the run folder and prints; one "finished" line, not two.
-        #expect(try scratch.contents("two") == ["config.yaml", "last.h5", "log.csv", "model.h5", "report.html"])
+        #expect(try scratch.contents("two") == ["algorithms.json", "config.yaml", "last.h5", "log.csv", "model.h5", "report.html"])
         #expect(parallel.stderrLines.filter { $0.hasPrefix("finished at iteration 5") }.count == 1, "\(parallel.transcript)")
 
         // The same loss at every iteration (a mean over the same 4 patches, summed in another order)…

@@ -149,7 +149,7 @@ import PixelwiseTestSupport
         }
         #expect(try logRows(scratch.file("run/log.csv")).map(\.iteration) == [1, 2, 3])
         #expect(try ModelFile.read(from: scratch.file("run/last.h5")).optimizerStep == 3)
-        #expect(try scratch.contents("run") == ["config.yaml", "last.h5", "log.csv", "model.h5", "report.html"])
+        #expect(try scratch.contents("run") == ["algorithms.json", "config.yaml", "last.h5", "log.csv", "model.h5", "report.html"])
     }
 
     /// `--resume` on a folder a run is writing into is refused with one line naming the folder

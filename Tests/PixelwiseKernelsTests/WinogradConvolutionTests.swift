@@ -6,18 +6,18 @@ import Testing
 /// Winograd F(4×4, 3×3) convolution against the plain double-precision reference.
 @Suite struct WinogradConvolutionTests {
     /// Runs the kernel on NCHW `x` and returns NCHW output values.
-    func winograd(_ x: [Float], shape s: [Int], weight: [Float], cout: Int, bias: [Float]?, relu: Bool, pad: Int) -> [Float] {
+    func winograd(_ x: [Float], shape s: [Int], weight: [Float], cout: Int, bias: [Float]?, relu: Bool, pad: Int, tile: Int = 4) -> [Float] {
         let (n, cin, h, w) = (s[0], s[1], s[2], s[3])
         let oh = h + 2 * pad - 2, ow = w + 2 * pad - 2
         var nhwc = [Float](repeating: 0, count: x.count)
         for b in 0..<n { for c in 0..<cin { for y in 0..<h { for xx in 0..<w {
             nhwc[((b * h + y) * w + xx) * cin + c] = x[((b * cin + c) * h + y) * w + xx]
         } } } }
-        let kernel = WinogradConvolution(inputChannels: cin, outputChannels: cout, relu: relu)
+        let kernel = WinogradConvolution(inputChannels: cin, outputChannels: cout, relu: relu, tile: tile)
         weight.withUnsafeBufferPointer { wp in
             if let bias { bias.withUnsafeBufferPointer { kernel.setWeights(wp.baseAddress!, bias: $0.baseAddress!) } } else { kernel.setWeights(wp.baseAddress!, bias: nil) }
         }
-        let tiles = n * ((oh + 3) / 4) * ((ow + 3) / 4)
+        let tiles = n * ((oh + tile - 1) / tile) * ((ow + tile - 1) / tile)
         var workspace = [Float](repeating: .nan, count: kernel.workspaceFloats(totalTiles: tiles))
         var out = [Float](repeating: .nan, count: n * oh * ow * cout)
         nhwc.withUnsafeBufferPointer { xp in
@@ -51,5 +51,22 @@ import Testing
         let scale = expected.map { abs($0) }.max()!
         let worst = zip(y, expected).map { abs(Double($0) - $1) }.max()!
         #expect(worst <= 1e-5 * scale, "largest difference \(worst) of \(scale)")
+    }
+
+    /// F(2×2, 3×3) and F(6×6, 3×3) (the general transforms) on odd sizes with partial tiles.
+    @Test(arguments: [2, 6], [(pad: 1, relu: false), (pad: 0, relu: true)])
+    func otherTileSidesMatchTheDirectConvolution(tile: Int, case c: (pad: Int, relu: Bool)) throws {
+        let shape = [2, 6, 15, 11], cout = 9
+        let x = Tensor.random(Shape(shape), seed: 21).scalars
+        let weight = Tensor.random([cout, 6, 3, 3], seed: 22).scalars
+        let b = Tensor.random([cout], seed: 23).scalars
+        var (expected, _) = ConvolutionReference.forward(x.map(Double.init), shape: shape, weight: weight.map(Double.init), weightShape: [cout, 6, 3, 3],
+                                                         bias: b.map(Double.init), stride: [1, 1], dilation: [1, 1],
+                                                         paddingLow: [c.pad, c.pad], paddingHigh: [c.pad, c.pad])
+        if c.relu { expected = expected.map { max($0, 0) } }
+        let y = winograd(x, shape: shape, weight: weight, cout: cout, bias: b, relu: c.relu, pad: c.pad, tile: tile)
+        let range = expected.max()! - expected.min()!
+        let worst = zip(y, expected).map { abs(Double($0) - $1) }.max()!
+        #expect(worst <= (tile == 6 ? 1e-5 : 2e-6) * range, "F(\(tile)×\(tile)): largest difference \(worst) of range \(range)")
     }
 }

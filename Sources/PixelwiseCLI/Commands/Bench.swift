@@ -13,6 +13,8 @@ extension Precision: ExpressibleByArgument {}
 /// Inference runs the same compiled plan `segment` uses (`Graph.inferencePlan`), one row per
 /// plan step (fused steps name every node they cover); `--layer-by-layer` times the unfused
 /// reference path instead. `--image` times whole-image tiled segmentation (`TiledSegmenter`).
+/// Every row names the algorithm of its convolution (`AlgorithmChooser`; `--train`: one row per
+/// convolution and pass) and its share of this CPU's fp32 peak, measured at start (`PeakThroughput`).
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time a model's layers, its labelling throughput (pixels/s), and its peak memory.")
@@ -59,6 +61,9 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         compute.apply()
+        // The machine's practical fp32 peak (a large SGEMM), before anything else runs.
+        let peak = PeakThroughput.measureGFLOPs()
+        let measuredBefore = AlgorithmCatalog.shared.measurements.count
         let graph: Graph
         if let modelFile {
             graph = try readModelFile(modelFile).makeGraph(path: modelFile)
@@ -91,7 +96,17 @@ struct Bench: ParsableCommand {
         summary["model"] = modelFile ?? model
         summary["threads"] = Threads.count
         summary["precision"] = precision.rawValue
-        summary["winograd"] = compute.winograd
+        summary["algorithms"] = compute.algorithm.rawValue
+        summary["peak_gflops_per_second"] = peak
+        summary["cpu"] = AlgorithmCatalog.cpuModel
+        let measured = AlgorithmCatalog.shared.measurements.dropFirst(measuredBefore)
+        summary["passes_measured"] = measured.count
+        summary["algorithm_cache"] = AlgorithmCatalog.shared.file ?? ""
+        for key in ["layers", "passes"] {
+            summary[key] = (summary[key] as? [[String: Any]])?.map { r in
+                r.merging(["peak_share": (r["gflops_per_second"] as? Double ?? 0) / peak]) { a, _ in a }
+            }
+        }
         summary["spatial_rank"] = graph.spatialRank
         summary["peak_rss_bytes"] = peakResidentBytes()
         if json {
@@ -155,8 +170,10 @@ struct Bench: ParsableCommand {
                 let name = plan.program.stepNames[s]
                 let reorder = plan.program.isReorder(s)
                 let type = reorder ? "Reorder" : covered.map { graph.nodes[$0].layer.kind }.joined(separator: "+")
-                rows.append(row(name, type, shapes[covered.last!], forward: plan.program.stepSeconds[s] / runs, backward: 0,
-                                macs: reorder ? 0 : covered.reduce(0) { $0 + nodeMACs[$1] }))
+                var r = row(name, type, shapes[covered.last!], forward: plan.program.stepSeconds[s] / runs, backward: 0,
+                            macs: reorder ? 0 : covered.reduce(0) { $0 + nodeMACs[$1] })
+                if !reorder, let algorithm = covered.lazy.compactMap({ plan.algorithms[$0] }).first { r["algorithm"] = algorithm.rawValue }
+                rows.append(r)
             }
             extra["arena_bytes"] = plan.program.arenaBytes
             extra["scratchpad_bytes"] = plan.program.scratchpadBytes
@@ -196,9 +213,26 @@ struct Bench: ParsableCommand {
         }
         let seconds = median(times)
         let flop = 6 * Double(nodeMACs.reduce(0, +))
-        return ["mode": "train", "input": input, "output": out[2], "batch": batch, "seconds_per_iteration": seconds, "seconds_all": times,
+        return ["mode": "train", "passes": try passRows(graph, x.shape), "input": input, "output": out[2], "batch": batch, "seconds_per_iteration": seconds, "seconds_all": times,
                 "pixels_per_second": Double(pixels) / seconds, "gflop_per_iteration": flop / 1e9,
                 "gflops_per_second": flop / seconds / 1e9, "layers": rows]
+    }
+
+    /// One row per convolution and training pass: the algorithm the chooser runs it with, timed on
+    /// its own (the median of `repetitions` runs after the trial's warm-up), and its direct-equivalent
+    /// GFLOP/s (a Winograd pass does fewer multiplications than it is credited with).
+    func passRows(_ graph: Graph, _ inputShape: Shape) throws -> [[String: Any]] {
+        var times: [ConvolutionProblem: (AlgorithmChooser.Algorithm, Double)] = [:]
+        return try graph.trainingConvolutionPasses(inputShape: inputShape).map { name, p in
+            if times[p] == nil {
+                let algorithm = AlgorithmChooser.choose(for: p, options: graph.trainingOptions)
+                let trial = try AlgorithmTrial.make(p, algorithm)
+                times[p] = (algorithm, median(try timed(trial.run)))
+            }
+            let (algorithm, seconds) = times[p]!
+            return ["name": name, "pass": p.pass.rawValue, "algorithm": algorithm.rawValue, "output": p.outputShape.description,
+                    "ms": seconds * 1000, "gflops_per_second": 2 * Double(p.multiplyAccumulates) / seconds / 1e9]
+        }
     }
 
     /// Segments a random side×side image (or stack) in tiles of `input`, without overlap.
@@ -249,18 +283,33 @@ struct Bench: ParsableCommand {
 
     func printTable(_ s: [String: Any]) {
         let rows = s["layers"] as! [[String: Any]]
+        let peak = s["peak_gflops_per_second"] as! Double
         if !rows.isEmpty {
-            print(pad("step", 40) + pad("type", 34) + pad("output", 20) + "    fwd ms    bwd ms   GFLOP/s")
+            print(pad("step", 40) + pad("type", 34) + pad("output", 20) + pad("algorithm", 24) + "    fwd ms    bwd ms   GFLOP/s   % peak")
             for r in rows {
                 print(pad(r["name"] as! String, 40) + pad(r["type"] as! String, 34) + pad(r["output"] as! String, 20)
-                      + String(format: "%10.2f%10.2f%10.1f", r["forward_ms"] as! Double, r["backward_ms"] as! Double,
-                               r["gflops_per_second"] as! Double))
+                      + pad(r["algorithm"] as? String ?? "", 24)
+                      + String(format: "%10.2f%10.2f%10.1f%9.1f", r["forward_ms"] as! Double, r["backward_ms"] as! Double,
+                               r["gflops_per_second"] as! Double, 100 * (r["peak_share"] as! Double)))
             }
             print("")
         }
+        if let passes = s["passes"] as? [[String: Any]], !passes.isEmpty {
+            print(pad("convolution", 40) + pad("pass", 18) + pad("output", 20) + pad("algorithm", 24) + "        ms   GFLOP/s   % peak")
+            for r in passes {
+                print(pad(r["name"] as! String, 40) + pad(r["pass"] as! String, 18) + pad(r["output"] as! String, 20)
+                      + pad(r["algorithm"] as! String, 24)
+                      + String(format: "%10.2f%10.1f%9.1f", r["ms"] as! Double, r["gflops_per_second"] as! Double, 100 * (r["peak_share"] as! Double)))
+            }
+            print("")
+        }
+        let measured = s["passes_measured"] as! Int
+        print("\(s["cpu"]!), \(Threads.count) threads: fp32 peak \(String(format: "%.0f", peak)) GFLOP/s (oneDNN SGEMM 2048³); "
+              + "GFLOP/s are direct-equivalent; algorithms \(s["algorithms"]!)"
+              + (measured > 0 ? ", \(measured) convolution pass(es) measured now and cached in \(s["algorithm_cache"]!)" : ""))
         let mode = s["mode"] as! String, seconds = s["seconds_per_iteration"] as! Double
         var line = "\(s["model"]!) \(mode) \(s["precision"]!)"
-        if s["winograd"] as? Bool == true { line += " winograd" }
+        if let a = s["algorithms"] as? String, a != "fastest" { line += " " + a }
         if mode == "tiled" {
             line += String(format: ": %d slice(s) of %d², tiles %d² → %d² (%d per slice); one %d² tile alone: %.1f kpx/s", slices,
                            s["image"] as! Int, s["input"] as! Int, s["output"] as! Int, s["tiles_per_slice"] as! Int, input,
@@ -272,7 +321,7 @@ struct Bench: ParsableCommand {
         }
         line += String(format: ", %d threads: %.3f s per iteration (median of %d), %.1f kpx/s", Threads.count, seconds, repetitions,
                        (s["pixels_per_second"] as! Double) / 1000)
-        if let g = s["gflops_per_second"] as? Double { line += String(format: ", %.0f GFLOP/s", g) }
+        if let g = s["gflops_per_second"] as? Double { line += String(format: ", %.0f GFLOP/s (%.0f %% of peak)", g, 100 * g / peak) }
         if let tiled = s["tiled_peak_rss_bytes"] as? Int { line += String(format: ", peak RSS while segmenting %.0f MB", Double(tiled) / 1e6) }
         line += String(format: ", peak RSS %.0f MB", Double(s["peak_rss_bytes"] as! Int) / 1e6)
         if let arena = s["arena_bytes"] as? Int {

@@ -8,7 +8,7 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Describe image files: format, size, pages, channels, sample type, value range.")
 
-    @Argument(help: "Image files (PNG, JPEG, TIFF, BMP), model files (.h5), HDF5 data files (lists their datasets) or volumes (FILE.h5:/DATASET).")
+    @Argument(help: "Image files (PNG, JPEG, TIFF, BMP), model files (.h5), HDF5 data files (lists their datasets), volumes (FILE.h5:/DATASET), zarr/N5 arrays (FILE.zarr/PATH, FILE.n5/PATH: shape, chunks, type, codec) or stores (lists their arrays).")
     var files: [String]
 
     @Flag(help: "Rewrite model files written without checksums (older Pixelwise, other tools) with them: same weights bit for bit, atomically in place.")
@@ -22,8 +22,10 @@ struct Inspect: ParsableCommand {
                     print(try addChecksums(to: file))
                 } else if file.hasSuffix(".h5") || file.hasSuffix(".hdf5") {
                     print(try isModelFile(file) ? describeModel(file) : describeDatasets(file))
+                } else if let store = try ChunkedStores.inspectDescription(path: file) {
+                    print(store)
                 } else {
-                    print(try inspectDescription(path: file))
+                    print(try inspectDescription(path: file) + ((try ChunkedStores.hdf5Layout(path: file)).map { "; " + $0 } ?? ""))
                 }
             } catch let error as PixelwiseError {
                 FileHandle.standardError.write(Data("pixelwise: error: \(error.description)\n".utf8))

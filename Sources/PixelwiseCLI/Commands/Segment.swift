@@ -55,6 +55,18 @@ struct Segment: ParsableCommand {
     var layout: String = "files"
     @Option(parsing: .upToNextOption, help: "With --layout brats: the modalities, in the order the model was trained with (default flair t1 t1ce t2).")
     var modalities: [String] = MultiSourceDataset.bratsModalities
+    @Option(help: "Into a store (--out FILE.zarr/PATH, FILE.n5/PATH, FILE.h5:/PATH): the output's chunks as Z,Y,X (default 1,512,512 for 2-D networks, 64,64,64 for 3-D).")
+    var chunks: String?
+    @Option(help: "Into a store: the unit of work as Z,Y,X, rounded up to whole chunks (default: whole slices for 2-D networks, 64,512,512 for 3-D).")
+    var workBlock: String?
+    @Option(help: "Into a store: do share K of N of the blocks (0 ≤ K < N), e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT; under mpirun the processes share the blocks by themselves.")
+    var blockRange: String?
+    @Flag(help: "Into a store: forget the blocks an earlier run recorded as done and segment every block again.")
+    var restart = false
+    @Option(parsing: .upToNextOption, help: "With --probabilities or --float and a model of more than two classes: write one map, the summed probability of these classes (names or label values), e.g. an ssTEM five-class model's mitochondria cell against the rest.")
+    var foregroundClasses: [String] = []
+    @Option(help: "Cut volumes (stacks, HDF5, NIfTI, BraTS cases) into 2-D slices along z, y or x (default: the axis the model was trained on, z unless trained with --slice-axis).")
+    var sliceAxis: String?
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -62,6 +74,10 @@ struct Segment: ParsableCommand {
         guard memory > 0 else { throw ValidationError("--memory must be positive") }
         if let tile, tile < 8 { throw ValidationError("--tile must be at least 8") }
         guard ["files", "brats"].contains(layout) else { throw ValidationError("--layout must be files or brats") }
+        if let blockRange { _ = try Self.blockRange(blockRange) }
+        if !writesToStore, chunks != nil || workBlock != nil || blockRange != nil || restart {
+            throw ValidationError("--chunks, --work-block, --block-range and --restart are for segmenting into a store (--out FILE.zarr/PATH, FILE.n5/PATH or FILE.h5:/PATH)")
+        }
     }
 
     func run() throws {
@@ -76,7 +92,17 @@ struct Segment: ParsableCommand {
         options.memoryBudget = memory << 20
         options.precision = precision
         options.algorithm = compute.algorithm
+        if let sliceAxis {
+            guard let axis = SliceAxis(rawValue: sliceAxis) else { throw ValidationError("--slice-axis must be z, y or x") }
+            options.sliceAxis = axis
+        }
+        if !foregroundClasses.isEmpty {
+            guard probabilities || floatOutput else { throw ValidationError("--foreground-classes needs --probabilities or --float") }
+            let file = try Segmenter(model: model)
+            options.foregroundClasses = try Segmenter.classIndices(of: foregroundClasses, conventions: file.conventions, model: model)
+        }
         let segmenter = try Segmenter(model: model, options: options) { log($0.description) }
+        if writesToStore { return try segmentBlockwise(segmenter) }
         if layout == "brats" {
             try segmenter.segment(cases: inputs, modalities: modalities, into: out)
             return

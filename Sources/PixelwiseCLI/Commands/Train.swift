@@ -85,6 +85,10 @@ struct Train: ParsableCommand {
                 progress?.note(String(format: "validation at %d: pixel error %.4f, Rand error %.4f, IoU %.4f", iteration,
                                       scores.pixelError, scores.randError, scores.foregroundIoU)
                                + (isBest ? " (best so far, saved model.h5)" : ""))
+            case let .classValidation(iteration, scores, isBest):
+                let perClass = scores.classes.map { "\($0.name) " + ($0.dice.map { String(format: "%.4f", $0) } ?? "–") }.joined(separator: ", ")
+                progress?.note(String(format: "validation at %d: mean Dice %.4f, mean IoU %.4f", iteration, scores.meanDice ?? 0, scores.meanIoU ?? 0)
+                               + " (Dice: \(perClass))" + (isBest ? " (best so far, saved model.h5)" : ""))
             case .warning(let message):
                 log(message)
             }

@@ -23,7 +23,8 @@ public enum ChunkCodec: Sendable, Equatable, CustomStringConvertible {
 
     /// Settings of the blosc codec: the compressor inside, its level, the shuffle and the block size.
     public struct Blosc: Sendable, Equatable {
-        /// blosclz, lz4, lz4hc, zlib or zstd (what Debian's c-blosc was built with; snappy is not).
+        /// blosclz, lz4, lz4hc, zlib, zstd (or snappy, which Debian's c-blosc has but many builds
+        /// of numcodecs do not read).
         public var compressor: String
         public var level: Int
         public var shuffle: Shuffle
@@ -34,6 +35,7 @@ public enum ChunkCodec: Sendable, Equatable, CustomStringConvertible {
             case none = 0, byte = 1, bit = 2
         }
 
+        /// The compressors every blosc build reads.
         public static let compressors = ["blosclz", "lz4", "lz4hc", "zlib", "zstd"]
 
         public init(compressor: String = "lz4", level: Int = 5, shuffle: Shuffle = .byte, blockSize: Int = 0) {
@@ -64,8 +66,8 @@ public enum ChunkCodec: Sendable, Equatable, CustomStringConvertible {
         case .zstd(let level, _):
             guard (-131072...22).contains(level) else { throw PixelwiseError.invalidArgument("\(self): the level must be at most 22") }
         case .blosc(let b):
-            guard Blosc.compressors.contains(b.compressor) else {
-                throw PixelwiseError.invalidArgument("blosc compressor \(b.compressor) is not one of \(Blosc.compressors.joined(separator: ", "))")
+            guard blosc_compname_to_compcode(b.compressor) >= 0 else {
+                throw PixelwiseError.invalidArgument("blosc compressor \(b.compressor) is not one of \(String(cString: blosc_list_compressors()))")
             }
             guard (0...9).contains(b.level) else { throw PixelwiseError.invalidArgument("\(self): the level must be 0…9") }
             guard b.blockSize >= 0 else { throw PixelwiseError.invalidArgument("\(self): negative block size") }

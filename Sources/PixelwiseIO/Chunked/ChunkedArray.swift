@@ -70,6 +70,13 @@ public final class ChunkedArray: VolumeReading, VolumeWriting, @unchecked Sendab
         guard chunkShape.count == shape.count, chunkShape.allSatisfy({ $0 > 0 }), shape.allSatisfy({ $0 > 0 }) else {
             throw PixelwiseError.file(path: path, problem: "chunk shape \(Shape(chunkShape)) does not fit array shape \(Shape(shape))")
         }
+        // Damaged or hostile metadata must not overflow an index or make one chunk take the machine.
+        guard let elements = ChunkedArray.checkedProduct(shape), elements <= 1 << 52 else {
+            throw PixelwiseError.file(path: path, problem: "array shape \(Shape(shape)) is impossibly large")
+        }
+        guard let chunkElements = ChunkedArray.checkedProduct(chunkShape), chunkElements <= ChunkedArray.largestChunkBytes / dataType.size else {
+            throw PixelwiseError.file(path: path, problem: "chunks of \(Shape(chunkShape)) \(dataType.kind.rawValue) exceed \(ChunkedArray.largestChunkBytes >> 20) MiB each")
+        }
         let order = order ?? Array(0..<shape.count)
         guard order.sorted() == Array(0..<shape.count) else {
             throw PixelwiseError.file(path: path, problem: "axis order \(order) is not a permutation of the array's \(shape.count) axes")
@@ -90,6 +97,20 @@ public final class ChunkedArray: VolumeReading, VolumeWriting, @unchecked Sendab
         if space.count != 3 { space = Array((Array(repeating: 1.0, count: 3) + space).suffix(3)) }
         geometry = VolumeGeometry(channels: paddedShape[0], size: Array(paddedShape.suffix(3)), spacing: space,
                                   sampleType: dataType.sampleType)
+    }
+
+    /// The largest decoded chunk Pixelwise reads or writes (zarr and N5 tools use a few MB).
+    public static let largestChunkBytes = 1 << 30
+
+    /// The product of `values`, nil when it overflows.
+    static func checkedProduct(_ values: [Int]) -> Int? {
+        var product = 1
+        for value in values {
+            let (next, overflow) = product.multipliedReportingOverflow(by: value)
+            if overflow { return nil }
+            product = next
+        }
+        return product
     }
 
     /// The same array, written with another partial-chunk policy.

@@ -24,7 +24,7 @@ public enum ChunkedStores {
     /// How `path` reads: an HDF5 dataset (`FILE.h5:/PATH`), a folder inside a `.zarr`/`.n5`
     /// store, or any other folder (which may still hold array metadata).
     public static func location(_ path: String) -> Location {
-        for suffix in [".h5:", ".hdf5:", ".H5:", ".HDF5:"] {
+        for suffix in [".h5:", ".hdf5:", ".hdf:", ".H5:", ".HDF5:"] {
             if let range = path.range(of: suffix) {
                 let file = String(path[..<range.upperBound].dropLast())
                 let dataset = String(path[range.upperBound...])
@@ -62,6 +62,14 @@ public enum ChunkedStores {
             throw PixelwiseError.file(path: folder, problem: "is a group, not an array"
                 + (arrays.isEmpty ? " (no arrays directly in it)" : "; its arrays: " + arrays.joined(separator: ", ")))
         }
+    }
+
+    /// Whether `path` is a zarr or N5 path: inside a `.zarr`/`.n5` folder, or a folder with zarr
+    /// or N5 array metadata (`.zarray`, `zarr.json`, `attributes.json`). HDF5 and image paths are not.
+    @Sendable public static func isStorePath(_ path: String) -> Bool {
+        guard case let .folder(folder, root, _) = location(path) else { return false }
+        if root != nil { return true }
+        return [".zarray", "zarr.json", "attributes.json"].contains { FileManager.default.fileExists(atPath: folder + "/" + $0) }
     }
 
     /// The zarr (v2, v3) or N5 array in `folder`, or nil when it holds no array metadata.
@@ -118,7 +126,7 @@ public enum ChunkedStores {
                 codec: codec, order: order == .f ? Array((0..<shape.count).reversed()) : nil,
                 fillValue: format == .n5 ? 0 : fillValue, spacing: geometry.spacing,
                 separator: format == .zarr2 ? "." : "/", keyPrefix: format == .zarr3 ? "c" : nil, partialChunks: partialChunks)
-            if let existing = try? openArray(folder) {
+            if let existing = try openArray(folder) {
                 guard existing.format == array.format, existing.shape == array.shape, existing.chunkShape == array.chunkShape,
                       existing.dataType == array.dataType, existing.codec == array.codec, existing.order == array.order else {
                     throw PixelwiseError.file(path: folder, problem: "an array with other metadata is already there (\(describe(existing))); remove it or write elsewhere")
@@ -181,8 +189,60 @@ public enum ChunkedStores {
     static func describe(_ array: ChunkedArray) -> String {
         let identity = array.order == Array(0..<array.shape.count)
         let orderText = identity ? "C order" : array.order == Array((0..<array.shape.count).reversed()) ? "F order" : "axis order \(array.order)"
+        let spacing = array.geometry.spacing == [1, 1, 1] ? "" : ", spacing " + array.geometry.spacing.map(number).joined(separator: " × ")
         return "\(array.format.rawValue) array \(Shape(array.shape)), chunks \(Shape(array.chunkShape)) (\(array.chunkCounts.reduce(1, *)) of them), "
-            + "\(array.dataType), \(array.codec), \(orderText), fill value \(array.fillValue)"
+            + "\(array.dataType), \(array.codec), \(orderText), fill value \(array.fillValue.isNaN ? "NaN" : number(Double(array.fillValue)))\(spacing)"
+    }
+
+    /// One line for `pixelwise inspect` about a zarr/N5 array or store folder, nil when `path` is
+    /// neither (HDF5 files and images are described elsewhere): an array's format, shape, chunks,
+    /// type, codec, order and fill value; a store or group's arrays, to name as STORE/PATH.
+    public static func inspectDescription(path: String) throws -> String? {
+        guard case let .folder(folder, root, _) = location(path) else { return nil }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            if root != nil { throw PixelwiseError.file(path: folder, problem: "no such array or group") }
+            return nil
+        }
+        if let array = try openArray(folder) { return "\(path): \(describe(array))" }
+        let marked = [".zgroup", "zarr.json", "attributes.json"].contains { FileManager.default.fileExists(atPath: folder + "/" + $0) }
+        guard root != nil || marked else { return nil }
+        let listed = try arrays(under: folder).map { name -> String in
+            let array = try openArray(folder + "/" + name)!
+            return "\(name) \(Shape(array.shape)) \(array.dataType.kind.rawValue)"
+        }
+        return "\(path): chunked store or group, \(listed.count) array\(listed.count == 1 ? "" : "s")"
+            + (listed.isEmpty ? "" : ": " + listed.joined(separator: ", ") + "; name one as \(path)/PATH")
+    }
+
+    /// For `FILE.h5:/PATH`, how the dataset is stored, for `pixelwise inspect` to add to its line:
+    /// "chunks [2,64,64], deflate level 4, spacing 40 × 4 × 4" or "contiguous"; nil for other paths.
+    public static func hdf5Layout(path: String) throws -> String? {
+        guard case let .hdf5(file, dataset) = location(path) else { return nil }
+        let volume = try HDF5ChunkedVolume(reading: file, dataset: dataset)
+        let spacing = volume.geometry.spacing == [1, 1, 1] ? [] : ["spacing " + volume.geometry.spacing.map(number).joined(separator: " × ")]
+        return ([volume.chunkShape.map { "chunks \(Shape($0))" } ?? "contiguous"] + volume.filters + spacing).joined(separator: ", ")
+    }
+
+    /// A number as inspect prints it: integers without ".0".
+    static func number(_ value: Double) -> String { value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : "\(value)" }
+
+    /// The arrays below `folder` (paths relative to it, sorted), without looking inside arrays
+    /// (their chunks); at most 16 levels deep.
+    public static func arrays(under folder: String) throws -> [String] {
+        var found: [String] = []
+        func walk(_ relative: String, depth: Int) throws {
+            guard depth < 16 else { return }
+            let here = relative.isEmpty ? folder : folder + "/" + relative
+            for name in ((try? FileManager.default.contentsOfDirectory(atPath: here)) ?? []).sorted() where !name.hasPrefix(".") {
+                let child = relative.isEmpty ? name : relative + "/" + name
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: folder + "/" + child, isDirectory: &isFolder), isFolder.boolValue else { continue }
+                if try openArray(folder + "/" + child) != nil { found.append(child) } else { try walk(child, depth: depth + 1) }
+            }
+        }
+        try walk("", depth: 0)
+        return found
     }
 }
 

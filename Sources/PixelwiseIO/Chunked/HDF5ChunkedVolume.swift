@@ -307,7 +307,7 @@ public final class HDF5ChunkedVolume: VolumeReading, VolumeWriting, @unchecked S
             var chunks: [Int]? = nil
             if H5Pget_layout(dcpl) == H5D_CHUNKED {
                 var chunkDims = [hsize_t](repeating: 0, count: rank)
-                if H5Pget_chunk(dcpl, Int32(rank), &chunkDims) == rank { chunks = chunkDims.map { Int($0) } }
+                if H5Pget_chunk(dcpl, Int32(rank), &chunkDims) == rank { chunks = chunkDims.map { Int(clamping: $0) } }
             }
             var filters: [String] = []
             for index in 0..<max(0, Int(H5Pget_nfilters(dcpl))) {
@@ -322,7 +322,9 @@ public final class HDF5ChunkedVolume: VolumeReading, VolumeWriting, @unchecked S
                 default: filters.append(String(cString: name).isEmpty ? "filter \(id)" : String(cString: name))
                 }
             }
-            return (dims.map { Int($0) }, chunks, ChunkDataType(kind), filters)
+            let shape = dims.map { Int(clamping: $0) }
+            guard let elements = ChunkedArray.checkedProduct(shape), elements <= 1 << 52 else { throw fail("has an impossible shape \(Shape(shape))") }
+            return (shape, chunks, ChunkDataType(kind), filters)
         }
     }
 

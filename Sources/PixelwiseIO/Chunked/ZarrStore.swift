@@ -59,7 +59,7 @@ enum ZarrStore {
         case "blosc":
             let shuffle = JSONFile.int(object["shuffle"]) ?? 1
             return .blosc(.init(compressor: object["cname"] as? String ?? "lz4", level: JSONFile.int(object["clevel"]) ?? 5,
-                                shuffle: ChunkCodec.Blosc.Shuffle(rawValue: max(shuffle, 0)) ?? .byte,
+                                shuffle: shuffle < 0 ? .byte : ChunkCodec.Blosc.Shuffle(rawValue: shuffle) ?? .byte,
                                 blockSize: JSONFile.int(object["blocksize"]) ?? 0))
         default: throw PixelwiseError.invalidArgument("compressor \(id) is not supported (blosc, zlib, gzip, zstd or none)")
         }

@@ -6,6 +6,7 @@ import PixelwiseCore
 ///
 /// | path | reader |
 /// |---|---|
+/// | `FILE.zarr/PATH`, `FILE.n5/PATH`, any folder with zarr/N5 array metadata | `ChunkedArray` (docs/chunked.md) |
 /// | `FILE.h5:/DATASET` (`.hdf5`, `.hdf` too) | `HDF5DatasetVolume` (hyperslabs; [D,H,W], [C,D,H,W], [D,H,W,C]) |
 /// | `scan.nii`, `scan.nii.gz` | `NIfTIVolume` (4th axis = channels; spacing from pixdim) |
 /// | a folder | `SliceFolderVolume` (its 2-D images sorted by name are the slices) |
@@ -26,8 +27,10 @@ public enum VolumeSources {
     /// these recognises is opened by it (zarr v2/v3 `FILE.zarr/PATH`, N5 `FILE.n5/PATH`).
     /// Each entry: does it take the path, and how to open it.
     static let storeReaders: [(takes: @Sendable (String) -> Bool, open: @Sendable (String) throws -> any VolumeReading)] = [
-        // (ZarrVolume.isReference, ZarrVolume.open),   ← chunked stores (issue 20) go here
-        // (N5Volume.isReference, N5Volume.open),
+        (ChunkedStores.isStorePath, { path in
+            guard let array = try ChunkedStores.open(path) else { throw PixelwiseError.file(path: path, problem: "not a zarr or N5 array") }
+            return array
+        }),
     ]
 
     /// The reader the path calls for, with the file's own spacing.

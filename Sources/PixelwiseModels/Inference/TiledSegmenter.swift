@@ -145,13 +145,8 @@ public struct TiledSegmenter {
             throw PixelwiseError.shapeMismatch("the image has \(channels) channels, the network takes \(graph.inputChannels)")
         }
         // The tiles run through the N-d block segmenter: one write unit, the whole image.
-        let (inputTile, outputTile) = tile(forHeight: height, width: width)
-        let step = gridStep(outputTile), ramp = Int(Double(outputTile) * overlap)
-        let cells = max(height, width) / step + 1
-        let classes = try graph.outputShape(for: [1, channels, inputTile, inputTile])[1]
-        let blocks = BlockSegmenter(graph: graph, extent: [height, width], inputBlock: [inputTile, inputTile], outputBlock: [outputTile, outputTile],
-                                    context: [context, context], alignment: [alignment, alignment], step: [step, step], ramp: [ramp, ramp],
-                                    symmetries: [.identity(rank: 2)], unitCells: [cells, cells], classes: classes)
+        let blocks = try blockSegmenter(height: height, width: width)
+        let classes = blocks.classes
         let source = image.inLayout(.rowMajor)
         var result: Tensor?
         try source.withUnsafeBufferPointer { src in

@@ -45,13 +45,14 @@ public final class Graph {
     }
     /// How training passes run (and layer-by-layer inference): precision — `.bfloat16` is mixed
     /// precision (fp32 master weights, activations and gradients; bf16 operands with fp32
-    /// accumulation inside each convolution) — and algorithms (`winograd`: the forward and
-    /// backward passes of wide 3×3 stride-1 convolutions by Winograd F(4×4, 3×3), opt-in). Passed
-    /// to every layer's `forward(_:mode:options:)` and `backward(…options:)`.
+    /// accumulation inside each convolution) — and algorithms (`ExecutionOptions.algorithms`: by
+    /// default per convolution and pass the fastest one within 1e-4 of direct, measured; a training
+    /// run records its choices, `.recorded`). Passed to every layer's `forward(_:mode:options:)` and
+    /// `backward(…options:)`.
     public var trainingOptions = ExecutionOptions()
-    /// How compiled inference plans choose their algorithms (`winograd`: fp32 3×3 stride-1
-    /// convolutions by Winograd F(4×4, 3×3), an opt-in fast mode, rounding differences ~1e-5 of the
-    /// output's range). Their precision is `inferenceStrategy`'s.
+    /// How compiled inference plans choose their algorithms (`ExecutionOptions.algorithms`: by
+    /// default measured per convolution, `.exact` for oneDNN's direct kernels). Their precision is
+    /// `inferenceStrategy`'s.
     public var inferenceOptions = ExecutionOptions() {
         didSet { if inferenceOptions != oldValue { plans = [] } }
     }
@@ -60,12 +61,12 @@ public final class Graph {
         get { trainingOptions.precision }
         set { trainingOptions.precision = newValue }
     }
-    /// `inferenceOptions.winograd`.
+    /// `inferenceOptions.winograd`: Winograd F(4×4, 3×3) forced (`AlgorithmSelection.winograd`), else the default.
     public var winogradInference: Bool {
         get { inferenceOptions.winograd }
         set { inferenceOptions.winograd = newValue }
     }
-    /// `trainingOptions.winograd`.
+    /// `trainingOptions.winograd`: Winograd F(4×4, 3×3) forced (`AlgorithmSelection.winograd`), else the default.
     public var winogradTraining: Bool {
         get { trainingOptions.winograd }
         set { trainingOptions.winograd = newValue }

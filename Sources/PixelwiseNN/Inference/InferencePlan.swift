@@ -9,8 +9,9 @@ import PixelwiseKernels
 /// - A `.convolution`, followed (as the only reader) by a `.channelAffine` and then by an
 ///   `.activation`: one convolution step, the affine map (batch norm) folded into its weights
 ///   (`BatchNormFolding`) and the activation fused as a post-op. Its algorithm — oneDNN's direct
-///   kernel, Winograd F(4×4, 3×3) (`ExecutionOptions.winograd`), or the block-scatter
-///   up-convolution — is `AlgorithmChooser`'s choice, the same chooser training asks.
+///   kernel, Winograd F(4×4, 3×3), or the block-scatter up-convolution — is `AlgorithmChooser`'s
+///   choice (by default measured on this shape, `ExecutionOptions.algorithms`), the same chooser
+///   training asks.
 /// - A `.pixelRepeat` (nearest up-sampling) whose only reader is a pointwise convolution: the
 ///   convolution (and whatever is fused into it) runs first, at the low resolution, and its
 ///   result is up-sampled — the same values, since both are per-pixel maps and nearest
@@ -26,6 +27,8 @@ public final class InferencePlan {
     /// For every program step, the graph nodes it computes (several when fused; a reorder step
     /// inserted for a node's inputs counts as that node's).
     public private(set) var stepNodes: [[Int]] = []
+    /// The algorithm of every convolution node, by node index (`AlgorithmChooser`'s choice).
+    public private(set) var algorithms: [Int: AlgorithmChooser.Algorithm] = [:]
     private var weightUpdates: [() -> Void] = []
     private var dependencies: [Parameter] = []
     private var boundVersion = -1
@@ -74,10 +77,12 @@ public final class InferencePlan {
             let problem = ConvolutionProblem(stage: .plan, input: sourceShape, weight: weight.shape, geometry: geometry,
                                              transposed: transposed, activation: activation)
             let (v, step): (InferenceProgram.Value, InferenceProgram.WeightedStep)
-            switch AlgorithmChooser.choose(for: problem, options: options) {
-            case .winograd:
+            let algorithm = AlgorithmChooser.choose(for: problem, options: options)
+            algorithms[i] = algorithm
+            switch algorithm {
+            case .winograd, .winograd2, .winograd6:
                 (v, step) = program.winogradConvolution(source, weightShape: weight.shape, hasBias: hasBias, outputShape: outShape,
-                                                        geometry: geometry, relu: activation == .relu, name: name)
+                                                        geometry: geometry, relu: activation == .relu, tile: algorithm.winogradTile!, name: name)
             case .blockScatter:
                 (v, step) = program.blockTransposedConvolution(source, weightShape: weight.shape, hasBias: hasBias,
                                                                relu: activation == .relu, name: name)

@@ -6,25 +6,31 @@ extension Graph {
     /// chooser sees them: forward, backward data and backward weights of every convolution (a
     /// transposed convolution decides once, on its forward pass, for all three).
     public func trainingConvolutionProblems(inputShape: Shape) throws -> [ConvolutionProblem] {
+        // Each problem once, in graph order.
+        var seen = Set<ConvolutionProblem>()
+        return try trainingConvolutionPasses(inputShape: inputShape).map(\.problem).filter { seen.insert($0).inserted }
+    }
+
+    /// `trainingConvolutionProblems` with the name of the node each pass belongs to (a problem
+    /// appears once per node that runs it).
+    public func trainingConvolutionPasses(inputShape: Shape) throws -> [(node: String, problem: ConvolutionProblem)] {
         let shapes = try shapes(for: inputShape)
-        var problems: [ConvolutionProblem] = []
+        var problems: [(node: String, problem: ConvolutionProblem)] = []
         for node in nodes {
             let inShapes = node.inputs.map { $0 == Graph.inputIndex ? inputShape : shapes[$0] }
             guard case .convolution(let conv) = node.layer.fusionRole(for: inShapes) else { continue }
             let x = inShapes[0]
             let forward = ConvolutionProblem(stage: .training, pass: .forward, input: x, weight: conv.weight.value.shape,
                                              geometry: conv.geometry, transposed: conv.transposed, layout: .channelsLast)
-            problems.append(forward)
+            problems.append((node.name, forward))
             guard !conv.transposed else { continue }
             var data = forward, weights = forward
             data.pass = .backwardData
             data.input = forward.outputShape
             weights.pass = .backwardWeights
-            problems.append(contentsOf: [data, weights])
+            problems.append(contentsOf: [(node.name, data), (node.name, weights)])
         }
-        // Each problem once, in graph order.
-        var seen = Set<ConvolutionProblem>()
-        return problems.filter { seen.insert($0).inserted }
+        return problems
     }
 
     /// The algorithm table of a training run on batches of `inputShape` under `trainingOptions`:

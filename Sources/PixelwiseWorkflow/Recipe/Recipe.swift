@@ -60,6 +60,8 @@ public struct Recipe: Equatable, Sendable {
     /// Per-channel intensity normalisation in `IntensityNormalisation(parsing:)`'s form, one for all
     /// channels or one per channel ("zscore", "percentile:0.5,99.5 type", …; default type).
     public var normalise: String?
+    /// The axis 2-D networks cut training volumes along (nil: z, the stored slices).
+    public var sliceAxis: SliceAxis?
     /// The data set's layout: folders (default), oxford-pet or brats (`images` is then the data set's root).
     public var layout: String?
     /// Resize every training and validation sample to this side (data sets of mixed sizes).
@@ -122,6 +124,7 @@ public struct Recipe: Equatable, Sendable {
         .value("patch-depth", \.patchDepth, "3-D networks: input patch depth in slices (default 16; the in-plane side is --patch, default 64 for 3-D networks; both rounded down to sizes the network takes).", positive: true),
         .value("spacing", \.spacing, "3-D networks: voxel spacing z,y,x (e.g. 50,4,4) replacing the volume files' (turns out of the section plane need isotropic voxels)."),
         .toggle("elastic-3d", \.elastic3D, "3-D networks: --elastic deforms in 3-D (default: in the section plane, one field for every slice)."),
+        .choice("slice-axis", \.sliceAxis, "Volumes (TIFF stacks, HDF5, NIfTI, BraTS cases): train on their slices along z (default: the stored slices), y or x; recorded in the model file, so segment cuts the same way."),
     ]
 
     /// The row for a flag name (without `--`) or a YAML key.

@@ -1,4 +1,5 @@
 import PixelwiseCore
+import PixelwiseIO
 import PixelwiseKernels
 import PixelwiseModels
 import PixelwiseNN
@@ -69,6 +70,8 @@ public enum ScheduleChoice: String, RecipeChoice {
 }
 
 /// Class weights for the loss: none, or the inverse class frequency of the training labels.
+extension SliceAxis: RecipeChoice {}
+
 public enum ClassWeighting: String, RecipeChoice {
     case none
     case balanced
@@ -120,7 +123,7 @@ public enum LossKind: String, RecipeChoice {
         case .ce: base = SoftmaxCrossEntropy(classWeights: weights)
         case .focal: base = FocalLoss(alpha: weights, gamma: 2)
         case .dice: base = DiceLoss()
-        case .diceCE: base = CombinedLoss.diceCrossEntropy()
+        case .diceCE: base = CombinedLoss.diceCrossEntropy(classWeights: weights)
         case .distanceAware: base = DistanceAwareCrossEntropy()
         case .bce: base = BinaryCrossEntropy(classWeights: weights)
         case .malis: return MalisLoss()

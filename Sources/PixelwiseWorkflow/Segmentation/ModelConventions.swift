@@ -12,6 +12,8 @@ public struct ModelConventions {
     public var classValues: [Float]
     /// The class mapping training used (names, merged values), when the model file records it.
     public var labelMap: LabelMap?
+    /// The axis training cut volumes along (nil: z, the stored slices); `segment`'s default.
+    public var sliceAxis: SliceAxis?
 
     public init(classes: Int) {
         classValues = (0..<classes).map { classes <= 1 ? 255 : Float($0 * 255 / (classes - 1)) }
@@ -34,6 +36,7 @@ public struct ModelConventions {
             labelMap = value
             classValues = value.outputValues
         }
+        sliceAxis = m["slice_axis"].flatMap(SliceAxis.init(rawValue:))
     }
 
     public func store(in graph: Graph) {
@@ -44,6 +47,7 @@ public struct ModelConventions {
         encoder.outputFormatting = .sortedKeys
         if let data = try? encoder.encode(normalisation) { graph.metadata["raw_normalisation"] = String(decoding: data, as: UTF8.self) }
         if let labelMap, let data = try? encoder.encode(labelMap) { graph.metadata["label_map"] = String(decoding: data, as: UTF8.self) }
+        if let sliceAxis, sliceAxis != .z { graph.metadata["slice_axis"] = sliceAxis.rawValue }
     }
 
     /// The network input (1, C, H, W) for a file image.

@@ -44,6 +44,13 @@ public final class Segmenter {
         /// Inference arithmetic (bf16 falls back to fp32, with a warning, on CPUs without it).
         public var precision: Precision = .float32
         public var algorithm: ConvolutionAlgorithm = .fastest
+        /// With probabilities: the classes whose probabilities are summed into the one foreground
+        /// map written (a C-class model's two-class consolidation, e.g. ssTEM's mitochondria + cell
+        /// against the rest); nil: class 1 for two classes, one map per class for more.
+        public var foregroundClasses: [Int]?
+        /// The axis volumes (stacks of more than one page) are cut along; nil: the model's training
+        /// axis (z unless trained with another). Single images are segmented as they are.
+        public var sliceAxis: SliceAxis?
 
         public init() {}
     }
@@ -120,6 +127,23 @@ public final class Segmenter {
         self.tiling = tiling
         let classes = try graph.outputShape(for: [1, graph.inputChannels, tiling.inputTile, tiling.inputTile])[1]
         conventions = ModelConventions(graph: graph, classes: classes)
+        if let bad = options.foregroundClasses?.first(where: { !(0..<max(classes, 2)).contains($0) }) {
+            throw PixelwiseError.invalidArgument("foreground class \(bad) is outside the \(max(classes, 2)) classes of \(name)")
+        }
+    }
+
+    /// The axis volumes are cut along: the option, else the model's training axis, else z.
+    public var sliceAxis: SliceAxis { options.sliceAxis ?? conventions.sliceAxis ?? .z }
+
+    /// The output pages of one volume, given as its normalised stored (z) pages, segmented as
+    /// slices along `sliceAxis` (`VolumeSlicing`) and put back into stored pages.
+    func segmentResliced(_ normalised: [Image]) throws -> [Image] {
+        let tiling = try planarTiling("the volume")
+        let outputs = try VolumeSlicing.slices(normalised, along: sliceAxis).map { slice -> Image in
+            let input = planarTensor(slice)
+            return outputImage(options.testTimeAugmentation ? try tiling.segmentWithAugmentation(input) : try tiling.segment(input))
+        }
+        return VolumeSlicing.pages(fromSlices: outputs, along: sliceAxis)
     }
 
     /// The 2-D tiling; a one-line error for a 3-D network.
@@ -189,6 +213,16 @@ public final class Segmenter {
             for ((files, paths), name) in zip(zip(stacks, sources), names) {
                 let target = folder + "/" + name + (files[0].nifti != nil ? ".nii.gz" : files[0].count > 1 || options.output != .labels ? ".tif" : ".png")
                 try writeResult(of: files[0], to: target) { emit in
+                    if sliceAxis != .z && files[0].count > 1 {
+                        // Slices along y or x need the whole volume: normalised pages in, pages out.
+                        let pages = try segmentResliced(try (0..<files[0].count).map { index in
+                            try conventions.normalisation.apply(toSources: try files.map { try $0.page(index) }, names: paths)
+                        })
+                        for page in pages { try emit(page) }
+                        onEvent?(.page(path: paths[0], index: files[0].count - 1, count: files[0].count, width: pages[0].width, height: pages[0].height))
+                        return
+                    }
+                    let tiling = try planarTiling(paths[0])
                     for index in 0..<files[0].count {
                         let raw = try conventions.normalisation.apply(toSources: try files.map { try $0.page(index) }, names: paths)
                         let input = planarTensor(raw)
@@ -211,15 +245,29 @@ public final class Segmenter {
     /// With more than two classes, probabilities are one channel per class, so they go to TIFF.
     public func outputPath(for stack: ImageStack, in folder: String) -> String {
         if stack.nifti != nil { return folder + "/" + stack.name + ".nii.gz" }
-        let perClass = classCount > 2 && options.output != .labels
+        let perClass = classCount > 2 && options.output != .labels && options.foregroundClasses == nil
         return folder + "/" + stack.name + (stack.count > 1 || options.output == .floatProbabilities || perClass ? ".tif" : ".png")
     }
 
     /// Classes the model predicts (its output channels; 2 for a one-channel sigmoid output).
     public var classCount: Int { max(conventions.classValues.count, 2) }
 
+    /// Class indices of class names or label values (`segment --foreground-classes mitochondria 255`).
+    public static func classIndices(of given: [String], conventions: ModelConventions, model: String) throws -> [Int] {
+        let names = conventions.labelMap?.names ?? []
+        return try given.map { item in
+            if let k = names.firstIndex(of: item) { return k }
+            if let v = Float(item) {
+                if let k = conventions.labelMap?.classIndex(of: v), k >= 0 { return Int(k) }
+                if let k = conventions.classValues.firstIndex(of: v) { return k }
+            }
+            let known = names.isEmpty ? conventions.classValues.map { String(Int($0)) } : names
+            throw PixelwiseError.invalidArgument("--foreground-classes: \(model) has no class \"\(item)\" (its classes: \(known.joined(separator: ", ")))")
+        }
+    }
+
     /// Output channels of a page: one per class for probabilities of more than two classes, else 1.
-    var outputChannels: Int { conventions.classValues.count > 2 && options.output != .labels ? conventions.classValues.count : 1 }
+    var outputChannels: Int { options.foregroundClasses != nil && options.output != .labels ? 1 : volumeOutputChannels }
 
     /// Bytes of one output page of width × height.
     func outputPageBytes(width: Int, height: Int) -> Int {
@@ -321,6 +369,14 @@ public final class Segmenter {
             for stack in stacks {
                 let target = outputPath(for: stack, in: folder)
                 try writeResult(of: stack, to: target) { emit in
+                    if sliceAxis != .z && stack.count > 1 {
+                        // Slices along y or x need the whole volume: normalised pages in, pages out.
+                        let normalised = try (0..<stack.count).map { try conventions.normalisation.apply(to: stack.page($0)) }
+                        for page in try segmentResliced(normalised) { try emit(page) }
+                        pixels += normalised.reduce(0) { $0 + $1.width * $1.height }
+                        onEvent?(.page(path: stack.path, index: stack.count - 1, count: stack.count, width: normalised[0].width, height: normalised[0].height))
+                        return
+                    }
                     try stack.forEachPage { index, image in
                         try emit(try segment(image, of: stack))
                         pixels += image.width * image.height
@@ -362,6 +418,14 @@ public final class Segmenter {
 
     func outputImage(_ result: Tensor) -> Image {
         let (h, w, c) = (result.shape[2], result.shape[3], result.shape[1])
+        if let classes = options.foregroundClasses, options.output != .labels {
+            // The summed probability of the foreground classes: one map, as a two-class model's.
+            let planar = result.scalars, n = h * w
+            var sum = [Float](repeating: 0, count: n)
+            for k in classes { for p in 0..<n { sum[p] += planar[k * n + p] } }
+            if options.output == .probabilities { return Image(width: w, height: h, channels: 1, sampleType: .uint8, pixels: sum.map { (min($0, 1) * 255).rounded() }) }
+            return Image(width: w, height: h, channels: 1, sampleType: .float32, pixels: sum)
+        }
         if c > 2 && options.output != .labels {
             // One channel per class: interleaved from the planar (1, C, H, W) probabilities.
             let planar = result.scalars, n = h * w

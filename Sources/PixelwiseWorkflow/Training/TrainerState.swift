@@ -5,6 +5,8 @@ import Foundation
 public struct TrainerState: Codable, Sendable {
     public struct Point: Codable, Sendable { public var iteration: Int; public var loss: Float }
     public struct Validation: Codable, Sendable { public var iteration: Int; public var scores: Scores }
+    /// Validation of a model with more than two classes: per-class IoU and Dice, their means.
+    public struct ClassValidation: Codable, Sendable { public var iteration: Int; public var scores: ClassScores }
     public var iteration = 0
     public var elapsed: Double = 0
     public var bestRandError = Double.infinity
@@ -13,6 +15,10 @@ public struct TrainerState: Codable, Sendable {
     public var firstLoss: Float?
     public var losses: [Point] = []
     public var validations: [Validation] = []
+    /// More than two classes: the validations (instead of `validations`), and the best mean Dice
+    /// (model.h5's). Optional so that checkpoints written before them still load.
+    public var classValidations: [ClassValidation]?
+    public var bestMeanDice: Double?
 
     public init() {}
     public init(json: String) throws {

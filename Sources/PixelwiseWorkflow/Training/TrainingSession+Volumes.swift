@@ -19,12 +19,14 @@ enum ValidationData {
         }
     }
 
-    func report(folder: String, graph: Graph, recipe: Recipe, state: TrainerState) -> TrainingReport {
+    func report(folder: String, graph: Graph, recipe: Recipe, state: TrainerState, labelMap: LabelMap) -> TrainingReport {
         switch self {
         case let .images(samples, tiling):
-            return TrainingReport(folder: folder, graph: graph, recipe: recipe, state: state, validation: samples, tiling: tiling)
+            return TrainingReport(folder: folder, graph: graph, recipe: recipe, state: state, validation: samples, tiling: tiling,
+                                  labelMap: labelMap)
         case let .volumes(_, _, patch):
-            var report = TrainingReport(folder: folder, graph: graph, recipe: recipe, state: state, validation: [], tiling: nil)
+            var report = TrainingReport(folder: folder, graph: graph, recipe: recipe, state: state, validation: [], tiling: nil,
+                                        labelMap: labelMap)
             report.patches = patch.input.map(String.init).joined(separator: "×") + " → " + patch.output.map(String.init).joined(separator: "×")
             return report
         }
@@ -213,7 +215,8 @@ extension TrainingSession {
             }
         }
         return try train(graph: graph, frequencies: ClassFrequencies(counts: counts), batches: source.batch,
-                         validation: .volumes(validation, VolumeTiler(graph: graph, geometry: validationTile), patch: geometry), images: training.count,
+                         validation: .volumes(validation, VolumeTiler(graph: graph, geometry: validationTile), patch: geometry),
+                         labelMap: labelMap, images: training.count,
                          patches: (geometry.input[2], geometry.output[2], (geometry.input, geometry.output)), sampleShape: [channels] + geometry.input,
                          stop: stop)
     }

@@ -15,8 +15,8 @@ import PixelwiseNN
 /// let outcome = try session.run(stop: StopRequest())     // trains; RUN_DIR/model.h5, last.h5, …
 /// ```
 ///
-/// The run folder holds model.h5 (best by validation Rand error, or the latest without
-/// validation), last.h5 (the full state: weights, optimiser, trainer state, dropout generators),
+/// The run folder holds model.h5 (best by validation Rand error — for more than two classes by
+/// mean validation Dice — or the latest without validation), last.h5 (the full state: weights, optimiser, trainer state, dropout generators),
 /// log.csv, config.yaml (the recipe) and report.html; every file is written atomically. A session
 /// created with `resume:` continues a run from its last.h5 exactly: the same batches, optimiser
 /// moments, error-masking draws and dropout masks as an uninterrupted run.
@@ -32,6 +32,9 @@ public final class TrainingSession {
         case step(iteration: Int, loss: Float, learningRate: Float, patchesPerSecond: Double, elapsed: Double)
         /// Validation scores (mean over the validation images); `isBest` when model.h5 was saved.
         case validation(iteration: Int, scores: Scores, isBest: Bool)
+        /// Validation of a model with more than two classes: per-class IoU and Dice over the whole
+        /// validation set, their means; `isBest` (best mean Dice) when model.h5 was saved.
+        case classValidation(iteration: Int, scores: ClassScores, isBest: Bool)
         /// Something the user should know that does not stop the run (e.g. bf16 falling back to fp32).
         case warning(String)
     }
@@ -118,12 +121,15 @@ public final class TrainingSession {
     }
 
     /// Reads the samples of a data set in the recipe's layout, resized when the recipe says.
+    /// Volumes are cut along the recipe's slice axis first (`VolumeSlicing.resliced`).
     static func loadSamples(recipe: Recipe, images: String, labels: String?, labelMap: LabelMap,
                             normalisation: RawNormalisation) throws -> [Sample] {
         func all(_ dataset: some SegmentationDataset) throws -> [Sample] {
-            guard let side = recipe.resize else { return try (0..<dataset.count).map(dataset.sample) }
-            let resized = ResizedDataset(dataset, side: side)
-            return try (0..<resized.count).map(resized.sample)
+            var samples = try VolumeSlicing.resliced((0..<dataset.count).map(dataset.sample), along: recipe.sliceAxis ?? .z)
+            guard let side = recipe.resize else { return samples }
+            let resized = ResizedDataset(InMemoryDataset(samples), side: side)
+            samples = try (0..<resized.count).map(resized.sample)
+            return samples
         }
         switch try recipe.layoutChoice() {
         case .oxfordPet:
@@ -217,7 +223,7 @@ public final class TrainingSession {
                                           prior: prior, seed: recipe.resolvedSeed)
 
         return try train(graph: graph, frequencies: try ClassFrequencies(samples: training, classCount: labelMap.classCount),
-                         batches: source.batch, validation: .images(validation, tiling), images: training.count,
+                         batches: source.batch, validation: .images(validation, tiling), labelMap: labelMap, images: training.count,
                          patches: (geometry.inputWidth, geometry.outputWidth, nil), sampleShape: [channels, geometry.inputHeight, geometry.inputWidth],
                          stop: stop)
     }
@@ -225,7 +231,7 @@ public final class TrainingSession {
     /// The part of a run shared by 2-D and 3-D training: optimiser, trainer, the run folder and its
     /// lock, and the loop over `batches` (batch k of the run, the same in every process).
     func train(graph: Graph, frequencies: ClassFrequencies, batches: @escaping @Sendable (Int) -> Batch, validation: ValidationData,
-               images: Int, patches: (input: Int, output: Int, volume: (input: [Int], output: [Int])?), sampleShape: [Int],
+               labelMap: LabelMap, images: Int, patches: (input: Int, output: Int, volume: (input: [Int], output: [Int])?), sampleShape: [Int],
                stop: StopRequest) throws -> Outcome {
         var optimizer = recipe.makeOptimizer()
         var state = TrainerState()
@@ -246,7 +252,7 @@ public final class TrainingSession {
 
         let createdFolder = isFirstProcess && !FileManager.default.fileExists(atPath: folder)
         var loop = Loop(session: self, graph: graph, trainer: trainer, validation: validation,
-                        state: state, checkpointWritten: resumeFile != nil)
+                        labelMap: labelMap, state: state, checkpointWritten: resumeFile != nil)
         // One run at a time writes into a folder: a second `--out` or `--resume` on it is refused
         // here, before it writes anything (and without removing the folder the first one uses).
         var lock: RunFolderLock?
@@ -333,6 +339,7 @@ public final class TrainingSession {
             graph.metadata["model"] = recipe.resolvedModel
             var conventions = ModelConventions(classes: labelMap.classCount)
             conventions.normalisation = normalisation
+            conventions.sliceAxis = recipe.sliceAxis
             let layout = try recipe.layoutChoice()
             let layoutClasses = recipe.foreground == nil && layout != .folders
             if recipe.classes != nil || layoutClasses || recipe.instanceBoundaries == true {
@@ -362,8 +369,12 @@ public final class TrainingSession {
         let graph: Graph
         let trainer: Trainer
         let validation: ValidationData
+        let labelMap: LabelMap
         var state: TrainerState
         var checkpointWritten: Bool
+
+        /// More than two classes: validation scores every class (Dice, IoU) instead of the ISBI measures.
+        var validatesClasses: Bool { labelMap.classCount > 2 }
 
         var recipe: Recipe { session.recipe }
         var folder: String { session.folder }
@@ -373,7 +384,10 @@ public final class TrainingSession {
             if writes { try AtomicFile.write(recipe.yaml(), to: folder + "/config.yaml") }
             let startIteration = trainer.iteration
             // A resumed log keeps only the rows up to the checkpoint (a crash may have logged more).
-            let log = writes ? try TrainingLog(path: folder + "/log.csv", continuingAfter: session.resumeFile != nil ? startIteration : nil) : nil
+            let columns = validatesClasses ? TrainingLog.classColumns(names: (0..<labelMap.classCount).map(labelMap.name(ofClass:)))
+                : TrainingLog.twoClassColumns
+            let log = writes ? try TrainingLog(path: folder + "/log.csv", continuingAfter: session.resumeFile != nil ? startIteration : nil,
+                                               validationColumns: columns) : nil
             let processCount = session.processes?.size ?? 1
             // Every process draws the same batch k and trains on its own share of it.
             let share = (session.processes?.rank ?? 0, processCount)
@@ -395,7 +409,7 @@ public final class TrainingSession {
             }
             if trainer.iteration % validateEvery != 0 && trainer.iteration > startIteration { try validate(log: log) }
             try checkpoint(started: started, log: log)
-            if writes { try validation.report(folder: folder, graph: graph, recipe: recipe, state: state).write() }
+            if writes { try validation.report(folder: folder, graph: graph, recipe: recipe, state: state, labelMap: labelMap).write() }
             if let processes = session.processes {
                 // The processes stopped together; a stop requested in any of them is the run's.
                 let agreed = try processes.sum([stop.isRequested ? 1 : 0, Float(stop.code)])
@@ -420,6 +434,7 @@ public final class TrainingSession {
 
         mutating func validate(log: TrainingLog?) throws {
             guard writes, !validation.isEmpty else { return }
+            if validatesClasses { return try validateClasses(log: log) }
             // One threshold sweep for the whole validation set, as the ISBI 2012 scorer does (issue 22).
             var sweep = SetThresholdSweep()
             switch validation {
@@ -442,6 +457,44 @@ public final class TrainingSession {
                 try ModelFile(graph: graph).write(to: folder + "/model.h5")
             }
             session.onEvent?(.validation(iteration: trainer.iteration, scores: mean, isBest: isBest))
+        }
+
+        /// C > 2 classes: the arg-max class of every validation pixel against the truth, one
+        /// confusion matrix for the whole set; per-class Dice and IoU and their means (class 0 left
+        /// out, as `evaluate --classes`). model.h5 keeps the best mean Dice.
+        mutating func validateClasses(log: TrainingLog?) throws {
+            let scores = try Self.classScores(validation, labelMap: labelMap)
+            var history = state.classValidations ?? []
+            history.append(TrainerState.ClassValidation(iteration: trainer.iteration, scores: scores))
+            state.classValidations = history
+            log?.validation(iteration: trainer.iteration, classScores: scores)
+            let meanDice = scores.meanDice ?? 0
+            let isBest = meanDice > (state.bestMeanDice ?? -1)
+            if isBest {
+                state.bestMeanDice = meanDice
+                state.bestIteration = trainer.iteration
+                try ModelFile(graph: graph).write(to: folder + "/model.h5")
+            }
+            session.onEvent?(.classValidation(iteration: trainer.iteration, scores: scores, isBest: isBest))
+        }
+
+        /// Per-class scores of the network's arg-max classes on the validation images or volumes,
+        /// pooled over the set (no HD95).
+        static func classScores(_ validation: ValidationData, labelMap: LabelMap) throws -> ClassScores {
+            var matrix = ConfusionMatrix(classCount: labelMap.classCount)
+            switch validation {
+            case let .images(samples, tiling):
+                for sample in samples {
+                    matrix.add(prediction: argmaxClasses(try tiling.segment(planarTensor(sample.raw))), truth: sample.labels)
+                }
+            case let .volumes(volumes, tiler, _):
+                for volume in volumes {
+                    let (classes, p) = try tiler.probabilities(volume)
+                    let probabilities = Tensor(shape: Shape([1, classes, 1, volume.voxels]), scalars: p)
+                    matrix.add(prediction: argmaxClasses(probabilities), truth: volume.labels)
+                }
+            }
+            return ClassEvaluation.scores(name: "validation", matrix, labelMap, [Double?](repeating: nil, count: labelMap.classCount))
         }
     }
 }

@@ -13,7 +13,7 @@ import PixelwiseTestSupport
                                               ["--validate-images", "val/images", "--validate-labels", "val/labels", "--validate-every", "3"]),
                                  in: scratch.path)
         #expect(result.status == 0, "\(result.transcript)")
-        #expect(try scratch.contents("run") == ["config.yaml", "last.h5", "log.csv", "model.h5", "report.html"])
+        #expect(try scratch.contents("run") == ["algorithms.json", "config.yaml", "last.h5", "log.csv", "model.h5", "report.html"])
 
         let header = try String(contentsOfFile: scratch.file("run/log.csv"), encoding: .utf8).split(separator: "\n").first
         #expect(header == "iteration,seconds,loss,learning_rate,val_pixel_error,val_rand_error,val_information_error,val_foreground_iou")

@@ -72,7 +72,7 @@ import PixelwiseTestSupport
         ChunkCodec.Blosc.Shuffle.allCases.map { ChunkCodec.blosc(.init(compressor: name, level: 5, shuffle: $0)) }
     }
 
-    @Test(arguments: codecs)
+    @Test(arguments: codecs + [.blosc(.init(compressor: "snappy"))])
     func zarrV2RoundTripsEveryCodec(codec: ChunkCodec) throws {
         let scratch = try ScratchFolder()
         try Self.roundTrip(scratch.file("a.zarr/raw"), type: .uint16, codec: codec)
@@ -202,6 +202,10 @@ import PixelwiseTestSupport
         #expect(try #require(try ChunkedStores.open(path)).read(VoxelBox(size: [2, 2, 4])) == [1, 2, 9, 9, 3, 4, 9, 9, 5, 6, 9, 9, 7, 8, 9, 9])
         let problem = expectFileError(path) { _ = try ChunkedStores.create(path: path, geometry: geometry, chunkSize: [1, 2, 2]) }
         #expect(problem.contains("other metadata"))
+        // Damaged metadata is an error, never overwritten.
+        try write(Array("{damaged".utf8), to: path + "/.zarray")
+        expectFileError(path + "/.zarray") { _ = try ChunkedStores.create(path: path, geometry: geometry, chunkSize: [2, 2, 2]) }
+        #expect(try bytes(of: path + "/.zarray") == Array("{damaged".utf8))
     }
 
     /// A damaged or truncated chunk is one line naming the chunk's file, in every codec and format.
@@ -233,6 +237,27 @@ import PixelwiseTestSupport
             } catch let PixelwiseError.file(errorPath, _) {
                 #expect(errorPath == chunk)
             }
+        }
+    }
+
+    /// numcodecs' AUTOSHUFFLE (-1) is byte shuffle for what Pixelwise describes and rewrites;
+    /// the data decode either way (blosc's own header says how it was shuffled).
+    @Test func automaticShuffleReadsAsByteShuffle() throws {
+        let scratch = try ScratchFolder()
+        let path = scratch.file("s.zarr")
+        let writer = try ChunkedStores.create(path: path, geometry: VolumeGeometry(channels: 1, size: [2, 2, 2], sampleType: .uint16),
+                                              chunkSize: [2, 2, 2], codec: .blosc(.init(shuffle: .bit)))
+        try writer.write((0..<8).map { Float($0 * 300) }, at: VoxelBox(size: [2, 2, 2]))
+        var meta = try JSONFile.object(path + "/.zarray")
+        var compressor = try #require(meta["compressor"] as? [String: Any])
+        compressor["shuffle"] = -1
+        meta["compressor"] = compressor
+        try JSONFile.write(meta, to: path + "/.zarray")
+        let array = try #require(try ChunkedStores.openArray(path))
+        #expect(array.codec == .blosc(.init(shuffle: .byte)))
+        #expect(try array.read(VoxelBox(size: [2, 2, 2])) == (0..<8).map { Float($0 * 300) })
+        #expect(throws: PixelwiseError.self) {
+            _ = try ChunkedStores.create(path: path, geometry: array.geometry, chunkSize: [2, 2, 2], codec: .blosc(.init(compressor: "lzma")))
         }
     }
 
@@ -296,6 +321,29 @@ import PixelwiseTestSupport
         }
     }
 
+    /// `VolumeSources.open`, which training and segmentation use, opens zarr and N5 arrays; a
+    /// plain folder of images stays a folder of slices.
+    @Test func volumeSourcesOpensStorePaths() throws {
+        let scratch = try ScratchFolder()
+        let geometry = VolumeGeometry(channels: 1, size: [2, 3, 4], spacing: [40, 4, 4], sampleType: .uint8)
+        let whole = (0..<24).map(Float.init)
+        for path in ["v.zarr/raw", "v.n5/raw"] {
+            let writer = try ChunkedStores.create(path: scratch.file(path), geometry: geometry, chunkSize: [1, 3, 4])
+            try writer.write(whole, at: VoxelBox(size: [2, 3, 4]))
+            let volume = try VolumeSources.open(scratch.file(path))
+            #expect(volume is ChunkedArray)
+            #expect(volume.geometry == geometry)
+            #expect(try volume.read(VoxelBox(size: [2, 3, 4])) == whole)
+            #expect(try VolumeSources.open(scratch.file(path), spacing: [1, 2, 3]).geometry.spacing == [1, 2, 3])
+        }
+        // A store's folder opened directly (no .zarr in the name) is still an array.
+        try FileManager.default.moveItem(atPath: scratch.file("v.zarr"), toPath: scratch.file("plain"))
+        #expect(try VolumeSources.open(scratch.file("plain/raw")) is ChunkedArray)
+        #expect(ChunkedStores.isStorePath(scratch.file("plain/raw")) && !ChunkedStores.isStorePath(scratch.file("plain")))
+        #expect(!ChunkedStores.isStorePath(scratch.file("a.h5:/raw")))
+        expectFileError(scratch.file("v.n5/nothing")) { _ = try VolumeSources.open(scratch.file("v.n5/nothing")) }
+    }
+
     @Test func wideIntegersBeyondFloatPrecisionAreRefused() throws {
         let scratch = try ScratchFolder()
         let path = scratch.file("ids.zarr")
@@ -325,4 +373,40 @@ final class Failures: @unchecked Sendable {
     private var messages: [String] = []
     func add(_ message: String) { lock.lock(); messages.append(message); lock.unlock() }
     var all: [String] { lock.lock(); defer { lock.unlock() }; return messages }
+}
+
+/// The fuzz target's harness (`ChunkedFuzzing`, Fuzz/Sources/fuzz-chunked): valid inputs of every
+/// scenario read, and damaged ones give one-line errors naming the input's path.
+@Suite struct ChunkedFuzzingTests {
+    @Test func everyScenarioReadsAValidInputAndNamesThePathOnGarbage() throws {
+        let scratch = try ScratchFolder()
+        let input = scratch.file("input.store")
+        for (index, scenario) in ChunkedFuzzing.chunkScenarios.enumerated() {
+            // A valid chunk (1, 2, 2) of that array, made by Pixelwise's own writer.
+            let source = scratch.file("source\(index)" + (scenario.0 == .n5 ? ".n5" : ".zarr"))
+            let writer = try #require(try ChunkedStores.create(path: source, geometry: VolumeGeometry(channels: 1, size: [5, 7, 9], sampleType: .float32),
+                                                               chunkSize: [2, 3, 4], codec: scenario.1, dataType: scenario.2, order: scenario.3,
+                                                               zarrVersion: scenario.0 == .zarr3 ? 3 : 2) as? ChunkedArray)
+            try writer.write([5, 6], at: VoxelBox(origin: [2, 6, 8], size: [2, 1, 1]))
+            let chunk = try bytes(of: writer.chunkPath([1, 2, 2]))
+            try write([UInt8(3 + index)] + chunk, to: input)
+            try ChunkedFuzzing.read(input)
+            try write([UInt8(3 + index)] + chunk.prefix(chunk.count - 3) + [1, 2, 3, 4, 5], to: input)
+            do { try ChunkedFuzzing.read(input) } catch let error as PixelwiseError {
+                #expect(error.description.contains(input) && !error.description.contains("\n"), "\(error)")
+            }
+        }
+        for selector in 0..<3 {
+            try write([UInt8(selector)] + Array(#"{"shape": [1e300, 2], "chunks": [-1, 3], "dimensions": [3, 4], "zarr_format": 2}"#.utf8), to: input)
+            do { try ChunkedFuzzing.read(input) } catch let error as PixelwiseError {
+                #expect(error.description.contains(input) && !error.description.contains("\n"), "\(error)")
+            }
+        }
+        // Shapes whose element count overflows, and chunks too large, are refused by name.
+        try write([0] + Array(#"{"zarr_format": 2, "shape": [4611686018427387904, 4, 4], "chunks": [1, 4, 4], "dtype": "|u1", "compressor": null, "fill_value": 0, "order": "C"}"#.utf8), to: input)
+        #expect(throws: PixelwiseError.self) { try ChunkedFuzzing.read(input) }
+        try write([0] + Array(#"{"zarr_format": 2, "shape": [4096, 4096, 4096], "chunks": [4096, 4096, 4096], "dtype": "<f8", "compressor": null, "fill_value": 0, "order": "C"}"#.utf8), to: input)
+        #expect(throws: PixelwiseError.file(path: input, problem: "chunks of [4096,4096,4096] float64 exceed 1024 MiB each")) { try ChunkedFuzzing.read(input) }
+        #expect(FileManager.default.fileExists(atPath: input))
+    }
 }

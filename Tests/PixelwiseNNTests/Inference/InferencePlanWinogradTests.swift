@@ -26,6 +26,7 @@ import PixelwiseKernels
         g.resetParameters(seed: 21)
         let input = Tensor.random([1, 2, 30, 26], seed: 22)
         let expected = try InferencePlanTests.reference(g, input)
+        g.inferenceOptions.algorithms = .exact
         let direct = try g.forward(input, mode: .inference)
         // From 16 channels (the default, 32, would leave this small network direct).
         let plan = try InferencePlan(graph: g, inputShape: input.shape, options: ExecutionOptions(winograd: true, winogradMinimumChannels: 16))
@@ -38,5 +39,35 @@ import PixelwiseKernels
         // Through the graph: with the default threshold nothing here is wide enough.
         g.winogradInference = true
         #expect(try g.inferencePlan(for: input.shape, precision: .float32).program.winogradStepNames.isEmpty)
+    }
+
+    /// `--exact` (`AlgorithmSelection.exact`) is the direct path of earlier versions bit for bit where
+    /// that path was direct (every convolution here: no up-convolution, forward and backward data),
+    /// and the measured default gives something else only by choosing another algorithm.
+    @Test func exactIsTheDirectPathBitForBit() throws {
+        let g = Graph(inputChannels: 1)
+        var x = try g.add("c1", Convolution(inputChannels: 1, outputChannels: 32, kernelSize: 3, padding: .same), g.input)
+        x = try g.add("c1.relu", ReLU(), x)
+        x = try g.add("c2", Convolution(inputChannels: 32, outputChannels: 32, kernelSize: 3, padding: .same), x)
+        x = try g.add("c2.relu", ReLU(), x)
+        try g.add("head", Convolution(inputChannels: 32, outputChannels: 2, kernelSize: 1), x)
+        g.resetParameters(seed: 31)
+        let input = Tensor.random([2, 1, 40, 36], seed: 32)
+        func bits(_ t: Tensor) -> [UInt32] { t.scalars.map(\.bitPattern) }
+        func run(_ selection: AlgorithmSelection) throws -> (plan: [UInt32], training: [UInt32], inputGradient: [UInt32]) {
+            let plan = try InferencePlan(graph: g, inputShape: input.shape, options: ExecutionOptions(algorithms: selection))
+            g.trainingOptions.algorithms = selection
+            let y = try g.forward(input, mode: .training)
+            let c2 = g.nodes.first { $0.name == "c2" }!.layer
+            let h = try g.nodes.first { $0.name == "c1" }!.layer.forward([input], mode: .training, options: ExecutionOptions(algorithms: selection))
+            let out = try c2.forward([h], mode: .training, options: ExecutionOptions(algorithms: selection))
+            let dx = try c2.backward(Tensor.random(out.shape, seed: 33).inLayout(out.layout), inputs: [h], output: out,
+                                     needsInputGradient: [true], options: ExecutionOptions(algorithms: selection))[0]!
+            return (bits(try plan.run(input)), bits(y), bits(dx))
+        }
+        let exact = try run(.exact), before = try run(.rules)
+        #expect(exact.plan == before.plan && exact.training == before.training && exact.inputGradient == before.inputGradient)
+        let winograd = try run(.only(.winograd))
+        #expect(winograd.plan != exact.plan && winograd.inputGradient != exact.inputGradient, "another algorithm is a change")
     }
 }

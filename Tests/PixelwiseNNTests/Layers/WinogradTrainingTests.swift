@@ -12,9 +12,10 @@ import PixelwiseKernels
         conv.resetParameters(using: &generator)
         conv.bias!.value = Tensor.random([40], seed: 4)
         let x = Tensor.random([2, 32, 39, 34], seed: 5).inLayout(.channelsLast)  // 2 · 10 · 9 = 180 tiles
-        let y = try conv.forward([x], mode: .training)
+        let exact = ExecutionOptions(algorithms: .exact)
+        let y = try conv.forward([x], mode: .training, options: exact)
         let dy = Tensor.random(y.shape, seed: 6).inLayout(y.layout)
-        let dx = try conv.backward(dy, inputs: [x], output: y, needsInputGradient: [true])[0]!
+        let dx = try conv.backward(dy, inputs: [x], output: y, needsInputGradient: [true], options: exact)[0]!
         let (dw, db) = (conv.weight.gradient!, conv.bias!.gradient!)
         conv.weight.zeroGradient()
         conv.bias!.zeroGradient()
@@ -37,7 +38,7 @@ import PixelwiseKernels
         var generator = SeededGenerator(seed: 3)
         conv.resetParameters(using: &generator)
         let x = Tensor.random(input, seed: 5).inLayout(.channelsLast)
-        let y = try conv.forward([x], mode: .training)
+        let y = try conv.forward([x], mode: .training, options: ExecutionOptions(algorithms: .exact))
         let yw = try conv.forward([x], mode: .training, options: ExecutionOptions(winograd: true))
         return yw.maxAbsDifference(y)
     }
@@ -72,7 +73,7 @@ import PixelwiseKernels
         let target = Target(labels: x.scalars.map { $0 > 0 ? 1 : 0 })
         func step(_ winograd: Bool) throws -> (Float, [[Float]]) {
             let g = try graph()
-            g.winogradTraining = winograd
+            g.trainingOptions.algorithms = winograd ? .winograd : .exact
             let y = try g.forward(x, mode: .training)
             let (value, gradient) = try SoftmaxCrossEntropy().evaluate(y, target)
             try g.backward(gradient)

@@ -59,4 +59,30 @@ import PixelwiseCore
         #expect(gradient.maxAbsDifference(expected) < 1e-7)
         try expectGradientMatchesFiniteDifferences(combined, at: x, t)
     }
+
+    /// Dice + cross-entropy for C > 2 classes: the multi-class Dice plus softmax cross-entropy over
+    /// the channels (with class weights), gradient against finite differences; on two channels it
+    /// is the same loss as the two-class form.
+    @Test func diceCrossEntropyTakesAnyNumberOfClasses() throws {
+        let x = Tensor.random([2, 4, 3, 4], seed: 46)
+        var l = (0..<24).map { Int32($0 % 4) }
+        l[5] = -1
+        let t = Target(labels: l), weights: [Float] = [0.5, 1, 2, 4]
+        var combined = CombinedLoss.diceCrossEntropy(classWeights: weights)
+        let (value, _) = try combined.evaluate(x, t)
+        let d = try DiceLoss(form: .complement).evaluate(x, t), ce = try SoftmaxCrossEntropy(classWeights: weights).evaluate(x, t)
+        #expect(abs(value - (d.value + ce.value)) < 1e-6)
+        #expect(ce.value > 0 && d.value > 0)
+        try expectGradientMatchesFiniteDifferences(combined, at: x, t)
+
+        let two = Tensor.random([2, 2, 3, 4], seed: 47), binary = Target(labels: labels)
+        var old = CombinedLoss.diceCrossEntropy(), new = CombinedLoss.diceCrossEntropy(classWeights: nil)
+        let a = try old.evaluate(two, binary), b = try new.evaluate(two, binary)
+        #expect(abs(a.value - b.value) < 1e-6 && a.gradient.maxAbsDifference(b.gradient) < 1e-6)
+        var sigmoid = CombinedLoss.diceCrossEntropy(classWeights: nil)
+        let one = Tensor.random([2, 1, 3, 4], seed: 48)
+        let s = try sigmoid.evaluate(one, binary)
+        let expected = try DiceLoss(form: .complement).evaluate(one, binary).value + BinaryCrossEntropy().evaluate(one, binary).value
+        #expect(abs(s.value - expected) < 1e-6)
+    }
 }

@@ -19,7 +19,7 @@ import Testing
         r.precision = .bfloat16; r.algorithm = .winograd
         r.classes = "membrane=0,32 cell=255"; r.channels = "rgb"; r.normalise = "zscore"
         r.layout = "brats"; r.resize = 128; r.instanceBoundaries = true; r.exact = true
-        r.patchDepth = 12; r.spacing = "50,4,4"; r.elastic3D = true
+        r.patchDepth = 12; r.spacing = "50,4,4"; r.elastic3D = true; r.sliceAxis = .x
         return r
     }
 
@@ -95,7 +95,8 @@ import Testing
                      "--checkpoint-every", "25", "--class-weights", "balanced", "--error-masking", "--no-patch-prior", "--elastic", "--no-blur",
                      "--clahe", "--jitter", "--switch-at", "100", "--precision", "bf16", "--winograd",
                      "--classes", "membrane=0,32 cell=255", "--channels", "rgb", "--normalise", "zscore",
-                     "--layout", "brats", "--resize", "128", "--instance-boundaries", "--exact", "--patch-depth", "12", "--spacing", "50,4,4", "--elastic-3d"]
+                     "--layout", "brats", "--resize", "128", "--instance-boundaries", "--exact", "--patch-depth", "12", "--spacing", "50,4,4", "--elastic-3d",
+                     "--slice-axis", "x"]
         #expect(try Recipe(flags: words) == Self.everything)
         #expect(try Recipe(flags: ["--no-winograd"]).algorithm == .fastest)
         #expect(try Recipe(flags: ["--exact"]).resolvedAlgorithm == .exact)

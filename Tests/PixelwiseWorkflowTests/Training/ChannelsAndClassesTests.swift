@@ -197,7 +197,9 @@ import Testing
         var options = Segmenter.Options()
         options.output = .floatProbabilities
         let segmenter = try Segmenter(model: scratch.file("run/model.h5"), options: options)
-        let header = NIfTIHeader(dimensions: [20, 16, 2], dataType: .uint8, spacing: [0.5, 0.5, 2])
+        var header = NIfTIHeader(dimensions: [20, 16, 2], dataType: .uint8, spacing: [0.5, 0.5, 2])
+        header.sformCode = 1; header.sform = [[-0.5, 0, 0, 40], [0, 0.5, 0, -8], [0, 0, 2, 3]]
+        header.qformCode = 1; header.quaternion = [0, 0, 1]; header.quaternionOffset = [40, -8, 3]
         try NIfTIVolume.write((0..<640).map { Float($0 % 200) }, header: header, to: scratch.file("v.nii"))
         let written = try segmenter.segment(inputs: [scratch.file("colour/images/img-0.png"), scratch.file("v.nii")], into: scratch.file("out"))
         #expect(written == [scratch.file("out/img-0.tif"), scratch.file("out/v.nii.gz")])
@@ -208,6 +210,10 @@ import Testing
         #expect(imageSums.allSatisfy { abs($0 - 1) < 1e-4 })
         let volume = try NIfTIVolume(path: written[1])
         #expect(volume.header.dimensions == [20, 16, 2, 3] && volume.header.dataType == .float32 && volume.header.spacing.prefix(3) == [0.5, 0.5, 2])
+        // The input's affine (sform and qform) is kept on the 4-D volume of class probabilities.
+        let input = try NIfTIVolume(path: scratch.file("v.nii")).header
+        #expect(volume.header.affine == input.affine && volume.header.qformAffine == input.qformAffine)
+        #expect(volume.header.sformCode == 1 && volume.header.qformCode == 1)
         let v = try volume.readAll()
         let volumeSums: [Float] = (0..<640).map { (p: Int) -> Float in v[p] + v[640 + p] + v[1280 + p] }
         #expect(volumeSums.allSatisfy { abs($0 - 1) < 1e-4 })

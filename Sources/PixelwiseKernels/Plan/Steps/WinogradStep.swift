@@ -1,6 +1,6 @@
 import PixelwiseCore
 
-/// A 3×3 stride-1 convolution by Winograd F(4×4, 3×3) (`WinogradConvolution`; fp32, channels-last),
+/// A 3×3 stride-1 convolution by Winograd F(m×m, 3×3) (`WinogradConvolution`; fp32, channels-last),
 /// with optional fused ReLU; `padTop`/`padLeft`: the zero padding before the first row and column.
 final class WinogradStep: StepKernel {
     let kernel: WinogradConvolution
@@ -14,8 +14,8 @@ final class WinogradStep: StepKernel {
     }
 
     var ready: Bool { weightsSet }
-    var weightBytes: Int { 36 * kernel.inputChannels * kernel.outputChannels * 4 + kernel.outputChannels * 4 }
-    func workspaceFloats(output: Shape) -> Int { kernel.workspaceFloats(totalTiles: TileGrid.tiles(covering: output)) }
+    var weightBytes: Int { kernel.weightBytes }
+    func workspaceFloats(output: Shape) -> Int { kernel.workspaceFloats(totalTiles: TileGrid.tiles(covering: output, tile: kernel.tile)) }
 
     func setWeights(_ weight: Tensor, bias: Tensor?, spec: WeightSpec) {
         kernel.setWeights(weight, bias: bias)
@@ -30,19 +30,19 @@ final class WinogradStep: StepKernel {
 }
 
 extension InferenceProgram {
-    /// A 3×3, stride-1 convolution by Winograd F(4×4, 3×3) (`WinogradConvolution`; fp32 only),
+    /// A 3×3, stride-1 convolution by Winograd F(tile×tile, 3×3) (`WinogradConvolution`; fp32 only),
     /// with optional fused ReLU. Weights by `setWeights`, like `convolution`.
     public func winogradConvolution(_ x: Value, weightShape: Shape, hasBias: Bool, outputShape: Shape, geometry: ConvolutionGeometry,
-                                    relu: Bool, name: String) -> (Value, WeightedStep) {
+                                    relu: Bool, tile: Int = 4, name: String) -> (Value, WeightedStep) {
         precondition(precision == .float32 && weightShape.rank == 4 && WinogradConvolution.applies(kernel: weightShape.spatial, geometry: geometry),
                      "\(name): Winograd F(4×4, 3×3) needs an fp32 3×3 stride-1 convolution")
-        let kernel = WinogradConvolution(inputChannels: weightShape[1], outputChannels: weightShape[0], relu: relu)
+        let kernel = WinogradConvolution(inputChannels: weightShape[1], outputChannels: weightShape[0], relu: relu, tile: tile)
         let step = ProgramStep(name: name, inputs: [channelsLast(x).index],
                                kernel: WinogradStep(kernel, padTop: geometry.paddingLow[0], padLeft: geometry.paddingLow[1]),
                                weights: WeightSpec(shape: weightShape, transposed: false, hasBias: hasBias))
         return appendWeighted(step, shape: outputShape)
     }
 
-    /// The steps that run by Winograd F(4×4, 3×3).
+    /// The steps that run by Winograd (any tile).
     public var winogradStepNames: [String] { stepNames(running: WinogradStep.self) }
 }
