@@ -266,6 +266,13 @@ public final class TrainingSession {
             if let stale = lock?.takenOver {
                 onEvent?(.warning("pixelwise: note: \(folder) was locked by process \(stale.pid) on \(stale.host), which ended without unlocking it (killed?); taking it over"))
             }
+            // A run that started beside this one may have finished (and unlocked) between the
+            // check before reading data and this lock: looked at again now that the folder is ours.
+            if resumeFile == nil, let file = ["last.h5", "log.csv"].first(where: { FileManager.default.fileExists(atPath: folder + "/" + $0) }) {
+                lock?.release()
+                lock = nil
+                throw PixelwiseError.file(path: folder, problem: "already holds a training run (its \(file) appeared while this run was starting); continue it with --resume \(folder) or choose another --out")
+            }
             if let resumeFile, let warning = resumeFile.integrityWarning(path: folder + "/last.h5") {
                 onEvent?(.warning("pixelwise: warning: " + warning))
             }
