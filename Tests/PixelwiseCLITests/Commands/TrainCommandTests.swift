@@ -139,7 +139,10 @@ import PixelwiseTestSupport
     func signalSavesACheckpointAndResumeFinishesTheSameRun(signal: Int32) throws {
         let scratch = try ScratchFolder()
         try SyntheticData.writePairs(count: 2, width: 96, height: 80, into: scratch.file("data"))
-        let total = 150
+        // Long enough that the signal comes mid-run on a fast, idle machine too: log.csv is saved
+        // once a second, and 150 iterations of this tiny network took under a second on an idle
+        // AVX-512 EPYC (the run ended before the test saw it under way).
+        let total = 600
         let running = try CLI.start(tinyTraining(data: "data", out: "run", iterations: total), in: scratch.path)
         // Signal once some iterations are logged (or after 20 s, whichever comes first).
         let patience = Date().addingTimeInterval(20)
