@@ -78,15 +78,7 @@ public func warpingError(prediction: [Float], groundTruth: [Bool], width: Int, h
     for i in 0..<n where groundTruth[i] { labels[padded(i % width, (i / width) % height, i / (width * height))] = 1 }
     let steps = SimplePoint3D.offsets.map { ($0.dz * ph + $0.dy) * pw + $0.dx }
 
-    var candidates: [Int32] = []
-    for i in 0..<n where (prediction[i] > threshold) != groundTruth[i] { candidates.append(Int32(i)) }
-    func priority(_ i: Int32) -> Float { abs(prediction[Int(i)] - (groundTruth[Int(i)] ? 1 : 0)) }
-    candidates.sort { a, b in
-        let pa = priority(a), pb = priority(b)
-        return pa != pb ? pa > pb : a < b
-    }
-    var rank = [Int32](repeating: -1, count: n)
-    for (r, i) in candidates.enumerated() { rank[Int(i)] = Int32(r) }
+    let (candidates, rank) = warpingCandidates(prediction: prediction, groundTruth: groundTruth, threshold: threshold)
     var heap = MinHeap(sortedKeys: (0..<Int32(candidates.count)).map { $0 })
     var inHeap = [Bool](repeating: false, count: n)
     for i in candidates { inHeap[Int(i)] = true }

@@ -42,16 +42,7 @@ public func warpingError(prediction: [Float], groundTruth: [Bool], width: Int, h
     var labels = [UInt8](repeating: 0, count: pw * (height + 2))
     for y in 0..<height { for x in 0..<width where groundTruth[y * width + x] { labels[(y + 1) * pw + x + 1] = 1 } }
 
-    // Disagreeing pixels by decreasing |T − L|, then raster index: their rank is the heap key.
-    var candidates: [Int32] = []
-    for i in 0..<n where (prediction[i] > threshold) != groundTruth[i] { candidates.append(Int32(i)) }
-    func priority(_ i: Int32) -> Float { abs(prediction[Int(i)] - (groundTruth[Int(i)] ? 1 : 0)) }
-    candidates.sort { a, b in
-        let pa = priority(a), pb = priority(b)
-        return pa != pb ? pa > pb : a < b
-    }
-    var rank = [Int32](repeating: -1, count: n)
-    for (r, i) in candidates.enumerated() { rank[Int(i)] = Int32(r) }
+    let (candidates, rank) = warpingCandidates(prediction: prediction, groundTruth: groundTruth, threshold: threshold)
 
     var heap = MinHeap(sortedKeys: (0..<Int32(candidates.count)).map { $0 })
     var inHeap = [Bool](repeating: false, count: n)
@@ -84,6 +75,23 @@ public func warpingError(prediction: [Float], groundTruth: [Bool], width: Int, h
     for y in 0..<height { for x in 0..<width { warped[y * width + x] = labels[(y + 1) * pw + x + 1] != 0 } }
     return WarpingResult(errorCount: pending, error: n == 0 ? 0 : Double(pending) / Double(n),
                          flips: flips, warpedLabels: warped)
+}
+
+/// The pixels (or voxels) where the thresholded prediction disagrees with the truth, by decreasing
+/// |T − L|, then raster index, and each one's rank in that order (−1 elsewhere): the heap keys of
+/// the 2-D and 3-D warping error.
+func warpingCandidates(prediction: [Float], groundTruth: [Bool], threshold: Float) -> (candidates: [Int32], rank: [Int32]) {
+    let n = prediction.count
+    var candidates: [Int32] = []
+    for i in 0..<n where (prediction[i] > threshold) != groundTruth[i] { candidates.append(Int32(i)) }
+    func priority(_ i: Int32) -> Float { abs(prediction[Int(i)] - (groundTruth[Int(i)] ? 1 : 0)) }
+    candidates.sort { a, b in
+        let pa = priority(a), pb = priority(b)
+        return pa != pb ? pa > pb : a < b
+    }
+    var rank = [Int32](repeating: -1, count: n)
+    for (r, i) in candidates.enumerated() { rank[Int(i)] = Int32(r) }
+    return (candidates, rank)
 }
 
 /// Warping error of a binary prediction: every disagreeing pixel has the same priority, so the
