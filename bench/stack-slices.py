@@ -56,7 +56,8 @@ def write_tiff(pages, path):
         out += struct.pack("<I", 0 if i == len(offsets) - 1 else len(out) + 4)
     open(path, "wb").write(out)
 
-folder, target = sys.argv[1], sys.argv[2]
-names = sorted(n for n in os.listdir(folder) if n.lower().endswith(".png") and not n.startswith("."))
-write_tiff([read_png(os.path.join(folder, n)) for n in names], target)
-print(f"{target}: {len(names)} slices")
+if __name__ == "__main__":
+    folder, target = sys.argv[1], sys.argv[2]
+    names = sorted(n for n in os.listdir(folder) if n.lower().endswith(".png") and not n.startswith("."))
+    write_tiff([read_png(os.path.join(folder, n)) for n in names], target)
+    print(f"{target}: {len(names)} slices")

@@ -76,3 +76,11 @@ static inline int pw_tiff_set_extra_samples(TIFF *tif, uint16_t count, const uin
 static inline int pw_tiff_set_string(TIFF *tif, uint32_t tag, const char *value) {
     return TIFFSetField(tif, tag, value);
 }
+/// An ASCII tag (ImageDescription, …): libtiff's own copy, valid until the directory changes.
+static inline int pw_tiff_get_string(TIFF *tif, uint32_t tag, const char **value) {
+    return TIFFGetField(tif, tag, value);
+}
+/// A RATIONAL tag that libtiff hands out as float (XResolution, YResolution).
+static inline int pw_tiff_get_float(TIFF *tif, uint32_t tag, float *value) {
+    return TIFFGetField(tif, tag, value);
+}

@@ -21,9 +21,12 @@ final class TIFFFile {
     private var isOpen = true
 
     /// Opens `filePath` with a TIFFOpen `mode`: "r", or "w" plus "l"/"b" for the byte order and
-    /// "8" for BigTIFF.
+    /// "8" for BigTIFF. Files are read with `read`, never memory-mapped (libtiff maps them by
+    /// default): a mapped stack's pages stay in the process's resident memory once touched, so
+    /// streaming a long stack page by page would grow it by the whole file.
     init(opening filePath: String, mode: String, reportingAs path: String) throws {
         _ = globalTIFFHandlersSilenced
+        let mode = mode.hasPrefix("r") && !mode.contains("m") ? mode + "m" : mode
         let message = UnsafeMutablePointer<PWTIFFMessage>.allocate(capacity: 1)
         message.initialize(to: PWTIFFMessage())
         guard let handle = pw_tiff_open(filePath, mode, message) else {
@@ -84,6 +87,19 @@ final class TIFFFile {
     func uint32(_ tag: Int32) -> UInt32? {
         var value: UInt32 = 0
         return pw_tiff_get_u32(handle, UInt32(tag), &value) == 1 ? value : nil
+    }
+
+    /// An ASCII tag of the current page, or nil if it has none.
+    func string(_ tag: Int32) -> String? {
+        var value: UnsafePointer<CChar>?
+        guard pw_tiff_get_string(handle, UInt32(tag), &value) == 1, let value else { return nil }
+        return String(cString: value)
+    }
+
+    /// A RATIONAL tag of the current page as libtiff gives it (a float), or nil if it has none.
+    func float(_ tag: Int32) -> Float? {
+        var value: Float = 0
+        return pw_tiff_get_float(handle, UInt32(tag), &value) == 1 ? value : nil
     }
 
     func set(_ tag: Int32, uint16 value: UInt16) throws {

@@ -82,10 +82,13 @@ public struct BlockSegmenter {
     ///   - memoryBudget: bytes for one block's activations and one write unit.
     ///   - block: the input block per axis (the nearest sizes the network accepts at or below are
     ///     used); nil: the block with the least modelled work that fits the budget.
+    ///   - minimumBlock: without `block`, the chosen block's input is at least this per axis
+    ///     (or covers the volume along it) when that fits the budget — a model's training patch,
+    ///     so that a same-padding network sees at least the depth it learned from.
     ///   - overlap: fraction of a block shared with its neighbours along each axis, in [0, 0.5].
     ///   - testTimeAugmentation: segment every block under the symmetries that fit and average.
     public init(graph: Graph, extent: [Int], spacing: [Double]? = nil, memoryBudget: Int, block: [Int]? = nil,
-                overlap: Double = 0, testTimeAugmentation: Bool = false) throws {
+                minimumBlock: [Int]? = nil, overlap: Double = 0, testTimeAugmentation: Bool = false) throws {
         let rank = graph.spatialRank
         guard extent.count == rank, extent.allSatisfy({ $0 > 0 }) else {
             throw PixelwiseError.shapeMismatch("a \(rank)-D network segments \(rank)-D volumes; this one is \(extent.map(String.init).joined(separator: "×"))")
@@ -123,7 +126,7 @@ public struct BlockSegmenter {
             for group in tied { let m = group.map { choice[$0] }.min()!; for a in group { choice[a] = m } }
         } else {
             choice = Self.chooseBlock(graph, sizes: sizes.perAxis, extent: extent, overlap: overlap, alignment: alignment,
-                                      tied: tied, bytes: memoryBudget * 3 / 4)
+                                      tied: tied, bytes: memoryBudget * 3 / 4, minimum: minimumBlock)
         }
         inputBlock = (0..<rank).map { sizes.perAxis[$0][choice[$0]].input }
         outputBlock = (0..<rank).map { sizes.perAxis[$0][choice[$0]].output }
@@ -211,9 +214,11 @@ public struct BlockSegmenter {
 
     /// The block (indices into each axis's accepted sizes) with about the least modelled work for
     /// the whole volume — blocks × input voxels, the convolutions' cost — whose activations fit
-    /// `bytes`; axes in one `tied` group keep one size. Grown greedily from the smallest block.
+    /// `bytes`; axes in one `tied` group keep one size. Grown greedily from the smallest block —
+    /// or from the smallest whose input is at least `minimum` per axis (capped at the size that
+    /// covers the volume), when that fits.
     static func chooseBlock(_ graph: Graph, sizes: [[(input: Int, output: Int)]], extent: [Int], overlap: Double,
-                            alignment: [Int], tied: [[Int]], bytes: Int) -> [Int] {
+                            alignment: [Int], tied: [[Int]], bytes: Int, minimum: [Int]? = nil) -> [Int] {
         let rank = extent.count
         func cost(_ c: [Int]) -> Double {
             (0..<rank).reduce(1.0) { total, a in
@@ -229,11 +234,15 @@ public struct BlockSegmenter {
             (activationBytes(graph, block: (0..<rank).map { sizes[$0][c[$0]].input }) ?? .max) <= bytes
         }
         var current = [Int](repeating: 0, count: rank)
+        if let minimum, minimum.count == rank {
+            current = (0..<rank).map { a in sizes[a].firstIndex { $0.input >= minimum[a] || $0.output >= extent[a] } ?? sizes[a].count - 1 }
+        }
         for group in tied where group.count > 1 {
             // Tied axes have the same size lists; start them at the same index.
             let m = group.map { current[$0] }.max()!
             for a in group { current[a] = m }
         }
+        if !fits(current) { current = [Int](repeating: 0, count: rank) }
         // Larger blocks are taken while they cost at most 2 % more than the cheapest so far: a
         // same-padding network (no context) costs about the same at every size, but is exact only
         // away from block edges and pays a fixed price per block, so it gets the largest that fits.

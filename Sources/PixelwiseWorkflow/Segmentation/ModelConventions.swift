@@ -14,6 +14,13 @@ public struct ModelConventions {
     public var labelMap: LabelMap?
     /// The axis training cut volumes along (nil: z, the stored slices); `segment`'s default.
     public var sliceAxis: SliceAxis?
+    /// 3-D networks: the input patch training used (z, y, x), `segment`'s smallest block, so that
+    /// a block sees at least the depth the network learned from.
+    public var trainingPatch: [Int]?
+    /// 3-D networks: the voxel spacing (z, y, x) of the training volumes, `segment`'s spacing
+    /// unless `--spacing` is given: the symmetries test-time augmentation may use are those of
+    /// the data the network was trained on.
+    public var spacing: [Double]?
 
     public init(classes: Int) {
         classValues = (0..<classes).map { classes <= 1 ? 255 : Float($0 * 255 / (classes - 1)) }
@@ -37,6 +44,13 @@ public struct ModelConventions {
             classValues = value.outputValues
         }
         sliceAxis = m["slice_axis"].flatMap(SliceAxis.init(rawValue:))
+        func numbers<T: LosslessStringConvertible>(_ key: String) -> [T]? {
+            guard let text = m[key] else { return nil }
+            let values = text.split(separator: ",").compactMap { T(String($0)) }
+            return values.count == 3 ? values : nil
+        }
+        trainingPatch = numbers("training_patch")
+        spacing = numbers("spacing")
     }
 
     public func store(in graph: Graph) {
@@ -48,6 +62,8 @@ public struct ModelConventions {
         if let data = try? encoder.encode(normalisation) { graph.metadata["raw_normalisation"] = String(decoding: data, as: UTF8.self) }
         if let labelMap, let data = try? encoder.encode(labelMap) { graph.metadata["label_map"] = String(decoding: data, as: UTF8.self) }
         if let sliceAxis, sliceAxis != .z { graph.metadata["slice_axis"] = sliceAxis.rawValue }
+        if let trainingPatch { graph.metadata["training_patch"] = trainingPatch.map(String.init).joined(separator: ",") }
+        if let spacing { graph.metadata["spacing"] = spacing.map { String($0) }.joined(separator: ",") }
     }
 
     /// The network input (1, C, H, W) for a file image.

@@ -7,16 +7,19 @@ import PixelwiseNN
 /// 3-D networks: volumes segmented block by block (`BlockSegmenter`), results written in the
 /// input's own format.
 extension Segmenter {
-    /// The block segmenter for a volume of `geometry` under this segmenter's options (spacing from
-    /// `options.spacing` when given). A one-line error for a 2-D network.
+    /// The block segmenter for a volume of `geometry` under this segmenter's options: spacing from
+    /// `options.spacing` when given, else the training volumes' (recorded in the model file), else
+    /// the file's; without `--block`, blocks at least the training patch. A one-line error for a
+    /// 2-D network.
     public func blocks(for geometry: VolumeGeometry, name: String = "the volume") throws -> BlockSegmenter {
         guard graph.spatialRank == 3 else {
             throw PixelwiseError.file(path: name, problem: "is a volume, but the model \(modelName) is a 2-D network; segment its slices (pixelwise segment does for stacks) or use a 3-D network")
         }
         var g = geometry
-        if let spacing = options.spacing { g.spacing = spacing }
+        if let spacing = options.spacing ?? conventions.spacing { g.spacing = spacing }
         return try BlockSegmenter(graph: graph, volume: g, memoryBudget: options.memoryBudget, block: options.block ?? options.tile.map { [$0, $0, $0] },
-                                  overlap: options.overlap, testTimeAugmentation: options.testTimeAugmentation)
+                                  minimumBlock: conventions.trainingPatch, overlap: options.overlap,
+                                  testTimeAugmentation: options.testTimeAugmentation)
     }
 
     /// Channels of the output volume: 1 (labels, or the foreground probability of two classes) or

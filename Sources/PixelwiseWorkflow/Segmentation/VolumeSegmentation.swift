@@ -9,13 +9,13 @@ import PixelwiseNN
 extension BlockSegmenter {
     /// A segmenter for the whole of a volume of `geometry` (its size and spacing decide the grid
     /// and the symmetries; every box of that volume must be segmented by segmenters made alike).
-    public init(graph: Graph, volume geometry: VolumeGeometry, memoryBudget: Int, block: [Int]? = nil, overlap: Double = 0,
-                testTimeAugmentation: Bool = false) throws {
+    public init(graph: Graph, volume geometry: VolumeGeometry, memoryBudget: Int, block: [Int]? = nil, minimumBlock: [Int]? = nil,
+                overlap: Double = 0, testTimeAugmentation: Bool = false) throws {
         guard graph.spatialRank == 3 else {
             throw PixelwiseError.invalidArgument("the network is 2-D; a volume needs a 3-D network (or segment its slices with the 2-D one)")
         }
         try self.init(graph: graph, extent: geometry.size, spacing: geometry.spacing, memoryBudget: memoryBudget, block: block,
-                      overlap: overlap, testTimeAugmentation: testTimeAugmentation)
+                      minimumBlock: minimumBlock, overlap: overlap, testTimeAugmentation: testTimeAugmentation)
     }
 
     /// Segments `box` of `volume` (which must be the volume of the size this segmenter was made

@@ -5,7 +5,8 @@ import PixelwiseModels
 import PixelwiseNN
 
 /// RUN_DIR/report.html for a training run: curves, the validation table, and for up to three
-/// validation images the raw image, ground truth, prediction and an overlay. With more than two
+/// validation images (for 3-D networks, the middle slice of up to three validation volumes) the
+/// raw image, ground truth, prediction and an overlay. With more than two
 /// classes: a Dice curve per class and their mean, and the classes in colour (truth, prediction,
 /// prediction over the raw image) with a legend naming them.
 public struct TrainingReport {
@@ -14,8 +15,11 @@ public struct TrainingReport {
     public let recipe: Recipe
     public let state: TrainerState
     public let validation: [Sample]
-    /// nil for 3-D networks, whose validation volumes are not shown.
+    /// What segments `validation` for the figures; nil for 3-D networks, which give `slices`.
     public let tiling: TiledSegmenter?
+    /// Validation figures already segmented — the middle slices of 3-D validation volumes — with
+    /// their class probabilities (1, C, H, W).
+    public var slices: [(sample: Sample, probabilities: Tensor)] = []
     /// The patch sizes as the summary shows them (default: the tiling's, `input² → output²`).
     public var patches: String?
     /// The run's classes (names in the legend); more than two: the per-class report.
@@ -72,9 +76,7 @@ public struct TrainingReport {
                                   header: ["iteration"] + Scores.header.dropFirst().dropLast(),
                                   rows: v.map { [String($0.iteration)] + $0.scores.row.dropFirst().dropLast() }))
         }
-        for sample in validation.prefix(3) {
-            guard let tiling else { break }
-            let probabilities = try tiling.segment(planarTensor(sample.raw))
+        for (sample, probabilities) in try figureInputs() {
             let foreground = foregroundProbability(probabilities)
             report.figures.append(HTMLReport.Figure(title: "Validation image " + URL(fileURLWithPath: sample.name).lastPathComponent,
                                                     panels: try panels(sample, foreground), legend: overlayLegend))
@@ -111,12 +113,18 @@ public struct TrainingReport {
                                       + $0.scores.classes.map { f($0.dice) } }))
         }
         let legend = names.indices.map { (label: "\(names[$0]) (" + labelMap.values(ofClass: $0) + ")", color: hexColor(colors[$0])) }
-        for sample in validation.prefix(3) {
-            guard let tiling else { break }
-            let predicted = argmaxClasses(try tiling.segment(planarTensor(sample.raw)))
+        for (sample, probabilities) in try figureInputs() {
+            let predicted = argmaxClasses(probabilities)
             report.figures.append(HTMLReport.Figure(title: "Validation image " + URL(fileURLWithPath: sample.name).lastPathComponent,
                                                     panels: try Self.classPanels(sample, predicted, colors), legend: legend))
         }
+    }
+
+    /// Up to three validation images with their class probabilities: segmented by the tiling
+    /// (2-D), or as given (`slices`, 3-D).
+    func figureInputs() throws -> [(sample: Sample, probabilities: Tensor)] {
+        guard let tiling else { return Array(slices.prefix(3)) }
+        return try validation.prefix(3).map { ($0, try tiling.segment(planarTensor($0.raw))) }
     }
 
     /// A colour for each class: Okabe–Ito's seven colours (distinguishable with colour-blindness),

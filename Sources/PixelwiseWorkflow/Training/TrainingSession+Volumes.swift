@@ -19,15 +19,16 @@ enum ValidationData {
         }
     }
 
-    func report(folder: String, graph: Graph, recipe: Recipe, state: TrainerState, labelMap: LabelMap) -> TrainingReport {
+    func report(folder: String, graph: Graph, recipe: Recipe, state: TrainerState, labelMap: LabelMap) throws -> TrainingReport {
         switch self {
         case let .images(samples, tiling):
             return TrainingReport(folder: folder, graph: graph, recipe: recipe, state: state, validation: samples, tiling: tiling,
                                   labelMap: labelMap)
-        case let .volumes(_, _, patch):
+        case let .volumes(volumes, tiler, patch):
             var report = TrainingReport(folder: folder, graph: graph, recipe: recipe, state: state, validation: [], tiling: nil,
                                         labelMap: labelMap)
             report.patches = patch.input.map(String.init).joined(separator: "×") + " → " + patch.output.map(String.init).joined(separator: "×")
+            report.slices = try volumes.prefix(3).map { try tiler.middleSlice(of: $0) }
             return report
         }
     }
@@ -91,6 +92,25 @@ public struct VolumeTiler {
             }
         }
         return (classes, result)
+    }
+
+    /// The middle z slice of a volume segmented whole: the slice (normalised raw values, channels
+    /// interleaved, and its labels) named "NAME, slice z", with its class probabilities (1, C, H, W).
+    func middleSlice(of volume: VolumeSample) throws -> (sample: Sample, probabilities: Tensor) {
+        let (classes, p) = try probabilities(volume)
+        let (h, w) = (volume.size[1], volume.size[2]), plane = h * w, z = volume.size[0] / 2
+        var raw = [Float](repeating: 0, count: plane * volume.channels)
+        for c in 0..<volume.channels {
+            let from = (c * volume.size[0] + z) * plane
+            for i in 0..<plane { raw[i * volume.channels + c] = volume.raw[from + i] }
+        }
+        var slice = [Float]()
+        slice.reserveCapacity(classes * plane)
+        for c in 0..<classes { slice += p[((c * volume.size[0] + z) * plane)..<((c * volume.size[0] + z + 1) * plane)] }
+        let sample = Sample(raw: Image(width: w, height: h, channels: volume.channels, sampleType: .float32, pixels: raw),
+                            labels: Array(volume.labels[(z * plane)..<((z + 1) * plane)]),
+                            name: URL(fileURLWithPath: volume.name).lastPathComponent + ", slice z \(z)")
+        return (sample, Tensor(shape: [1, classes, h, w], scalars: slice))
     }
 
     /// Adds every z slice of every volume to a set sweep (foreground = class 1), as separate
@@ -192,6 +212,10 @@ extension TrainingSession {
         let graph = try makeGraph(channels: channels, labelMap: labelMap, normalisation: normalisation, spatialRank: 3)
         let (depth, side) = (recipe.patchDepth ?? 16, recipe.patch ?? 64)
         let geometry = try volumePatch(graph: graph, channels: channels, depth: depth, side: side)
+        // The model file remembers the patch and spacing: segment's smallest block and default spacing.
+        var conventions = ModelConventions(graph: graph, classes: labelMap.classCount)
+        (conventions.trainingPatch, conventions.spacing) = (geometry.input, training[0].spacing)
+        conventions.store(in: graph)
         // Validation covers whole volumes in tiles of at least 128 in-plane (fewer, larger passes).
         let validationTile = try volumePatch(graph: graph, channels: channels, depth: depth, side: max(side, 128))
 

@@ -35,6 +35,12 @@ import PixelwiseTestSupport
         #expect(config.contains("patch_depth: 8"), "\(config)")
         let model = try ModelFile.read(from: scratch.file("run/model.h5"))
         #expect(model.parameters.first { $0.name.hasSuffix("weight") }?.value.shape.rank == 5)
+        // The model remembers its training patch and spacing (segment's smallest block and spacing).
+        let metadata = try model.makeGraph(path: scratch.file("run/model.h5")).metadata
+        #expect(metadata["training_patch"] == "8,16,16" && metadata["spacing"] == "1.0,1.0,1.0", "\(metadata)")
+        // The report shows the middle slice of the validation volume (3 slices: z 1).
+        let html = try String(contentsOfFile: scratch.file("run/report.html"), encoding: .utf8)
+        #expect(html.contains("<h2>Validation image images, slice z 1</h2>") && html.contains("prediction"), "report without the validation slice")
     }
 
     /// Training 3 iterations and resuming to 6 gives exactly the weights of a straight 6-iteration run.

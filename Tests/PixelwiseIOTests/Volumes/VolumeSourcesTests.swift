@@ -50,6 +50,29 @@ import PixelwiseTestSupport
         try Self.expectReads(volume, channels: channels)
     }
 
+    /// A stack written by tifffile as ImageJ does (`imagej=True`): its spacing is read from the
+    /// description's `spacing=` and the resolution tags (Fixtures/make-tiff-fixtures.py).
+    @Test func readsImageJSpacingOfAStack() throws {
+        let volume = try VolumeSources.open(try Fixture.path("imagej-stack-spacing", "tif"))
+        #expect(volume.geometry.size == [3, 4, 5])
+        let spacing = volume.geometry.spacing
+        let expected: [Double] = [0.05, 0.004, 0.004]
+        #expect(zip(spacing, expected).allSatisfy { abs($0 - $1) < 1e-9 }, "\(spacing)")
+        var values: [Float] = []
+        for z in 0..<3 { for y in 0..<4 { for x in 0..<5 { values.append(Float(z * 20 + y * 5 + x)) } } }
+        #expect(try volume.read(VoxelBox(size: [3, 4, 5])) == values)
+    }
+
+    @Test func spacingFromImageJDescriptions() {
+        #expect(ImageStackVolume.spacing(description: "ImageJ=1.53t\nimages=3\nspacing=2.5\nunit=nm\n", xResolution: 0.5, yResolution: 0.25) == [2.5, 4, 2])
+        #expect(ImageStackVolume.spacing(description: "ImageJ=1.47b\ninfo=null", xResolution: nil, yResolution: nil) == [1, 1, 1])
+        #expect(ImageStackVolume.spacing(description: "ImageJ=1.53t\nspacing=3", xResolution: 0.5, yResolution: nil) == [3, 2, 2])
+        // Not ImageJ's: the resolution tags alone are a print size, not a voxel spacing.
+        #expect(ImageStackVolume.spacing(description: "scanner", xResolution: 300, yResolution: 300) == [1, 1, 1])
+        #expect(ImageStackVolume.spacing(description: nil, xResolution: 0.5, yResolution: 0.5) == [1, 1, 1])
+        #expect(ImageStackVolume.spacing(description: "ImageJ=1.53t\nspacing=-1\nspacing=x", xResolution: 0, yResolution: nil) == [1, 1, 1])
+    }
+
     @Test func refusesTIFFPagesOfDifferentSizes() throws {
         let scratch = try ScratchFolder()
         let path = scratch.file("odd.tif")

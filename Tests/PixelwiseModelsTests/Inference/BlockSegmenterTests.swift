@@ -182,4 +182,24 @@ import PixelwiseNN
         #expect(flat.symmetries.count == 8)
         #expect(throws: PixelwiseError.self) { try BlockSegmenter(graph: graph, extent: [40, 40], memoryBudget: 1 << 20) }
     }
+
+    /// A model's training patch is the smallest block chosen (capped at what covers the volume),
+    /// when it fits; a budget too small for it falls back to the budget's choice.
+    @Test func blocksAreAtLeastTheTrainingPatch() throws {
+        let graph = try Self.sameNet()
+        let extent = [24, 64, 64]
+        let free = try BlockSegmenter(graph: graph, extent: extent, memoryBudget: 8 << 20)
+        let patched = try BlockSegmenter(graph: graph, extent: extent, memoryBudget: 8 << 20, minimumBlock: [12, 16, 16])
+        #expect(patched.inputBlock[0] >= 12 && patched.inputBlock[1] >= 16 && patched.inputBlock[2] >= 16, "\(patched.inputBlock)")
+        let bytes = try #require(BlockSegmenter.activationBytes(graph, block: patched.inputBlock))
+        #expect(bytes <= (8 << 20) * 3 / 4)
+        #expect(free.inputBlock[0] < 12, "the case must be one the minimum changes: \(free.inputBlock)")
+        // Deeper than the volume: the block that covers it.
+        let thin = try BlockSegmenter(graph: graph, extent: [4, 64, 64], memoryBudget: 8 << 20, minimumBlock: [12, 8, 8])
+        #expect(thin.outputBlock[0] >= 4 && thin.inputBlock[0] <= 8, "\(thin.inputBlock)")
+        // A budget that cannot hold the patch: the budget wins.
+        let tight = try BlockSegmenter(graph: graph, extent: extent, memoryBudget: 1 << 20, minimumBlock: [24, 64, 64])
+        let tightBytes = try #require(BlockSegmenter.activationBytes(graph, block: tight.inputBlock))
+        #expect(tightBytes <= (1 << 20) * 3 / 4)
+    }
 }

@@ -127,6 +127,27 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.file("cli/stack.tif"))) == Data(contentsOf: URL(fileURLWithPath: scratch.file("out/stack.tif"))))
     }
 
+    /// The training patch recorded in the model is the smallest default block, and the recorded
+    /// spacing decides the symmetries of `--tta` unless `--spacing` is given.
+    @Test func defaultBlocksAndSpacingComeFromTheModel() throws {
+        var options = Segmenter.Options()
+        options.memoryBudget = 64 << 20
+        options.testTimeAugmentation = true
+        let geometry = VolumeGeometry(channels: 1, size: [24, 64, 64], sampleType: .uint8)
+        let plain = try Segmenter(graph: try Self.graph3D(), name: "unet3d", options: options).blocks(for: geometry)
+        #expect(plain.symmetries.count == 48)  // nothing recorded, spacing 1, 1, 1: the cube's symmetries
+
+        let graph = try Self.graph3D()
+        var conventions = ModelConventions(graph: graph, classes: 2)
+        (conventions.trainingPatch, conventions.spacing) = ([16, 32, 32], [10, 1, 1])
+        conventions.store(in: graph)
+        let trained = try Segmenter(graph: graph, name: "unet3d", options: options).blocks(for: geometry)
+        #expect(trained.inputBlock[0] >= 16 && trained.inputBlock[1] >= 32 && trained.inputBlock[2] >= 32, "\(trained.inputBlock)")
+        #expect(trained.symmetries.count == 16)  // sections 10× thicker: flips and in-plane quarter turns
+        options.spacing = [1, 1, 1]
+        #expect(try Segmenter(graph: graph, name: "unet3d", options: options).blocks(for: geometry).symmetries.count == 48)
+    }
+
     /// A 2-D image to a 3-D network, and a volume to a 2-D network's volume API: one-line errors naming the input.
     @Test func mismatchedRanksAreOneLineErrors() throws {
         let scratch = try ScratchFolder()
