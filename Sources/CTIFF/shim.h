@@ -84,3 +84,7 @@ static inline int pw_tiff_get_string(TIFF *tif, uint32_t tag, const char **value
 static inline int pw_tiff_get_float(TIFF *tif, uint32_t tag, float *value) {
     return TIFFGetField(tif, tag, value);
 }
+/// A RATIONAL tag (XResolution, YResolution): libtiff takes it through varargs as a double.
+static inline int pw_tiff_set_rational(TIFF *tif, uint32_t tag, double value) {
+    return TIFFSetField(tif, tag, value);
+}

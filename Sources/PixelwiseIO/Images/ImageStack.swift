@@ -178,6 +178,9 @@ public struct ImageStack: Sendable {
             do {
                 try produce { page in
                     try page.checkConsistent(writingTo: path)
+                    if let (calibration, pages) = options.calibration {
+                        try file.setCalibration(calibration, firstPage: written == 0, pages: pages)
+                    }
                     try file.appendPage(page, options: options)
                     written += 1
                 }

@@ -23,6 +23,13 @@ public struct TIFFWriteOptions: Sendable, Equatable {
     public var layout: Layout
     public var compression: Compression
     public var byteOrder: ByteOrder
+    /// ImageJ's voxel size and the stack's page count, written into the file (nil: none).
+    public var calibration: (ImageJCalibration, pages: Int)?
+
+    public static func == (a: TIFFWriteOptions, b: TIFFWriteOptions) -> Bool {
+        a.layout == b.layout && a.compression == b.compression && a.byteOrder == b.byteOrder
+            && a.calibration?.0 == b.calibration?.0 && a.calibration?.pages == b.calibration?.pages
+    }
 
     public init(layout: Layout = .strips, compression: Compression = .none, byteOrder: ByteOrder = .littleEndian) {
         self.layout = layout

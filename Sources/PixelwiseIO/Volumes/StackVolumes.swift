@@ -33,8 +33,7 @@ public struct ImageStackVolume: VolumeReading {
                     palette ? 3 : spp, "\(bits)-bit format \(sampleFormat)")
         }
         let first = layout()
-        let spacing = Self.spacing(description: file.string(TIFFTAG_IMAGEDESCRIPTION),
-                                   xResolution: file.float(TIFFTAG_XRESOLUTION), yResolution: file.float(TIFFTAG_YRESOLUTION))
+        let spacing = file.calibration?.spacing ?? [1, 1, 1]
         var pages = 1
         while file.nextPage() {
             let page = layout()
@@ -49,20 +48,11 @@ public struct ImageStackVolume: VolumeReading {
                                   sampleType: image.sampleType)
     }
 
-    /// The voxel spacing (z, y, x) a stack records the way ImageJ and Fiji write it (tifffile's
-    /// `imagej=True` too): `spacing=` in the ImageDescription is the slice distance, X/YResolution
-    /// are pixels per unit, all in the description's `unit=`. Only the ratios matter to Pixelwise
-    /// (which axes are alike), so the unit is not converted. A stack without ImageJ's description
-    /// has spacing 1, 1, 1 (`--spacing` gives it).
+    /// The voxel spacing (z, y, x) a stack records the way ImageJ and Fiji write it
+    /// (`ImageJCalibration`); only the ratios matter to Pixelwise (which axes are alike), so the
+    /// unit is not converted. A stack without ImageJ's description has spacing 1, 1, 1.
     static func spacing(description: String?, xResolution: Float?, yResolution: Float?) -> [Double] {
-        guard let description, description.hasPrefix("ImageJ=") else { return [1, 1, 1] }
-        func positive(_ v: Double?) -> Double? { v.flatMap { $0 > 0 && $0.isFinite ? $0 : nil } }
-        var z: Double?
-        for line in description.split(whereSeparator: \.isNewline) where line.hasPrefix("spacing=") {
-            z = positive(Double(line.dropFirst("spacing=".count)))
-        }
-        let x = positive(xResolution.map { 1 / Double($0) }), y = positive(yResolution.map { 1 / Double($0) }) ?? x
-        return [z ?? 1, y ?? 1, x ?? y ?? 1]
+        ImageJCalibration(description: description, xResolution: xResolution, yResolution: yResolution)?.spacing ?? [1, 1, 1]
     }
 
     public func read(_ box: VoxelBox) throws -> [Float] {

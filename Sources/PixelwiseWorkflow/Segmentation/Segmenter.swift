@@ -278,12 +278,21 @@ public final class Segmenter {
     /// each finished page to `emit`, in order, and the page goes to the file at once — a TIFF
     /// page by page, a NIfTI volume slice by slice — so memory holds one page whatever the stack's
     /// length. The file appears at `target` only when every page is written (`AtomicFile`); a
-    /// failure inside `produce` leaves nothing there. A one-page stack is written as an image.
+    /// failure inside `produce` leaves nothing there. A one-page stack is written as an image. A
+    /// TIFF stack with ImageJ's calibration gives it to its result (`--spacing` replaces it).
     func writeResult(of stack: ImageStack, to target: String, _ produce: (_ emit: (Image) throws -> Void) throws -> Void) throws {
         if let volume = stack.nifti { return try writeVolume(like: volume, to: target, produce) }
         if stack.count > 1 {
             let bytes = try stack.pageSizes().reduce(0) { $0 + outputPageBytes(width: $1.width, height: $1.height) }
-            return try ImageStack.write(to: target, pixelBytes: bytes, produce)
+            // A calibrated stack's result keeps its voxel size (or `--spacing`'s), so it overlays in Fiji.
+            var tiff = TIFFWriteOptions()
+            let calibration = stack.format == .tiff ? try ImageJCalibration.read(path: stack.path) : nil
+            if let spacing = options.spacing {
+                tiff.calibration = (ImageJCalibration(spacing: spacing, unit: calibration?.unit), stack.count)
+            } else if let calibration {
+                tiff.calibration = (calibration, stack.count)
+            }
+            return try ImageStack.write(to: target, options: tiff, pixelBytes: bytes, produce)
         }
         var page: Image?
         try produce { page = $0 }

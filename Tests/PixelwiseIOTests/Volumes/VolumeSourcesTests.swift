@@ -63,6 +63,22 @@ import PixelwiseTestSupport
         #expect(try volume.read(VoxelBox(size: [3, 4, 5])) == values)
     }
 
+    /// Pixelwise writes ImageJ's calibration (description on the first page, resolution tags) and
+    /// reads it back; the fixture written by tifffile gives its unit too.
+    @Test func writesAndReadsImageJCalibration() throws {
+        #expect(try ImageJCalibration.read(path: try Fixture.path("imagej-stack-spacing", "tif"))?.unit == "micron")
+        let scratch = try ScratchFolder()
+        var options = TIFFWriteOptions()
+        options.calibration = (ImageJCalibration(spacing: [0.05, 0.004, 0.005], unit: "micron"), 4)
+        try ImageStack.write((0..<4).map { Self.slice($0, width: 9, height: 6, channels: 1) }, to: scratch.file("c.tif"), options: options)
+        let calibration = try #require(try ImageJCalibration.read(path: scratch.file("c.tif")))
+        #expect(calibration.unit == "micron")
+        #expect(zip(calibration.spacing, [0.05, 0.004, 0.005]).allSatisfy { abs($0 - $1) < 1e-9 }, "\(calibration.spacing)")
+        let volume = try VolumeSources.open(scratch.file("c.tif"))
+        #expect(zip(volume.geometry.spacing, [0.05, 0.004, 0.005]).allSatisfy { abs($0 - $1) < 1e-9 })
+        try Self.expectReads(volume, channels: 1)
+    }
+
     @Test func spacingFromImageJDescriptions() {
         #expect(ImageStackVolume.spacing(description: "ImageJ=1.53t\nimages=3\nspacing=2.5\nunit=nm\n", xResolution: 0.5, yResolution: 0.25) == [2.5, 4, 2])
         #expect(ImageStackVolume.spacing(description: "ImageJ=1.47b\ninfo=null", xResolution: nil, yResolution: nil) == [1, 1, 1])

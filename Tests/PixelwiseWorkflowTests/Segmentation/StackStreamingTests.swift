@@ -55,6 +55,30 @@ import Testing
         #expect(try ImageStack(path: scratch.file("out/stack.tif")).count == 5)
     }
 
+    /// A stack with ImageJ's calibration gives it to its result; `--spacing` replaces the voxel
+    /// size and keeps the unit; an uncalibrated stack's result has none.
+    @Test func aCalibratedStacksResultKeepsItsCalibration() throws {
+        let scratch = try ScratchFolder()
+        var random = SplitMix64(seed: 2)
+        let pages = (0..<3).map { _ in Image(width: 40, height: 30, channels: 1, sampleType: .uint8, pixels: (0..<1200).map { _ in Float(random.next() % 256) }) }
+        try FileManager.default.createDirectory(atPath: scratch.file("in"), withIntermediateDirectories: true)
+        var tiff = TIFFWriteOptions()
+        tiff.calibration = (ImageJCalibration(spacing: [50, 4, 4], unit: "nm"), 3)
+        try ImageStack.write(pages, to: scratch.file("in/calibrated.tif"), options: tiff)
+        try ImageStack.write(pages, to: scratch.file("in/plain.tif"))
+        let segmenter = try segmenter(try model(scratch), output: .labels)
+        _ = try segmenter.segment(inputs: [scratch.file("in/calibrated.tif"), scratch.file("in/plain.tif")], into: scratch.file("out"))
+        #expect(try ImageJCalibration.read(path: scratch.file("out/calibrated.tif")) == ImageJCalibration(spacing: [50, 4, 4], unit: "nm"))
+        #expect(try ImageJCalibration.read(path: scratch.file("out/plain.tif")) == nil)
+        var options = Segmenter.Options()
+        options.tile = 220
+        options.spacing = [30, 5, 5]
+        _ = try Segmenter(model: scratch.file("model.h5"), options: options).segment(inputs: [scratch.file("in/calibrated.tif")], into: scratch.file("given"))
+        // (the resolution tags hold pixels per unit as 32-bit floats: 1/5 comes back as 4.99999992…)
+        let given = try #require(try ImageJCalibration.read(path: scratch.file("given/calibrated.tif")))
+        #expect(given.unit == "nm" && zip(given.spacing, [30, 5, 5]).allSatisfy { abs($0 - $1) < 1e-6 }, "\(given)")
+    }
+
     @Test(arguments: [Segmenter.Output.labels, .floatProbabilities])
     func streamedNIfTIEqualsTheWholeVolumeWritten(output: Segmenter.Output) throws {
         let scratch = try ScratchFolder()
