@@ -71,7 +71,8 @@ extension Segment {
 
     func runBlockwise(_ segmenter: Segmenter, group: MPIProcessGroup?) throws {
         let rank = group?.rank ?? 0
-        let input = try ChunkedStores.open(inputs[0]) ?? VolumeSources.open(inputs[0], spacing: try spacing.map { try Self.triple($0, "--spacing", Double.init) })
+        // The reader every command uses (stores, HDF5 by its layout rules, stacks, NIfTI), with --spacing for every kind.
+        let input = try VolumeSources.open(inputs[0], spacing: try spacing.map { try Self.triple($0, "--spacing", Double.init) })
         try segmenter.checkBlockwise(input.geometry, name: input.name)
         let workBlock = try workBlock.map { try Self.triple($0, "--work-block", Int.init) }
         let size = input.geometry.size

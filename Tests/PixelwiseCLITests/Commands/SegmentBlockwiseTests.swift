@@ -72,6 +72,22 @@ import Testing
         #expect(try volume.read(VoxelBox(size: Self.size)) == pages.flatMap(\.pixels))
     }
 
+    /// An HDF5 input is read as every command reads it: a float32 dataset holding 0…255 is 8-bit
+    /// data (`VolumeSources`' rule), so its blockwise result is the uint8 store's, byte for byte.
+    @Test func anHDF5InputIsReadAsEveryCommandReadsIt() throws {
+        let scratch = try setUp()
+        let values = try #require(try ChunkedStores.open(scratch.file("raw.zarr/raw"))).read(VoxelBox(size: Self.size))
+        let file = try HDF5File(creating: scratch.file("raw.h5"))
+        try file.write(values, shape: Self.size, at: "/volumes/raw")
+        file.close()
+        let fromStore = try CLI.run(segment("store.zarr/seg", ["--threads", "1"]), in: scratch.path)
+        var args = segment("h5.zarr/seg", ["--threads", "1"])
+        args[args.firstIndex(of: "raw.zarr/raw")!] = "raw.h5:/volumes/raw"
+        let fromHDF5 = try CLI.run(args, in: scratch.path)
+        #expect(fromStore.status == 0 && fromHDF5.status == 0, "\(fromStore.transcript)\n\(fromHDF5.transcript)")
+        #expect(try chunkFiles(scratch, "h5.zarr/seg") == chunkFiles(scratch, "store.zarr/seg"))
+    }
+
     @Test(.enabled(if: mpirunWorks, "mpirun (Open MPI) cannot start processes here"))
     func twoMPIProcessesEqualOne() throws {
         let scratch = try setUp()
