@@ -62,7 +62,7 @@ public struct Recipe: Equatable, Sendable {
     public var normalise: String?
     /// The axis 2-D networks cut training volumes along (nil: z, the stored slices).
     public var sliceAxis: SliceAxis?
-    /// The data set's layout: folders (default), oxford-pet or brats (`images` is then the data set's root).
+    /// The data set's layout: folders (default), oxford-pet, brats, sstem or isbi (`images` is then the data set's root).
     public var layout: String?
     /// Resize every training and validation sample to this side (data sets of mixed sizes).
     public var resize: Int?
@@ -116,7 +116,7 @@ public struct Recipe: Equatable, Sendable {
         .value("switch-at", \.switchAt, "With --loss FIRST,SECOND: the iteration at which SECOND takes over."),
         .value("classes", \.classes, "Label values to classes, e.g. \"membrane=0,32,64,96,128 glia=159 mito=191 synapse=223 cell=255\"; ignore=V… for values without error, * for every other value (overrides --foreground)."),
         .value("channels", \.channels, "Input channels: grey, rgb, stored (1 or 3) or all (every stored channel); default rgb if any training image has colour, else grey."),
-        .value("layout", \.layout, "Data layout: folders (default: --images and --labels matched by name), oxford-pet (--images ROOT with images/*.jpg and annotations/trimaps/*.png) or brats (--images ROOT of CASE/CASE_flair|_t1|_t1ce|_t2|_seg.nii.gz folders)."),
+        .value("layout", \.layout, "Data layout: folders (default: --images and --labels matched by name), oxford-pet (--images ROOT with images/*.jpg and annotations/trimaps/*.png), brats (--images ROOT of CASE/CASE_flair|_t1|_t1ce|_t2|_seg.nii.gz folders), sstem (--images ROOT with raw/*.tif and labels/*.png; five classes) or isbi (--images ROOT with the challenge's train-volume.tif and train-labels.tif, or images/ and labels/)."),
         .toggle("instance-boundaries", \.instanceBoundaries, "Labels are instance ids (CREMI's neuron_ids): train boundary (a 4-neighbour has another id) against interior; written as 0 and 255."),
         .value("resize", \.resize, "Resize every sample to this side (bilinear raw, nearest labels), for data sets of mixed sizes.", positive: true),
         .value("normalise", \.normalise, "Per-channel normalisation, one for all or one per channel: type (default), type-unit, zscore, zscore-nonzero, percentile:LOW,HIGH, range:LOW,HIGH."),
@@ -157,19 +157,23 @@ public struct Recipe: Equatable, Sendable {
 
     /// The data layouts `layout` names.
     public enum DataLayout: String, Sendable {
-        case folders, oxfordPet = "oxford-pet", brats
+        case folders, oxfordPet = "oxford-pet", brats, sstem, isbi
+
+        /// The ssTEM data set's five classes (Gerhard et al. 2013; the five membrane orientations merged).
+        public static let sstemClasses = "membrane=0,32,64,96,128 glia=159 mitochondria=191 synapse=223 cell=255"
     }
 
     public func layoutChoice() throws -> DataLayout {
         guard let layout else { return .folders }
         guard let choice = DataLayout(rawValue: layout) else {
-            throw PixelwiseError.invalidArgument("--layout: unknown layout \"\(layout)\" (folders, oxford-pet or brats)")
+            throw PixelwiseError.invalidArgument("--layout: unknown layout \"\(layout)\" (folders, oxford-pet, brats, sstem or isbi)")
         }
         return choice
     }
 
     /// The class mapping: `classes` parsed, else `foreground` values against the rest, else the
-    /// layout's own (Oxford-IIIT Pet: pet 1, background 2, border ignored; BraTS: 0 1 2 4).
+    /// layout's own (Oxford-IIIT Pet: pet 1, background 2, border ignored; BraTS: 0 1 2 4; ssTEM:
+    /// its five classes; ISBI 2012: cell interior 255 against membrane, as for folders).
     public func labelMap() throws -> LabelMap {
         if instanceBoundaries ?? false {
             guard classes == nil && foreground == nil else {
@@ -181,7 +185,8 @@ public struct Recipe: Equatable, Sendable {
             switch try layoutChoice() {
             case .oxfordPet: return LabelMap(classes: [1: 1, 2: 0, 3: LabelMap.ignore], classCount: 2, names: ["background", "pet"])
             case .brats: return .identity(values: [0, 1, 2, 4])
-            case .folders: break
+            case .sstem: return try LabelMap(parsing: DataLayout.sstemClasses)
+            case .folders, .isbi: break
             }
         }
         guard let classes else { return .foreground(foregroundValues) }

@@ -138,11 +138,29 @@ public final class TrainingSession {
             return try all(pets)
         case .brats:
             return try all(MultiSourceDataset.brats(root: images, labelMap: labelMap, normalisation: normalisation))
+        case .sstem, .isbi:
+            let (raw, truth) = try layoutPaths(recipe, root: images)
+            return try all(InMemoryDataset(try loadSamples(images: raw, labels: truth, labelMap: labelMap, normalisation: normalisation)))
         case .folders:
             guard let labels else { throw PixelwiseError.invalidArgument("training needs --labels with the folders layout") }
             let samples = try loadSamples(images: images, labels: labels, labelMap: labelMap, normalisation: normalisation)
             return try all(InMemoryDataset(samples))
         }
+    }
+
+    /// The raw and label paths inside the root of an ssTEM data set (`raw/`, `labels/`) or of the
+    /// ISBI 2012 challenge's (`train-volume.tif` and `train-labels.tif`, else `images/`, `labels/`).
+    static func layoutPaths(_ recipe: Recipe, root: String) throws -> (images: String, labels: String) {
+        let layout = try recipe.layoutChoice()
+        let candidates = layout == .sstem ? [("raw", "labels")] : [("train-volume.tif", "train-labels.tif"), ("images", "labels")]
+        for (images, labels) in candidates where FileManager.default.fileExists(atPath: root + "/" + images) {
+            guard FileManager.default.fileExists(atPath: root + "/" + labels) else {
+                throw PixelwiseError.file(path: root, problem: "has \(images) but no \(labels) (the \(layout.rawValue) layout)")
+            }
+            return (root + "/" + images, root + "/" + labels)
+        }
+        let expected = candidates.map { "\($0.0) and \($0.1)" }.joined(separator: ", or ")
+        throw PixelwiseError.file(path: root, problem: "holds no \(expected) (the \(layout.rawValue) layout)")
     }
 
     /// Reads image pairs: folders matched by sorted name, multi-page TIFF stacks, or HDF5 volumes (`FILE.h5:/DATASET`).
@@ -169,6 +187,7 @@ public final class TrainingSession {
         switch try recipe.layoutChoice() {
         case .brats: return [1]
         case .oxfordPet: images += "/images"
+        case .sstem, .isbi: images = try layoutPaths(recipe, root: images).images
         case .folders: break
         }
         if HDF5VolumeDataset.reference(images) != nil { return [1] }

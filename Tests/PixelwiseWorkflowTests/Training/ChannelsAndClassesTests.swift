@@ -157,6 +157,42 @@ import Testing
         #expect(pet.graph.inputChannels == 3 && pet.conventions.classValues == [2, 1] && pet.conventions.labelMap?.names == ["background", "pet"])
     }
 
+    /// The ssTEM and ISBI 2012 layouts: the data set's root is enough. ssTEM trains its five
+    /// classes (the membrane orientations merged, names kept in the model); ISBI reads the
+    /// challenge's two stacks; a root without the layout's files is a one-line error.
+    @Test func ssTEMAndISBILayoutsReadTheirRoots() throws {
+        let scratch = try ScratchFolder()
+        for sub in ["sstem/raw", "sstem/labels", "isbi"] { try FileManager.default.createDirectory(atPath: scratch.file(sub), withIntermediateDirectories: true) }
+        let (w, h) = (40, 36)
+        let values: [Float] = [0, 32, 64, 96, 128, 159, 191, 223, 255]
+        for k in 0..<2 {
+            try Image(width: w, height: h, channels: 1, sampleType: .uint8, pixels: (0..<w * h).map { Float(($0 * (7 + k)) % 256) })
+                .write(to: scratch.file("sstem/raw/0\(k).tif"))
+            try Image(width: w, height: h, channels: 1, sampleType: .uint8, pixels: (0..<w * h).map { values[($0 / 11 + k) % values.count] })
+                .write(to: scratch.file("sstem/labels/0\(k).png"))
+        }
+        var recipe = Recipe()
+        recipe.images = scratch.file("sstem"); recipe.layout = "sstem"
+        recipe.baseFilters = 4; recipe.patch = 32; recipe.batch = 1; recipe.threads = 2; recipe.iterations = 1; recipe.out = scratch.file("run")
+        try TrainingSession(recipe: recipe).run()
+        let sstem = try Segmenter(model: scratch.file("run/model.h5"))
+        #expect(sstem.conventions.labelMap?.names == ["membrane", "glia", "mitochondria", "synapse", "cell"])
+        #expect(sstem.conventions.classValues == [0, 159, 191, 223, 255])
+
+        let pages = (0..<3).map { k in Image(width: w, height: h, channels: 1, sampleType: .uint8, pixels: (0..<w * h).map { Float(($0 + k) % 256) }) }
+        try ImageStack.write(pages, to: scratch.file("isbi/train-volume.tif"))
+        try ImageStack.write(pages.map { Image(width: w, height: h, channels: 1, sampleType: .uint8, pixels: $0.pixels.map { $0 < 128 ? 0 : 255 }) },
+                             to: scratch.file("isbi/train-labels.tif"))
+        var isbi = Recipe()
+        isbi.layout = "isbi"
+        let samples = try TrainingSession.loadSamples(recipe: isbi, images: scratch.file("isbi"), labels: nil, labelMap: try isbi.labelMap(),
+                                                      normalisation: RawNormalisation())
+        #expect(samples.count == 3 && samples[1].labels == pages[1].pixels.map { $0 < 128 ? 0 : 1 })
+        #expect(throws: PixelwiseError.file(path: scratch.file("sstem"), problem: "holds no train-volume.tif and train-labels.tif, or images and labels (the isbi layout)")) {
+            try TrainingSession.loadSamples(recipe: isbi, images: scratch.file("sstem"), labels: nil, labelMap: try isbi.labelMap(), normalisation: RawNormalisation())
+        }
+    }
+
     /// Labels with more values than 0 and 255 and no mapping: training says what it found; with
     /// `--instance-boundaries` instance ids train boundary against interior.
     @Test func unmappedValuesAreReportedAndInstanceIdsBecomeBoundaries() throws {
