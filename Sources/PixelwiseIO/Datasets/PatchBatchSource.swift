@@ -12,6 +12,15 @@ public struct Batch: Sendable {
     public let classes: [Int32]
 }
 
+extension SeededGenerator {
+    /// The generator of training batch `index` of a run seeded `seed` (2-D and 3-D batch
+    /// sources): SplitMix-style mixing of seed and index, so that neighbouring seeds do not share
+    /// shifted batch sequences, and batch k depends only on (seed, k).
+    public static func forBatch(_ index: Int, seed: UInt64) -> SeededGenerator {
+        SeededGenerator(seed: seed ^ (UInt64(truncatingIfNeeded: index) &+ 1) &* 0xD1B5_4A32_D192_ED03)
+    }
+}
+
 /// Cuts training batches out of in-memory samples: random output windows (uniform over every
 /// window position, or weighted by the patch prior), their input regions mirrored at the image
 /// border by the network's context, augmented, and stacked into tensors.
@@ -47,11 +56,8 @@ public struct PatchBatchSource: Sendable {
         self.channels = first.raw.channels
     }
 
-    /// The generator of batch `index`: SplitMix-style mixing of seed and index, so that
-    /// neighbouring seeds do not share shifted batch sequences.
-    public func generator(forBatch index: Int) -> SeededGenerator {
-        SeededGenerator(seed: seed ^ (UInt64(truncatingIfNeeded: index) &+ 1) &* 0xD1B5_4A32_D192_ED03)
-    }
+    /// The generator of batch `index` (`SeededGenerator.forBatch`).
+    public func generator(forBatch index: Int) -> SeededGenerator { .forBatch(index, seed: seed) }
 
     /// Draws an output window uniformly over all window positions of all images.
     func drawUniform(using rng: inout SeededGenerator) -> (image: Int, x: Int, y: Int) {

@@ -55,10 +55,8 @@ public struct VolumeBatchSource: Sendable {
         channels = first.channels
     }
 
-    /// The generator of batch `index` (as `PatchBatchSource.generator(forBatch:)`).
-    public func generator(forBatch index: Int) -> SeededGenerator {
-        SeededGenerator(seed: seed ^ (UInt64(truncatingIfNeeded: index) &+ 1) &* 0xD1B5_4A32_D192_ED03)
-    }
+    /// The generator of batch `index`: the 2-D sources' (`SeededGenerator.forBatch`).
+    public func generator(forBatch index: Int) -> SeededGenerator { .forBatch(index, seed: seed) }
 
     /// An output window drawn uniformly over all window positions of all volumes.
     func drawUniform(using rng: inout SeededGenerator) -> (volume: Int, origin: [Int]) {

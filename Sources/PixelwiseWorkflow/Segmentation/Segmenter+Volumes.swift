@@ -91,11 +91,7 @@ extension Segmenter {
             guard channels == graph.inputChannels else {
                 throw PixelwiseError.file(path: stack.path, problem: "has \(channels) channel(s), the model \(modelName) takes \(graph.inputChannels)")
             }
-            let target = volumeOutputPath(for: stack, in: folder)
-            if let other = targets[target] {
-                throw PixelwiseError.file(path: stack.path, problem: "would overwrite the result of \(other) (both become \(target)); segment them into separate folders")
-            }
-            targets[target] = stack.path
+            try Self.claim(volumeOutputPath(for: stack, in: folder), for: stack.path, in: &targets)
         }
         var created: [String] = []
         do {

@@ -354,11 +354,7 @@ public final class Segmenter {
             // Page 0 of every input is checked here, before anything is written; the other pages
             // as they are segmented (a mismatch there takes back everything this call wrote).
             try checkChannels(of: try stack.page(0), in: stack)
-            let target = outputPath(for: stack, in: folder)
-            if let other = targets[target] {
-                throw PixelwiseError.file(path: stack.path, problem: "would overwrite the result of \(other) (both become \(target)); segment them into separate folders")
-            }
-            targets[target] = stack.path
+            try Self.claim(outputPath(for: stack, in: folder), for: stack.path, in: &targets)
         }
 
         var created: [String] = []
@@ -402,6 +398,15 @@ public final class Segmenter {
             for path in created.reversed() { try? FileManager.default.removeItem(atPath: path) }
             throw error
         }
+    }
+
+    /// Records that `path`'s result goes to `target` (`targets`: target → input), or throws naming
+    /// both inputs when another one's result already goes there.
+    static func claim(_ target: String, for path: String, in targets: inout [String: String]) throws {
+        if let other = targets[target] {
+            throw PixelwiseError.file(path: path, problem: "would overwrite the result of \(other) (both become \(target)); segment them into separate folders")
+        }
+        targets[target] = path
     }
 
     /// Throws naming the file if `image` (a page of `stack`) does not give the channels the network takes.
