@@ -93,11 +93,18 @@ extension Segment {
             return try BlockwiseSegmentation(input: input, output: output, segmenter: segmenter, blockSize: workBlock, preferredBlock: preferred, records: records)
         }
         var blockwise: BlockwiseSegmentation!
-        if rank == 0 { blockwise = try open(restart: restart) }
+        if rank == 0 {
+            blockwise = try open(restart: restart)
+            // Measured here (as a lone process using every core would), kept in the records for the others.
+            try blockwise.agreeOnAlgorithms(measuringThreads: ProcessInfo.processInfo.activeProcessorCount)
+        }
         if let group {
             // A barrier (process 0's failure aborts every process: see segmentBlockwise).
             _ = try group.sum([0])
-            if rank != 0 { blockwise = try open(restart: false) }
+            if rank != 0 {
+                blockwise = try open(restart: false)
+                try blockwise.agreeOnAlgorithms(measuringThreads: ProcessInfo.processInfo.activeProcessorCount)
+            }
         }
         let schedule: BlockScheduling
         if let group {

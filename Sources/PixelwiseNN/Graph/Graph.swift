@@ -90,6 +90,13 @@ public final class Graph {
         return plan
     }
 
+    /// The algorithms the inference plan for `inputShape` runs (measured, or found in the
+    /// per-machine cache, under `inferenceOptions`), as a table: what a blockwise run records so
+    /// that all its processes and reruns compute alike, whatever their thread counts.
+    public func inferenceAlgorithmTable(inputShape: Shape) throws -> AlgorithmTable {
+        try inferencePlan(for: inputShape, precision: inferenceOptions.precision).table
+    }
+
     public init(inputChannels: Int, spatialRank: Int = 2) {
         self.inputChannels = inputChannels
         self.spatialRank = spatialRank

@@ -29,6 +29,8 @@ public final class InferencePlan {
     public private(set) var stepNodes: [[Int]] = []
     /// The algorithm of every convolution node, by node index (`AlgorithmChooser`'s choice).
     public private(set) var algorithms: [Int: AlgorithmChooser.Algorithm] = [:]
+    /// The same choices by problem, as a table other processes can follow (`AlgorithmSelection.recorded`).
+    public private(set) var table = AlgorithmTable()
     private var weightUpdates: [() -> Void] = []
     private var dependencies: [Parameter] = []
     private var boundVersion = -1
@@ -79,6 +81,7 @@ public final class InferencePlan {
             let (v, step): (InferenceProgram.Value, InferenceProgram.WeightedStep)
             let algorithm = AlgorithmChooser.choose(for: problem, options: options)
             algorithms[i] = algorithm
+            table.choices[problem.description] = algorithm
             switch algorithm {
             case .winograd, .winograd2, .winograd6:
                 (v, step) = program.winogradConvolution(source, weightShape: weight.shape, hasBias: hasBias, outputShape: outShape,

@@ -1,6 +1,7 @@
 import Foundation
 import PixelwiseCore
 import PixelwiseIO
+import PixelwiseKernels
 
 /// Completion records of a blockwise run, kept in the output store so that a run that was
 /// killed (or lost a machine) is resumed by rerunning the same command: one small marker file
@@ -34,7 +35,7 @@ public final class BlockRecords {
                     let differing = Set(stored.keys).union(run.keys).filter { stored[$0] != run[$0] }.sorted()
                     throw PixelwiseError.file(path: output, problem: "holds blocks of another run (\(differing.map { "\($0): \(stored[$0] ?? "none") now \(run[$0] ?? "none")" }.joined(separator: "; "))); rerun with --restart to start it again, or write to another output")
                 }
-                for name in try FileManager.default.contentsOfDirectory(atPath: folder) where name.hasPrefix("done-") {
+                for name in try FileManager.default.contentsOfDirectory(atPath: folder) where name.hasPrefix("done-") || name == "algorithms.json" {
                     try FileManager.default.removeItem(atPath: folder + "/" + name)
                 }
             }
@@ -42,6 +43,28 @@ public final class BlockRecords {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         try AtomicFile.write(String(decoding: try encoder.encode(run), as: UTF8.self) + "\n", to: manifest)
+    }
+
+    /// The convolution algorithms every process of the run follows, kept beside the markers
+    /// (`algorithms.json`): the table already there, else `measure()`'s, written so that the first
+    /// writer wins when several processes start at once (a hard link, which fails when the name
+    /// exists). The measured choice depends on the thread count and on timing noise; following one
+    /// table makes every block what any process — and a rerun — computes.
+    public func algorithms(measure: () throws -> AlgorithmTable) throws -> AlgorithmTable {
+        let path = folder + "/algorithms.json"
+        if !FileManager.default.fileExists(atPath: path) {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            let temporary = folder + "/.algorithms-\(getpid())-\(UInt32.random(in: .min ... .max)).json"
+            try AtomicFile.write(String(decoding: try encoder.encode(try measure()), as: UTF8.self) + "\n", to: temporary)
+            _ = link(temporary, path)  // EEXIST: another process was first; its table is the run's
+            unlink(temporary)
+        }
+        do {
+            return try JSONDecoder().decode(AlgorithmTable.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw PixelwiseError.file(path: path, problem: "is not an algorithm table (\(error.localizedDescription)); rerun with --restart")
+        }
     }
 
     func marker(_ block: Int) -> String { folder + "/done-\(block)" }

@@ -1,6 +1,7 @@
 import Foundation
 import PixelwiseCore
 import PixelwiseIO
+import PixelwiseKernels
 
 /// Segments a volume of any size block by block into a chunked output: what `pixelwise segment
 /// VOLUME --out STORE` does, alone, under `mpirun` or as a Slurm job array.
@@ -82,6 +83,25 @@ public final class BlockwiseSegmentation {
 
     /// What identifies this run for `BlockRecords`: the segmenter's identity, the input, the
     /// output and the block grid.
+    /// Makes the segmenter follow the run's algorithm table (`BlockRecords.algorithms`: the one
+    /// kept in the records, or measured now by the run's first process), so that every block is the
+    /// same computation whichever process, thread count or rerun does it — measured choices differ
+    /// with the thread count and with timing noise, and a few voxels at the threshold with them.
+    /// Without records (one process writing an HDF5 file) or with fixed algorithms: nothing.
+    ///
+    /// `measuringThreads`: measure as a process with this many threads would (the table is then
+    /// the one a lone process with that many threads measures — pass the machine's cores, and a
+    /// run of N processes gives what one process using every core gives, bit for bit).
+    public func agreeOnAlgorithms(measuringThreads: Int? = nil) throws {
+        guard let records, segmenter.measuresAlgorithms else { return }
+        segmenter.follow(try records.algorithms {
+            let own = Threads.count
+            if let measuringThreads { Threads.set(measuringThreads) }
+            defer { Threads.set(own) }
+            return try segmenter.algorithmTable(for: input.geometry)
+        })
+    }
+
     public static func runDescription(input: any VolumeReading, output: any VolumeWriting, segmenter: any VolumeBoxSegmenting,
                                       grid: BlockGrid) -> [String: String] {
         var run = segmenter.identity

@@ -1,6 +1,7 @@
 import Foundation
 import PixelwiseCore
 import PixelwiseIO
+import PixelwiseKernels
 import PixelwiseModels
 
 /// The segmentation of any box of a volume, for blockwise segmentation: the output values a
@@ -17,6 +18,19 @@ public protocol VolumeBoxSegmenting: AnyObject {
     /// What identifies the computation (model file, options): a rerun that resumes a
     /// blockwise run must give the same text, or it would mix two results in one volume.
     var identity: [String: String] { get }
+    /// Whether its convolution algorithms are measured (`AlgorithmSelection.fastest`), and so may
+    /// differ between processes, thread counts and runs unless they follow one table.
+    var measuresAlgorithms: Bool { get }
+    /// The algorithms segmenting a volume of `input` runs, measured (or cached) now.
+    func algorithmTable(for input: VolumeGeometry) throws -> AlgorithmTable
+    /// From now on run `table`'s algorithms.
+    func follow(_ table: AlgorithmTable)
+}
+
+extension VolumeBoxSegmenting {
+    public var measuresAlgorithms: Bool { false }
+    public func algorithmTable(for input: VolumeGeometry) throws -> AlgorithmTable { AlgorithmTable() }
+    public func follow(_ table: AlgorithmTable) {}
 }
 
 /// A 3-D network segments a box through `segment(volume:box:into:writerOrigin:)` (`BlockSegmenter`,
@@ -35,6 +49,20 @@ extension Segmenter: VolumeBoxSegmenting {
         }
         return VolumeGeometry(channels: volumeOutputChannels, size: input.size, spacing: input.spacing, sampleType: type)
     }
+
+    public var measuresAlgorithms: Bool {
+        if case .fastest = graph.inferenceOptions.algorithms { return true }
+        return false
+    }
+
+    /// The plan's choices for the one input shape blockwise segmentation runs: the tile of a 2-D
+    /// network, the block of a 3-D one.
+    public func algorithmTable(for input: VolumeGeometry) throws -> AlgorithmTable {
+        let spatial = try tiling.map { [$0.inputTile, $0.inputTile] } ?? blocks(for: input).inputBlock
+        return try graph.inferenceAlgorithmTable(inputShape: Shape([1, graph.inputChannels] + spatial))
+    }
+
+    public func follow(_ table: AlgorithmTable) { graph.inferenceOptions.algorithms = .recorded(table) }
 
     public var identity: [String: String] {
         var fields = ["model": modelName, "network": graph.metadata["model"] ?? "network",

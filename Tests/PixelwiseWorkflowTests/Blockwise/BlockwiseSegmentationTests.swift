@@ -154,4 +154,50 @@ import Testing
         #expect(restarted.computed == Array(0..<12))
         #expect(out.values == (try wholeSlices(other, raw)))
     }
+
+    /// The run's algorithm table: the first process measures and records it, the others (and a
+    /// rerun) read that one — never their own — and the segmenter runs exactly its choices;
+    /// `restart` forgets it; a damaged table is a one-line error.
+    @Test func everyProcessFollowsTheRecordedAlgorithmTable() throws {
+        let scratch = try ScratchFolder()
+        let raw = rawVolume()
+        func run(_ s: Segmenter, restart: Bool = false) throws -> BlockwiseSegmentation {
+            let out = ChunkedTestVolume(name: "seg", geometry: s.outputGeometry(for: raw.geometry), chunkSize: [1, 32, 32])
+            let grid = try BlockGrid(volumeSize: raw.geometry.size, chunkSize: out.chunkSize, requested: [1, 64, 64])
+            let records = try BlockRecords(folder: scratch.file("records"), run: BlockwiseSegmentation.runDescription(input: raw, output: out, segmenter: s, grid: grid),
+                                           restart: restart, output: out.name)
+            return try BlockwiseSegmentation(input: raw, output: out, segmenter: s, blockSize: [1, 64, 64], records: records)
+        }
+        let first = try segmenter(preset: "tschopp-unet", tile: 220)
+        #expect(first.measuresAlgorithms)
+        try run(first).agreeOnAlgorithms(measuringThreads: 2)
+        #expect(Threads.count == 1)  // measured at 2 threads, then back to the process's own
+        let path = scratch.file("records/algorithms.json")
+        let recorded = try JSONDecoder().decode(AlgorithmTable.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(!recorded.choices.isEmpty && recorded.choices.keys.allSatisfy { $0.hasPrefix("plan forward") })
+        guard case .recorded(let followed) = first.graph.inferenceOptions.algorithms else { Issue.record("not following a table"); return }
+        #expect(followed == recorded)
+        // The plan the blocks run computes exactly the recorded choices.
+        #expect(try first.graph.inferenceAlgorithmTable(inputShape: Shape([1, 1, 220, 220])) == recorded)
+
+        // A second process (or a rerun) follows the file even when it would choose otherwise.
+        var planted = recorded
+        let key = try #require(planted.choices.keys.sorted().first)
+        planted.choices[key] = planted.choices[key] == .direct ? .winograd : .direct
+        try JSONEncoder().encode(planted).write(to: URL(fileURLWithPath: path))
+        let second = try segmenter(preset: "tschopp-unet", tile: 220)
+        try run(second).agreeOnAlgorithms()
+        guard case .recorded(let secondTable) = second.graph.inferenceOptions.algorithms else { Issue.record("not following a table"); return }
+        #expect(secondTable == planted)
+
+        // --restart forgets the table; fixed algorithms (--exact) record none.
+        let exact = try segmenter(preset: "tschopp-unet", tile: 220)
+        exact.graph.inferenceOptions.algorithms = .exact
+        #expect(!exact.measuresAlgorithms)
+        try run(exact, restart: true).agreeOnAlgorithms()
+        #expect(!FileManager.default.fileExists(atPath: path))
+        try "{".write(toFile: path, atomically: true, encoding: .utf8)
+        let third = try segmenter(preset: "tschopp-unet", tile: 220)
+        #expect { try run(third).agreeOnAlgorithms() } throws: { "\($0)".hasPrefix(path + ": is not an algorithm table") && !"\($0)".contains("\n") }
+    }
 }
