@@ -178,8 +178,8 @@ public struct ImageStack: Sendable {
             do {
                 try produce { page in
                     try page.checkConsistent(writingTo: path)
-                    if let (calibration, pages) = options.calibration {
-                        try file.setCalibration(calibration, firstPage: written == 0, pages: pages)
+                    if let calibration = options.calibration {
+                        try file.setCalibration(calibration.imageJ, firstPage: written == 0, pages: calibration.pages)
                     }
                     try file.appendPage(page, options: options)
                     written += 1

@@ -23,12 +23,18 @@ public struct TIFFWriteOptions: Sendable, Equatable {
     public var layout: Layout
     public var compression: Compression
     public var byteOrder: ByteOrder
-    /// ImageJ's voxel size and the stack's page count, written into the file (nil: none).
-    public var calibration: (ImageJCalibration, pages: Int)?
+    /// ImageJ's calibration written into the file (nil: none).
+    public var calibration: Calibration?
 
-    public static func == (a: TIFFWriteOptions, b: TIFFWriteOptions) -> Bool {
-        a.layout == b.layout && a.compression == b.compression && a.byteOrder == b.byteOrder
-            && a.calibration?.0 == b.calibration?.0 && a.calibration?.pages == b.calibration?.pages
+    /// A voxel size and the stack's page count, which ImageJ's description names.
+    public struct Calibration: Sendable, Equatable {
+        public var imageJ: ImageJCalibration
+        public var pages: Int
+
+        public init(_ imageJ: ImageJCalibration, pages: Int) {
+            self.imageJ = imageJ
+            self.pages = pages
+        }
     }
 
     public init(layout: Layout = .strips, compression: Compression = .none, byteOrder: ByteOrder = .littleEndian) {

@@ -33,6 +33,7 @@ public struct ImageStackVolume: VolumeReading {
                     palette ? 3 : spp, "\(bits)-bit format \(sampleFormat)")
         }
         let first = layout()
+        // ImageJ's calibration (`ImageJCalibration`), unit not converted: only the ratios matter here.
         let spacing = file.calibration?.spacing ?? [1, 1, 1]
         var pages = 1
         while file.nextPage() {
@@ -46,13 +47,6 @@ public struct ImageStackVolume: VolumeReading {
         let image = try file.readPage()  // the sample type as the decoder sees it
         geometry = VolumeGeometry(channels: image.channels, size: [pages, image.height, image.width], spacing: spacing,
                                   sampleType: image.sampleType)
-    }
-
-    /// The voxel spacing (z, y, x) a stack records the way ImageJ and Fiji write it
-    /// (`ImageJCalibration`); only the ratios matter to Pixelwise (which axes are alike), so the
-    /// unit is not converted. A stack without ImageJ's description has spacing 1, 1, 1.
-    static func spacing(description: String?, xResolution: Float?, yResolution: Float?) -> [Double] {
-        ImageJCalibration(description: description, xResolution: xResolution, yResolution: yResolution)?.spacing ?? [1, 1, 1]
     }
 
     public func read(_ box: VoxelBox) throws -> [Float] {

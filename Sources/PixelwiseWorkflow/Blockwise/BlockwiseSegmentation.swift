@@ -81,8 +81,6 @@ public final class BlockwiseSegmentation {
         grid = try BlockGrid(volumeSize: input.geometry.size, chunkSize: output.chunkSize, requested: blockSize, preferred: preferredBlock)
     }
 
-    /// What identifies this run for `BlockRecords`: the segmenter's identity, the input, the
-    /// output and the block grid.
     /// Makes the segmenter follow the run's algorithm table (`BlockRecords.algorithms`: the one
     /// kept in the records, or measured now by the run's first process), so that every block is the
     /// same computation whichever process, thread count or rerun does it — measured choices differ
@@ -102,6 +100,8 @@ public final class BlockwiseSegmentation {
         })
     }
 
+    /// What identifies this run for `BlockRecords`: the segmenter's identity, the input, the
+    /// output and the block grid.
     public static func runDescription(input: any VolumeReading, output: any VolumeWriting, segmenter: any VolumeBoxSegmenting,
                                       grid: BlockGrid) -> [String: String] {
         var run = segmenter.identity

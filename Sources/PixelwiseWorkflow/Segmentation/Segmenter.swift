@@ -288,9 +288,9 @@ public final class Segmenter {
             var tiff = TIFFWriteOptions()
             let calibration = stack.format == .tiff ? try ImageJCalibration.read(path: stack.path) : nil
             if let spacing = options.spacing {
-                tiff.calibration = (ImageJCalibration(spacing: spacing, unit: calibration?.unit), stack.count)
+                tiff.calibration = .init(ImageJCalibration(spacing: spacing, unit: calibration?.unit), pages: stack.count)
             } else if let calibration {
-                tiff.calibration = (calibration, stack.count)
+                tiff.calibration = .init(calibration, pages: stack.count)
             }
             return try ImageStack.write(to: target, options: tiff, pixelBytes: bytes, produce)
         }

@@ -69,7 +69,7 @@ import PixelwiseTestSupport
         #expect(try ImageJCalibration.read(path: try Fixture.path("imagej-stack-spacing", "tif"))?.unit == "micron")
         let scratch = try ScratchFolder()
         var options = TIFFWriteOptions()
-        options.calibration = (ImageJCalibration(spacing: [0.05, 0.004, 0.005], unit: "micron"), 4)
+        options.calibration = .init(ImageJCalibration(spacing: [0.05, 0.004, 0.005], unit: "micron"), pages: 4)
         try ImageStack.write((0..<4).map { Self.slice($0, width: 9, height: 6, channels: 1) }, to: scratch.file("c.tif"), options: options)
         let calibration = try #require(try ImageJCalibration.read(path: scratch.file("c.tif")))
         #expect(calibration.unit == "micron")
@@ -80,13 +80,13 @@ import PixelwiseTestSupport
     }
 
     @Test func spacingFromImageJDescriptions() {
-        #expect(ImageStackVolume.spacing(description: "ImageJ=1.53t\nimages=3\nspacing=2.5\nunit=nm\n", xResolution: 0.5, yResolution: 0.25) == [2.5, 4, 2])
-        #expect(ImageStackVolume.spacing(description: "ImageJ=1.47b\ninfo=null", xResolution: nil, yResolution: nil) == [1, 1, 1])
-        #expect(ImageStackVolume.spacing(description: "ImageJ=1.53t\nspacing=3", xResolution: 0.5, yResolution: nil) == [3, 2, 2])
+        #expect(ImageJCalibration(description: "ImageJ=1.53t\nimages=3\nspacing=2.5\nunit=nm\n", xResolution: 0.5, yResolution: 0.25)?.spacing == [2.5, 4, 2])
+        #expect(ImageJCalibration(description: "ImageJ=1.47b\ninfo=null", xResolution: nil, yResolution: nil)?.spacing == [1, 1, 1])
+        #expect(ImageJCalibration(description: "ImageJ=1.53t\nspacing=3", xResolution: 0.5, yResolution: nil)?.spacing == [3, 2, 2])
         // Not ImageJ's: the resolution tags alone are a print size, not a voxel spacing.
-        #expect(ImageStackVolume.spacing(description: "scanner", xResolution: 300, yResolution: 300) == [1, 1, 1])
-        #expect(ImageStackVolume.spacing(description: nil, xResolution: 0.5, yResolution: 0.5) == [1, 1, 1])
-        #expect(ImageStackVolume.spacing(description: "ImageJ=1.53t\nspacing=-1\nspacing=x", xResolution: 0, yResolution: nil) == [1, 1, 1])
+        #expect(ImageJCalibration(description: "scanner", xResolution: 300, yResolution: 300) == nil)
+        #expect(ImageJCalibration(description: nil, xResolution: 0.5, yResolution: 0.5) == nil)
+        #expect(ImageJCalibration(description: "ImageJ=1.53t\nspacing=-1\nspacing=x", xResolution: 0, yResolution: nil)?.spacing == [1, 1, 1])
     }
 
     @Test func refusesTIFFPagesOfDifferentSizes() throws {

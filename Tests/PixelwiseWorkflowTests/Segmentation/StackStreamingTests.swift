@@ -63,7 +63,7 @@ import Testing
         let pages = (0..<3).map { _ in Image(width: 40, height: 30, channels: 1, sampleType: .uint8, pixels: (0..<1200).map { _ in Float(random.next() % 256) }) }
         try FileManager.default.createDirectory(atPath: scratch.file("in"), withIntermediateDirectories: true)
         var tiff = TIFFWriteOptions()
-        tiff.calibration = (ImageJCalibration(spacing: [50, 4, 4], unit: "nm"), 3)
+        tiff.calibration = .init(ImageJCalibration(spacing: [50, 4, 4], unit: "nm"), pages: 3)
         try ImageStack.write(pages, to: scratch.file("in/calibrated.tif"), options: tiff)
         try ImageStack.write(pages, to: scratch.file("in/plain.tif"))
         let segmenter = try segmenter(try model(scratch), output: .labels)
