@@ -2,7 +2,9 @@
 // Pixelwise: U-Net family training and pixelwise segmentation on the CPU, on oneDNN.
 //
 // Targets are layered; each depends only on targets above it:
-//   C libraries (CDNNL, CHDF5, CPNG, CTIFF, CJPEG, CMPI, CZlib, CBlosc, CZstd)
+//   C libraries (CDNNL, CHDF5, CPNG, CTIFF, CJPEG, CMPI, CZlib, CBlosc, CZstd) and three small C
+//   shims: CJPEGShim and CPNGShim (the setjmp their error handling needs), CHDF5Shim (a damaged
+//   HDF5 file's metadata walked in a child process before libhdf5 reads it in ours)
 //   PixelwiseCore        tensors, shapes, errors
 //   PixelwiseAlgorithms  distance transforms, connected components, segmentation metrics (no deps)
 //   PixelwiseKernels     oneDNN primitives behind a small CPU backend
@@ -41,13 +43,15 @@ let package = Package(
         // C code that owns the setjmp libjpeg/libpng need for errors (Swift cannot call setjmp).
         .target(name: "CJPEGShim", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "CPNGShim", dependencies: ["CPNG"], linkerSettings: [.linkedLibrary("png16")]),
+        // Walks an HDF5 file's metadata in a forked child before libhdf5 reads it in-process.
+        .target(name: "CHDF5Shim", dependencies: ["CHDF5"]),
 
         .target(name: "PixelwiseCore", swiftSettings: optimise),
         .target(name: "PixelwiseAlgorithms", swiftSettings: optimise),
         .target(name: "PixelwiseKernels", dependencies: ["PixelwiseCore", "CDNNL"], swiftSettings: optimise),
         .target(name: "PixelwiseNN", dependencies: ["PixelwiseCore", "PixelwiseKernels", "PixelwiseAlgorithms"], swiftSettings: optimise),
         .target(name: "PixelwiseModels", dependencies: ["PixelwiseNN"], swiftSettings: optimise),
-        .target(name: "PixelwiseIO", dependencies: ["PixelwiseNN", "CHDF5", "CPNG", "CTIFF", "CJPEG", "CJPEGShim", "CPNGShim", "CZlib", "CBlosc", "CZstd"],
+        .target(name: "PixelwiseIO", dependencies: ["PixelwiseNN", "CHDF5", "CHDF5Shim", "CPNG", "CTIFF", "CJPEG", "CJPEGShim", "CPNGShim", "CZlib", "CBlosc", "CZstd"],
                 swiftSettings: optimise),
         // The workflow's `ProcessGroup` and `BlockScheduling` over MPI; the workflow itself knows no MPI.
         .target(name: "PixelwiseDistributed", dependencies: ["PixelwiseNN", "PixelwiseWorkflow", "CMPI"], swiftSettings: optimise),

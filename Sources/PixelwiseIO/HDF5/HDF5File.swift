@@ -93,7 +93,7 @@ public final class HDF5File {
         if isFolder.boolValue { throw PixelwiseError.file(path: path, problem: "is a folder, not an HDF5 file") }
         let (isHDF5, opened): (Bool, hid_t) = try HDF5Library.locked {
             guard H5Fis_hdf5(path) > 0 else { return (false, -1) }
-            if let problem = HDF5GlobalHeapCheck.problem(inFileAt: path) {
+            if let problem = HDF5GlobalHeapCheck.problem(inFileAt: path) ?? HDF5MetadataProbe.problem(inFileAt: path) {
                 throw PixelwiseError.file(path: path, problem: "damaged HDF5 file: \(problem)")
             }
             let fapl = HDF5File.strongCloseAccessList()
