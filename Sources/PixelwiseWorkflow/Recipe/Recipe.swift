@@ -18,6 +18,9 @@ public struct Recipe: Equatable, Sendable {
     public var labels: String?
     public var validateImages: String?
     public var validateLabels: String?
+    /// More than two classes: validate the two-class consolidation of these classes (names or
+    /// label values, separated by spaces or commas) and keep the weights with the best Rand error.
+    public var validateForeground: String?
     public var model: String?
     public var baseFilters: Int?
     /// The U-Net presets' normalisation (nil: the preset's own).
@@ -105,6 +108,7 @@ public struct Recipe: Equatable, Sendable {
                 "Force Winograd F(4×4, 3×3) on all three passes of 3×3 convolutions with ≥ 32 channels (fp32); the default already picks it per layer and pass where it measures faster and stays within 1e-4 of the direct convolution."),
         .value("validate-images", \.validateImages, "Validation raw images (folder, stack or volume)."),
         .value("validate-labels", \.validateLabels, "Validation label images."),
+        .value("validate-foreground", \.validateForeground, "More than two classes: validate the two-class consolidation of these classes (names or label values, e.g. \"mitochondria cell\"): their summed probability against the rest, scored as two-class runs are (pixel, Rand and V_info errors, one threshold for the set), model.h5 the best Rand error (default: per-class Dice, model.h5 the best mean Dice)."),
         .value("base-filters", \.baseFilters, "Base filter count of the preset.", positive: true),
         .choice("norm", \.norm, "U-Net presets: normalisation after each convolution: batch, instance, group (gcd(32, C) groups), group:<groups> or none (default: the preset's)."),
         .value("weight-decay", \.weightDecay, "Weight decay (L2 for adam/sgd, decoupled for adamw)."),
@@ -218,6 +222,28 @@ public struct Recipe: Equatable, Sendable {
     public var resolvedValidateEvery: Int { validateEvery ?? 200 }
     public var resolvedCheckpointEvery: Int { checkpointEvery ?? 200 }
 
+    /// The class indices `validate_foreground` names (class names or label values), nil when it
+    /// is not set. Needs more than two classes.
+    public func validationForeground(labelMap: LabelMap) throws -> [Int]? {
+        guard let text = validateForeground else { return nil }
+        let items = text.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
+        guard labelMap.classCount > 2 else {
+            throw PixelwiseError.invalidArgument("--validate-foreground needs more than two classes (--classes); two-class runs validate their foreground already")
+        }
+        guard !items.isEmpty else { throw PixelwiseError.invalidArgument("--validate-foreground: no classes given") }
+        let indices = try items.map { item -> Int in
+            if let k = labelMap.names.firstIndex(of: item) { return k }
+            if let v = Float(item), let k = labelMap.classIndex(of: v), k >= 0 { return Int(k) }
+            let known = (0..<labelMap.classCount).map(labelMap.name(ofClass:))
+            throw PixelwiseError.invalidArgument("--validate-foreground: no class \"\(item)\" (the classes: \(known.joined(separator: ", ")))")
+        }
+        let unique = Array(Set(indices)).sorted()
+        guard unique.count < labelMap.classCount else {
+            throw PixelwiseError.invalidArgument("--validate-foreground names every class; leave at least one as background")
+        }
+        return unique
+    }
+
     /// Checks values that have a valid type but make no sense; messages name the flag.
     /// `processes` is the number of data-parallel processes the batch is split over.
     public func validate(processes: Int = 1) throws {
@@ -241,7 +267,7 @@ public struct Recipe: Equatable, Sendable {
         }
         if let w = warmup, w < 0 { throw PixelwiseError.invalidArgument("--warmup must be 0 or more, got \(w)") }
         if let m = minutes, !(m > 0) { throw PixelwiseError.invalidArgument("--minutes must be positive, got \(m)") }
-        _ = try labelMap()
+        _ = try validationForeground(labelMap: try labelMap())
         _ = try channelChoice()
         if let normalise { _ = try IntensityNormalisation.list(parsing: normalise) }
         if let lr, !(lr > 0 && lr.isFinite) { throw PixelwiseError.invalidArgument("--lr must be positive, got \(lr)") }

@@ -99,3 +99,14 @@ public func foregroundProbability(_ probabilities: Tensor) -> [Float] {
     let p = probabilities.scalars
     return probabilities.shape[1] == 1 ? Array(p[0..<n]) : Array(p[n..<(2 * n)])
 }
+
+/// The summed probability of `classes` per pixel, from planar (1, C, H, W) probabilities: a
+/// many-class output consolidated into one foreground map, as a two-class model gives
+/// (`segment --foreground-classes`, `train --validate-foreground`).
+public func foregroundProbability(_ probabilities: Tensor, classes: [Int]) -> [Float] {
+    let n = probabilities.shape[2] * probabilities.shape[3]
+    let planar = probabilities.scalars
+    var sum = [Float](repeating: 0, count: n)
+    for k in classes { for p in 0..<n { sum[p] += planar[k * n + p] } }
+    return sum
+}

@@ -434,9 +434,7 @@ public final class Segmenter {
         let (h, w, c) = (result.shape[2], result.shape[3], result.shape[1])
         if let classes = options.foregroundClasses, options.output != .labels {
             // The summed probability of the foreground classes: one map, as a two-class model's.
-            let planar = result.scalars, n = h * w
-            var sum = [Float](repeating: 0, count: n)
-            for k in classes { for p in 0..<n { sum[p] += planar[k * n + p] } }
+            let sum = foregroundProbability(result, classes: classes)
             if options.output == .probabilities { return Image(width: w, height: h, channels: 1, sampleType: .uint8, pixels: sum.map { (min($0, 1) * 255).rounded() }) }
             return Image(width: w, height: h, channels: 1, sampleType: .float32, pixels: sum)
         }

@@ -48,9 +48,15 @@ public struct TrainingReport {
                 + "\(recipe.learningRate) with \(recipe.resolvedSchedule.rawValue) schedule"),
             ("patches", "\(patches ?? tiling.map { "\($0.inputTile)² → \($0.outputTile)²" } ?? "?"), batch \(recipe.resolvedBatch), seed \(recipe.resolvedSeed)"),
         ]
-        if let labelMap, labelMap.classCount > 2 {
+        // A many-class run validated on a consolidation (`validate_foreground`) reports as a two-class one.
+        let consolidated = try labelMap.flatMap { try recipe.validationForeground(labelMap: $0) }
+        if let labelMap, labelMap.classCount > 2, consolidated == nil {
             try writeClasses(&report, labelMap)
             return try report.write(to: folder + "/report.html")
+        }
+        if let consolidated, let labelMap {
+            report.summary.append(("validation foreground", consolidated.map(labelMap.name(ofClass:)).joined(separator: " + ")
+                                   + " against the other classes (their summed probability)"))
         }
         if state.bestIteration > 0 {
             report.summary.append(("best validation", String(format: "Rand error %.4f at iteration %d", state.bestRandError, state.bestIteration)))
@@ -77,7 +83,14 @@ public struct TrainingReport {
                                   rows: v.map { [String($0.iteration)] + $0.scores.row.dropFirst().dropLast() }))
         }
         for (sample, probabilities) in try figureInputs() {
-            let foreground = foregroundProbability(probabilities)
+            var sample = sample
+            let foreground: [Float]
+            if let consolidated {
+                foreground = foregroundProbability(probabilities, classes: consolidated)
+                sample.labels = sample.labels.map { consolidated.contains(Int($0)) ? 1 : 0 }
+            } else {
+                foreground = foregroundProbability(probabilities)
+            }
             report.figures.append(HTMLReport.Figure(title: "Validation image " + URL(fileURLWithPath: sample.name).lastPathComponent,
                                                     panels: try panels(sample, foreground), legend: overlayLegend))
         }

@@ -115,15 +115,22 @@ public struct VolumeTiler {
 
     /// Adds every z slice of every volume to a set sweep (foreground = class 1), as separate
     /// images: the scores are the ISBI 2012 scorer's, slice by slice.
-    func addSlices(of volumes: [VolumeSample], to sweep: inout SetThresholdSweep) throws {
+    /// Every slice of every volume into the sweep: the foreground probability (class 1, the
+    /// sigmoid's channel, or the sum of `foreground`'s classes) against the truth.
+    func addSlices(of volumes: [VolumeSample], foreground: [Int]? = nil, to sweep: inout SetThresholdSweep) throws {
         for volume in volumes {
             let (classes, p) = try probabilities(volume)
             let plane = volume.size[1] * volume.size[2]
-            let foreground = classes == 1 ? 0 : 1
+            let channels = foreground ?? [classes == 1 ? 0 : 1]
+            let truthClasses = foreground ?? [1]
             for z in 0..<volume.size[0] {
-                let start = (foreground * volume.size[0] + z) * plane
-                sweep.add(probability: Array(p[start ..< start + plane]),
-                          groundTruth: volume.labels[z * plane ..< (z + 1) * plane].map { $0 == 1 },
+                var probability = [Float](repeating: 0, count: plane)
+                for k in channels {
+                    let start = (k * volume.size[0] + z) * plane
+                    for i in 0..<plane { probability[i] += p[start + i] }
+                }
+                sweep.add(probability: probability,
+                          groundTruth: volume.labels[z * plane ..< (z + 1) * plane].map { truthClasses.contains(Int($0)) },
                           width: volume.size[2], height: volume.size[1])
             }
         }

@@ -399,8 +399,13 @@ public final class TrainingSession {
         var state: TrainerState
         var checkpointWritten: Bool
 
-        /// More than two classes: validation scores every class (Dice, IoU) instead of the ISBI measures.
-        var validatesClasses: Bool { labelMap.classCount > 2 }
+        /// More than two classes: validation scores every class (Dice, IoU) instead of the ISBI
+        /// measures — unless `validate_foreground` consolidates them into two.
+        var validatesClasses: Bool { labelMap.classCount > 2 && consolidated == nil }
+        /// The classes `validate_foreground` makes the foreground of a many-class run's validation.
+        var consolidated: [Int]? { try? recipe.validationForeground(labelMap: labelMap) }
+        /// The foreground classes of the two-class validation.
+        var foregroundClasses: [Int] { consolidated ?? [1] }
 
         var recipe: Recipe { session.recipe }
         var folder: String { session.folder }
@@ -465,13 +470,14 @@ public final class TrainingSession {
             var sweep = SetThresholdSweep()
             switch validation {
             case let .images(samples, tiling):
+                let foreground = foregroundClasses
                 for sample in samples {
                     let probabilities = try tiling.segment(planarTensor(sample.raw))
-                    sweep.add(probability: foregroundProbability(probabilities), groundTruth: sample.labels.map { $0 == 1 },
-                              width: sample.width, height: sample.height)
+                    sweep.add(probability: consolidated == nil ? foregroundProbability(probabilities) : foregroundProbability(probabilities, classes: foreground),
+                              groundTruth: sample.labels.map { foreground.contains(Int($0)) }, width: sample.width, height: sample.height)
                 }
             case let .volumes(volumes, tiler, _):
-                try tiler.addSlices(of: volumes, to: &sweep)
+                try tiler.addSlices(of: volumes, foreground: consolidated, to: &sweep)
             }
             let mean = Scores(name: "validation", set: sweep)
             state.validations.append(TrainerState.Validation(iteration: trainer.iteration, scores: mean))

@@ -88,6 +88,67 @@ import Testing
         #expect(state.validations.isEmpty && state.bestRandError == .infinity)
     }
 
+    /// `validate_foreground`: a many-class run validated on the consolidation of some classes
+    /// (their summed probability against the rest), scored and chosen as a two-class run is.
+    @Test func validationOnAConsolidationScoresItAsTwoClassesAndKeepsTheBestRand() throws {
+        let scratch = try ScratchFolder()
+        try ChannelsAndClassesTests.writeColourPairs(scratch, count: 3)
+        var recipe = Recipe()
+        recipe.images = scratch.file("colour/images"); recipe.labels = scratch.file("colour/labels")
+        recipe.validateImages = scratch.file("colour/images"); recipe.validateLabels = scratch.file("colour/labels")
+        recipe.classes = Self.classes
+        recipe.validateForeground = "red 100"  // a name and a label value
+        recipe.baseFilters = 4; recipe.patch = 32; recipe.batch = 2; recipe.threads = 2; recipe.schedule = .constant
+        recipe.lr = 1e-2; recipe.iterations = 20; recipe.validateEvery = 10; recipe.out = scratch.file("run")
+        let session = try TrainingSession(recipe: recipe)
+        var events: [(Int, Scores, Bool)] = []
+        session.onEvent = { event in
+            if case let .validation(iteration, scores, isBest) = event { events.append((iteration, scores, isBest)) }
+            if case .classValidation = event { Issue.record("per-class validation despite validate_foreground") }
+        }
+        try session.run()
+        #expect(events.map(\.0) == [10, 20])
+        let folder = scratch.file("run")
+        let lines = try String(contentsOfFile: folder + "/log.csv", encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines[0] == "iteration,seconds,loss,learning_rate," + TrainingLog.twoClassColumns.joined(separator: ","))
+
+        // The last validation recomputed: p(red) + p(green) from the final weights against
+        // "red or green" in the truth, one threshold sweep for the set.
+        let graph = try ModelFile.read(from: folder + "/last.h5").makeGraph(path: folder + "/last.h5")
+        let tiling = try TiledSegmenter(graph: graph, tile: 32)
+        let conventions = ModelConventions(graph: graph, classes: 3)
+        let map = try LabelMap(parsing: Self.classes)
+        var sweep = SetThresholdSweep()
+        for k in 0..<3 {
+            let image = try Image(contentsOf: scratch.file("colour/images/img-\(k).png"))
+            let p = try tiling.segment(conventions.tensor(for: image))
+            let n = image.width * image.height, planar = p.scalars
+            let summed = (0..<n).map { planar[n + $0] + planar[2 * n + $0] }
+            let truth = try map.apply(to: try Image(contentsOf: scratch.file("colour/labels/img-\(k).png"))).map { $0 == 1 || $0 == 2 }
+            sweep.add(probability: summed, groundTruth: truth, width: image.width, height: image.height)
+        }
+        let recomputed = Scores(name: "validation", set: sweep)
+        let last = events.last!.1
+        #expect(abs(last.randError - recomputed.randError) < 1e-9 && abs(last.pixelError - recomputed.pixelError) < 1e-9,
+                "validation \(last.randError) / \(last.pixelError), recomputed \(recomputed.randError) / \(recomputed.pixelError)")
+        #expect(last.pixelError < 0.2, "pixel error \(last.pixelError) of the consolidation after 20 iterations")
+
+        // model.h5 is the best Rand error's; the report is a two-class report naming the consolidation.
+        let state = try TrainerState(json: try ModelFile.read(from: folder + "/last.h5").trainerState!)
+        let best = events.min { $0.1.randError < $1.1.randError }!
+        #expect(state.bestIteration == best.0 && state.bestRandError == best.1.randError && state.classValidations == nil)
+        let html = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
+        #expect(html.contains("red + green against the other classes") && html.contains("Rand error"))
+
+        // Bad values: one line naming the flag.
+        for (text, classes, message) in [("blue", Self.classes, "no class \"blue\""), ("background red green", Self.classes, "names every class"),
+                                         ("red", "0 255", "needs more than two classes")] {
+            var bad = recipe
+            bad.validateForeground = text; bad.classes = classes
+            #expect { try bad.validate() } throws: { "\($0)".contains(message) }
+        }
+    }
+
     @Test func reportShowsPerClassCurvesAndAColourOverlayWithALegend() throws {
         let scratch = try ScratchFolder()
         let (folder, _) = try Self.trainedRun(scratch)
