@@ -20,6 +20,7 @@ import Testing
         r.classes = "membrane=0,32 cell=255"; r.channels = "rgb"; r.normalise = "zscore"
         r.layout = "brats"; r.resize = 128; r.instanceBoundaries = true; r.exact = true
         r.patchDepth = 12; r.spacing = "50,4,4"; r.elastic3D = true; r.sliceAxis = .x
+        r.validateForeground = "cell"
         return r
     }
 
@@ -96,7 +97,7 @@ import Testing
                      "--clahe", "--jitter", "--switch-at", "100", "--precision", "bf16", "--winograd",
                      "--classes", "membrane=0,32 cell=255", "--channels", "rgb", "--normalise", "zscore",
                      "--layout", "brats", "--resize", "128", "--instance-boundaries", "--exact", "--patch-depth", "12", "--spacing", "50,4,4", "--elastic-3d",
-                     "--slice-axis", "x"]
+                     "--slice-axis", "x", "--validate-foreground", "cell"]
         #expect(try Recipe(flags: words) == Self.everything)
         #expect(try Recipe(flags: ["--no-winograd"]).algorithm == .fastest)
         #expect(try Recipe(flags: ["--exact"]).resolvedAlgorithm == .exact)
