@@ -9,9 +9,11 @@ import PixelwiseCore
 /// input saved as a finding.
 public enum FuzzInput {
     /// One file per process, rewritten for every input, under /dev/shm when it exists (no disk I/O).
+    /// The process id is written with ten digits: a name of the same length in every run, as
+    /// the readers' string handling (and so the coverage libFuzzer steers by) can depend on it.
     public static func path(suffix: String) -> String {
         let folder = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-        return "\(folder)/pixelwise-fuzz-\(getpid())\(suffix)"
+        return "\(folder)/pixelwise-fuzz-\(String(format: "%010d", getpid()))\(suffix)"
     }
 
     /// Runs libFuzzer with this process's command line, feeding every input to `read` as a file
