@@ -10,15 +10,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <hdf5.h>
 
-/// The child's exit status when libhdf5 reported an error (and nothing crashed). Not 1, which
-/// sanitizers use when they stop a process.
-enum { PROBE_EXIT_LIBRARY_ERROR = 97 };
+/// The child's exit statuses when libhdf5 reported an error (and nothing crashed), and when one
+/// of its errors was an allocation it could not make. Not 1, which sanitizers use when they stop
+/// a process.
+enum { PROBE_EXIT_LIBRARY_ERROR = 97, PROBE_EXIT_OUT_OF_MEMORY = 98 };
+
+/// The memory a walk may use (by `RLIMIT_DATA`, or a sanitizer's largest allocation): it reads at
+/// most `full_read_bytes` of values, so a file that makes libhdf5 ask for more is damaged (a
+/// size field grown to 4 GB had it allocate and clear 4 GB, twice, before failing).
+enum { PROBE_MEMORY_LIMIT_MB = 2048 };
 
 /// libFuzzer registers a death callback that saves the current input as a crash; a crash of the
 /// child is handled by the parent, so the child unregisters it. Present only under sanitizers.
@@ -28,7 +35,21 @@ typedef struct {
     /// What is left of `full_read_bytes` (datasets and attributes read in full draw on it).
     size_t full_read_bytes;
     int failed;
+    /// libhdf5 could not allocate memory (within the limit) for something it read.
+    int out_of_memory;
 } Walk;
+
+static herr_t note_resource_error(unsigned n, const H5E_error2_t *error, void *data) {
+    (void)n;
+    if (error->maj_num == H5E_RESOURCE) ((Walk *)data)->out_of_memory = 1;
+    return 0;
+}
+
+/// Called by libhdf5 whenever a call fails: notes whether an allocation failed.
+static herr_t note_error(hid_t stack, void *data) {
+    H5Ewalk2(stack, H5E_WALK_DOWNWARD, note_resource_error, data);
+    return 0;
+}
 
 /// Reads `points` values of `file_type` from an attribute or dataset through its native memory
 /// type, then frees any variable-length parts libhdf5 allocated.
@@ -142,19 +163,20 @@ static void walk_group(Walk *walk, hid_t group, int depth) {
 }
 
 static int walk_file(const char *path, size_t full_read_bytes) {
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    Walk walk = { full_read_bytes, 0 };
+    Walk walk = { full_read_bytes, 0, 0 };
+    H5Eset_auto2(H5E_DEFAULT, note_error, &walk);
     hid_t access = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_fclose_degree(access, H5F_CLOSE_STRONG);
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, access);
-    if (file < 0) return PROBE_EXIT_LIBRARY_ERROR;
-    hid_t root = H5Oopen(file, "/", H5P_DEFAULT);
-    if (root < 0) return PROBE_EXIT_LIBRARY_ERROR;
-    walk_attributes(&walk, root);
-    walk_group(&walk, root, 0);
+    hid_t root = file >= 0 ? H5Oopen(file, "/", H5P_DEFAULT) : -1;
+    if (root >= 0) {
+        walk_attributes(&walk, root);
+        walk_group(&walk, root, 0);
+    }
     // No H5Fclose: the parent may have this file open, and libhdf5 shares one handle (and its
     // lock) between opens of a file; closing here could release the parent's lock.
-    return walk.failed ? PROBE_EXIT_LIBRARY_ERROR : 0;
+    if (walk.out_of_memory) return PROBE_EXIT_OUT_OF_MEMORY;
+    return root < 0 || walk.failed ? PROBE_EXIT_LIBRARY_ERROR : 0;
 }
 
 static double now(void) {
@@ -171,7 +193,7 @@ static char **walk_environment(const char *path, size_t full_read_bytes) {
     if (strlen(path) > 4096) return NULL;
     size_t count = 0;
     while (environ[count]) count++;
-    char **variables = calloc(count + 5, sizeof(char *));
+    char **variables = calloc(count + 6, sizeof(char *));
     if (!variables) return NULL;
     size_t n = 0;
     for (size_t i = 0; i < count; i++) {
@@ -187,6 +209,18 @@ static char **walk_environment(const char *path, size_t full_read_bytes) {
         variables[n++] = "LD_PRELOAD=/lib/x86_64-linux-gnu/libc_malloc_debug.so.0";
         variables[n++] = "MALLOC_CHECK_=3";
     }
+    if (__sanitizer_set_death_callback) {
+        // Under AddressSanitizer the memory limit is its largest allocation (RLIMIT_DATA would
+        // count its shadow memory).
+        static char sanitizer[1200];
+        const char *given = getenv("ASAN_OPTIONS");
+        snprintf(sanitizer, sizeof sanitizer, "ASAN_OPTIONS=%s%smax_allocation_size_mb=%d:allocator_may_return_null=1",
+                 given ? given : "", given && *given ? ":" : "", PROBE_MEMORY_LIMIT_MB);
+        for (size_t i = 0; i < n; i++) {
+            if (!strncmp(variables[i], "ASAN_OPTIONS=", 13)) variables[i] = variables[--n];
+        }
+        variables[n++] = sanitizer;
+    }
     variables[n] = NULL;
     return variables;
 }
@@ -196,6 +230,10 @@ __attribute__((constructor)) static void walk_when_asked(void) {
     const char *path = getenv("PIXELWISE_HDF5_WALK");
     if (!path) return;
     const char *bytes = getenv("PIXELWISE_HDF5_WALK_BYTES");
+    if (!__sanitizer_set_death_callback) {
+        struct rlimit limit = { (rlim_t)PROBE_MEMORY_LIMIT_MB << 20, (rlim_t)PROBE_MEMORY_LIMIT_MB << 20 };
+        setrlimit(RLIMIT_DATA, &limit);
+    }
     _exit(walk_file(path, bytes ? (size_t)strtoull(bytes, NULL, 10) : 0));
 }
 
@@ -237,6 +275,7 @@ PWH5ProbeOutcome pw_h5_probe(const char *path, size_t full_read_bytes, double ti
             int code = WEXITSTATUS(status);
             if (code == 0) return PW_H5_PROBE_CLEAN;
             if (code == PROBE_EXIT_LIBRARY_ERROR) return PW_H5_PROBE_LIBRARY_ERROR;
+            if (code == PROBE_EXIT_OUT_OF_MEMORY) { *detail = PROBE_MEMORY_LIMIT_MB; return PW_H5_PROBE_OUT_OF_MEMORY; }
             *detail = 1000 + code;
             return PW_H5_PROBE_CRASHED;
         }

@@ -31,6 +31,9 @@ typedef enum {
     PW_H5_PROBE_TIMED_OUT = 3,
     /// No child could be made (fork failed; `detail` holds errno): nothing was checked.
     PW_H5_PROBE_NOT_RUN = 4,
+    /// libhdf5 asked for more memory than a walk can need (`detail` holds the limit in MB): a
+    /// damaged size. The child runs under that limit; the parent would have run without one.
+    PW_H5_PROBE_OUT_OF_MEMORY = 5,
 } PWH5ProbeOutcome;
 
 /// Walks the HDF5 file at `path` in a forked child process (see the top of this file). Datasets

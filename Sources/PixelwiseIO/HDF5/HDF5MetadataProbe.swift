@@ -45,6 +45,8 @@ enum HDF5MetadataProbe {
         case PW_H5_PROBE_CRASHED:
             let how = detail >= 1000 ? "exit status \(detail - 1000)" : "signal \(detail)"
             return "libhdf5 crashes reading its metadata (\(how), in a separate process that walks the file first)"
+        case PW_H5_PROBE_OUT_OF_MEMORY:
+            return "libhdf5 asks for more than \(detail) MB of memory to read its metadata (a damaged size)"
         case PW_H5_PROBE_TIMED_OUT:
             return "libhdf5 did not finish reading its metadata in \(Int(timeoutSeconds)) s (a loop in damaged metadata?)"
         default:

@@ -74,6 +74,18 @@ import PixelwiseTestSupport
         #expect(HDF5Library.locked { HDF5MetadataProbe.walks[path] } == 4)
     }
 
+    /// A fuzz-hdf5 input with a size grown to 4 GB: libhdf5 allocated and cleared 4 GB (three
+    /// times, 15 s) before failing. The walk runs under a 2 GB limit, and the file is refused.
+    @Test func aFileThatMakesLibHDF5AskForGigabytesIsRefused() throws {
+        let path = try #require(Self.fuzzFolder) + "/allocates-4-gb.h5"
+        var detail: Int32 = 0
+        #expect(HDF5Library.locked { pw_h5_probe(path, 1 << 20, 10, &detail) } == PW_H5_PROBE_OUT_OF_MEMORY)
+        #expect(detail == 2048)
+        #expect(throws: PixelwiseError.file(path: path, problem: "damaged HDF5 file: libhdf5 asks for more than 2048 MB of memory to read its metadata (a damaged size)")) {
+            try ModelFile.read(from: path)
+        }
+    }
+
     @Test func modelFilesHaveChecksummedMetadataAndAreNotWalked() throws {
         let scratch = try ScratchFolder()
         let path = scratch.file("model.h5")
