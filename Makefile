@@ -5,7 +5,7 @@ TEST_FLAGS ?= -c release -Xswiftc -enable-testing
 BIN = .build/release/pixelwise
 
 # Seconds per fuzz target: `make fuzz` (FUZZ_SECONDS=600 make fuzz for a long run); `make test`
-# ends with a fixed run of each (FUZZ_TEST_RUNS inputs from seed 1: the same on every machine,
+# ends with a fixed run of each (FUZZ_TEST_RUNS inputs from seed 1: the same from run to run,
 # so a finding there is one here too; scripts/fuzz).
 FUZZ_SECONDS ?= 60
 FUZZ_TEST_RUNS ?= 2000

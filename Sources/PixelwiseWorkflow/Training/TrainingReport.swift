@@ -87,7 +87,7 @@ public struct TrainingReport {
             let foreground: [Float]
             if let consolidated {
                 foreground = foregroundProbability(probabilities, classes: consolidated)
-                sample.labels = sample.labels.map { consolidated.contains(Int($0)) ? 1 : 0 }
+                sample.labels = sample.labels.map { $0 < 0 ? $0 : consolidated.contains(Int($0)) ? 1 : 0 }
             } else {
                 foreground = foregroundProbability(probabilities)
             }

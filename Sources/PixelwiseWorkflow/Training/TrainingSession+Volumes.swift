@@ -113,10 +113,9 @@ public struct VolumeTiler {
         return (sample, Tensor(shape: [1, classes, h, w], scalars: slice))
     }
 
-    /// Adds every z slice of every volume to a set sweep (foreground = class 1), as separate
-    /// images: the scores are the ISBI 2012 scorer's, slice by slice.
-    /// Every slice of every volume into the sweep: the foreground probability (class 1, the
-    /// sigmoid's channel, or the sum of `foreground`'s classes) against the truth.
+    /// Adds every z slice of every volume to a set sweep, as separate images (the scores are the
+    /// ISBI 2012 scorer's, slice by slice): the foreground probability — class 1, the sigmoid's
+    /// channel, or the sum of `foreground`'s classes (`validate_foreground`) — against the truth.
     func addSlices(of volumes: [VolumeSample], foreground: [Int]? = nil, to sweep: inout SetThresholdSweep) throws {
         for volume in volumes {
             let (classes, p) = try probabilities(volume)
