@@ -82,8 +82,6 @@ static herr_t visit_attribute(hid_t location, const char *name, const H5A_info_t
     if (attribute < 0) { walk->failed = 1; return 0; }
     hid_t type = H5Aget_type(attribute), space = H5Aget_space(attribute);
     if (type >= 0 && space >= 0) {
-        H5Tis_variable_str(type);
-        H5Tget_class(type);
         read_values(walk, attribute, 1, type, space);
     } else {
         walk->failed = 1;

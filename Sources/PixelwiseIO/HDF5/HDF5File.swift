@@ -71,11 +71,14 @@ public final class HDF5File {
         }
     }
 
+    /// The eight bytes an HDF5 superblock starts with (at byte 0 unless the file has a user block).
+    static let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+
     /// libhdf5 1.10 patches the end-of-file address into a file image's version 2/3 superblock
     /// without updating the superblock's checksum, so readers refuse the image as written;
     /// this recomputes it (lookup3 over the superblock, stored after it, little-endian).
     static func resealSuperblock(_ bytes: inout [UInt8]) {
-        guard bytes.count >= 12, bytes.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]), bytes[8] >= 2 else { return }
+        guard bytes.count >= 12, bytes.starts(with: signature), bytes[8] >= 2 else { return }
         let covered = 12 + 4 * Int(bytes[9])
         guard bytes.count >= covered + 4 else { return }
         let checksum = Lookup3.hash(Array(bytes[..<covered]))

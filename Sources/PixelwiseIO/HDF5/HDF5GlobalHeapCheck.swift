@@ -88,7 +88,7 @@ enum HDF5GlobalHeapCheck {
     private static func sizeOfLengths(_ descriptor: Int32) -> Int? {
         var superblock = [UInt8](repeating: 0, count: 16)
         guard readFully(descriptor, into: &superblock, count: 16, at: 0),
-              superblock.prefix(8).elementsEqual([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) else { return nil }
+              superblock.starts(with: HDF5File.signature) else { return nil }
         let size = Int(superblock[8] <= 1 ? superblock[14] : superblock[10])
         return [2, 4, 8].contains(size) ? size : nil
     }

@@ -73,6 +73,6 @@ enum HDF5MetadataProbe {
         defer { close(descriptor) }
         var start = [UInt8](repeating: 0, count: 9)
         guard pread(descriptor, &start, 9, 0) == 9 else { return false }
-        return start.prefix(8).elementsEqual([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) && start[8] >= 2
+        return start.starts(with: HDF5File.signature) && start[8] >= 2
     }
 }

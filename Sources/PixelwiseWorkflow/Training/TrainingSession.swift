@@ -271,7 +271,8 @@ public final class TrainingSession {
 
         let createdFolder = isFirstProcess && !FileManager.default.fileExists(atPath: folder)
         var loop = Loop(session: self, graph: graph, trainer: trainer, validation: validation,
-                        labelMap: labelMap, state: state, checkpointWritten: resumeFile != nil)
+                        labelMap: labelMap, consolidated: try recipe.validationForeground(labelMap: labelMap),
+                        state: state, checkpointWritten: resumeFile != nil)
         // One run at a time writes into a folder: a second `--out` or `--resume` on it is refused
         // here, before it writes anything (and without removing the folder the first one uses).
         var lock: RunFolderLock?
@@ -396,14 +397,14 @@ public final class TrainingSession {
         let trainer: Trainer
         let validation: ValidationData
         let labelMap: LabelMap
+        /// The classes `validate_foreground` makes the foreground of a many-class run's validation.
+        let consolidated: [Int]?
         var state: TrainerState
         var checkpointWritten: Bool
 
         /// More than two classes: validation scores every class (Dice, IoU) instead of the ISBI
         /// measures — unless `validate_foreground` consolidates them into two.
         var validatesClasses: Bool { labelMap.classCount > 2 && consolidated == nil }
-        /// The classes `validate_foreground` makes the foreground of a many-class run's validation.
-        var consolidated: [Int]? { try? recipe.validationForeground(labelMap: labelMap) }
         /// The foreground classes of the two-class validation.
         var foregroundClasses: [Int] { consolidated ?? [1] }
 

@@ -14,15 +14,22 @@ import Testing
 @Suite struct ClassValidationTests {
     static let classes = "background=0 red=50 green=100"
 
-    /// One short three-class run with validation every 10 iterations (shared by the tests below).
-    static func trainedRun(_ scratch: ScratchFolder) throws -> (folder: String, events: [(Int, ClassScores, Bool)]) {
+    /// A short three-class run on three colour pairs (written into `scratch`), validated on them
+    /// every 10 iterations, into scratch/run.
+    static func colourRecipe(_ scratch: ScratchFolder, iterations: Int) throws -> Recipe {
         try ChannelsAndClassesTests.writeColourPairs(scratch, count: 3)
         var recipe = Recipe()
         recipe.images = scratch.file("colour/images"); recipe.labels = scratch.file("colour/labels")
         recipe.validateImages = scratch.file("colour/images"); recipe.validateLabels = scratch.file("colour/labels")
         recipe.classes = classes
         recipe.baseFilters = 4; recipe.patch = 32; recipe.batch = 2; recipe.threads = 2; recipe.schedule = .constant
-        recipe.lr = 1e-2; recipe.iterations = 30; recipe.validateEvery = 10; recipe.out = scratch.file("run")
+        recipe.lr = 1e-2; recipe.iterations = iterations; recipe.validateEvery = 10; recipe.out = scratch.file("run")
+        return recipe
+    }
+
+    /// One short three-class run with validation every 10 iterations (shared by the tests below).
+    static func trainedRun(_ scratch: ScratchFolder) throws -> (folder: String, events: [(Int, ClassScores, Bool)]) {
+        let recipe = try colourRecipe(scratch, iterations: 30)
         let session = try TrainingSession(recipe: recipe)
         var events: [(Int, ClassScores, Bool)] = []
         session.onEvent = { event in
@@ -92,14 +99,8 @@ import Testing
     /// (their summed probability against the rest), scored and chosen as a two-class run is.
     @Test func validationOnAConsolidationScoresItAsTwoClassesAndKeepsTheBestRand() throws {
         let scratch = try ScratchFolder()
-        try ChannelsAndClassesTests.writeColourPairs(scratch, count: 3)
-        var recipe = Recipe()
-        recipe.images = scratch.file("colour/images"); recipe.labels = scratch.file("colour/labels")
-        recipe.validateImages = scratch.file("colour/images"); recipe.validateLabels = scratch.file("colour/labels")
-        recipe.classes = Self.classes
+        var recipe = try Self.colourRecipe(scratch, iterations: 20)
         recipe.validateForeground = "red 100"  // a name and a label value
-        recipe.baseFilters = 4; recipe.patch = 32; recipe.batch = 2; recipe.threads = 2; recipe.schedule = .constant
-        recipe.lr = 1e-2; recipe.iterations = 20; recipe.validateEvery = 10; recipe.out = scratch.file("run")
         let session = try TrainingSession(recipe: recipe)
         var events: [(Int, Scores, Bool)] = []
         session.onEvent = { event in
