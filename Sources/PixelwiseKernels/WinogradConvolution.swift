@@ -23,8 +23,9 @@ import PixelwiseCore
 /// pair instead of 36, 2.25× fewer multiplications than direct, the smallest rounding error) and
 /// F(6×6, 3×3) (8×8 transform, 64 products for 36 outputs: 5.1× fewer, with transform coefficients
 /// up to 32 and 21/4 that cost more bits; `AlgorithmChooser`'s tolerance check decides where it is
-/// good enough). Their transforms are the general matrix form (`WinogradMatrices`); F(4×4) keeps its
-/// hand-unrolled ones. The backward-weights pass exists for F(4×4) only.
+/// good enough). F(2×2)'s transforms are the general matrix form (`WinogradMatrices.combine`);
+/// F(4×4) and F(6×6) have unrolled ones (sums and differences of paired rows, each channel vector
+/// read once per pass). The backward-weights pass exists for F(4×4) only.
 ///
 /// Activations are channels-last (NHWC), fp32. Bias and ReLU are fused into the output transform.
 public final class WinogradConvolution {
@@ -147,6 +148,9 @@ public final class WinogradConvolution {
                                     grid.transformInputTile(x, tile: first + tau, channels: cin, zeros: zeros, scratch: t.baseAddress!) { p in
                                         v + (p * block + tau) * cin
                                     }
+                                } else if mt == 6 {
+                                    grid.transformInputTile6(x, tile: first + tau, channels: cin, zeros: zeros, scratch: t.baseAddress!,
+                                                             destination: v + tau * cin, positionStride: block * cin)
                                 } else {
                                     grid.transformInputTile(x, tile: first + tau, channels: cin, zeros: zeros, matrices: matrices,
                                                             scratch: t.baseAddress!, destination: v + tau * cin, positionStride: block * cin)
@@ -168,6 +172,39 @@ public final class WinogradConvolution {
                         if threads > 1 { pw_omp_set_num_threads(Int32(threads)) }
                     }
                     // 3. Output transform, bias, ReLU: Y = Aᵀ M A, written where it falls inside the output.
+                    if mt == 6 {
+                        parallelChunks(count, threads) { range in
+                            var scratch = [Float](repeating: 0, count: 48 * cout + 6 * cout)
+                            scratch.withUnsafeMutableBufferPointer { s in
+                                let sp = s.baseAddress!, rowOut = sp + 48 * cout
+                                for tau in range {
+                                    let (image, ty, tx) = grid.locate(first + tau)
+                                    // Rows of M (8×8) → s[i][0..5] (8×6), then columns of s → output columns.
+                                    for i in 0..<8 {
+                                        let row = UnsafePointer(m + ((i * 8) * block + tau) * cout)
+                                        WinogradConvolution.outputTransform6(row, stride: block * cout, into: sp + i * 6 * cout, stride: cout, cout)
+                                    }
+                                    for j in 0..<6 {
+                                        let xx = 6 * tx + j
+                                        guard xx < ow else { continue }
+                                        WinogradConvolution.outputTransform6(UnsafePointer(sp + j * cout), stride: 6 * cout, into: rowOut, stride: cout, cout)
+                                        for i in 0..<6 {
+                                            let yy = 6 * ty + i
+                                            guard yy < oh else { continue }
+                                            let dst = y + ((image * oh + yy) * ow + xx) * cout, src = rowOut + i * cout
+                                            if relu {
+                                                for c in 0..<cout { dst[c] = max(src[c] + bias[c], 0) }
+                                            } else {
+                                                for c in 0..<cout { dst[c] = src[c] + bias[c] }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        first += count
+                        continue
+                    }
                     if mt != 4 {
                         parallelChunks(count, threads) { range in
                             var scratch = [Float](repeating: 0, count: (a * mt + mt * mt) * cout)
@@ -375,6 +412,46 @@ public final class WinogradConvolution {
         }
     }
 
+    /// y = Bᵀ x for F(6×6, 3×3): eight channel vectors x_k at x + k · xStride, eight results at
+    /// y + i · yStride (Bᵀ's rows as in `WinogradMatrices(tile: 6)`, paired into sums and differences).
+    @inline(__always)
+    static func inputTransform6(_ x: UnsafePointer<Float>, stride xs: Int, into y: UnsafeMutablePointer<Float>, stride ys: Int, _ n: Int) {
+        let x0 = x, x1 = x + xs, x2 = x + 2 * xs, x3 = x + 3 * xs, x4 = x + 4 * xs, x5 = x + 5 * xs, x6 = x + 6 * xs, x7 = x + 7 * xs
+        let y0 = y, y1 = y + ys, y2 = y + 2 * ys, y3 = y + 3 * ys, y4 = y + 4 * ys, y5 = y + 5 * ys, y6 = y + 6 * ys, y7 = y + 7 * ys
+        for c in 0..<n {
+            let d0 = x0[c], d1 = x1[c], d2 = x2[c], d3 = x3[c], d4 = x4[c], d5 = x5[c], d6 = x6[c], d7 = x7[c]
+            y0[c] = (d0 - d6) + 5.25 * (d4 - d2)
+            y7[c] = (d7 - d1) + 5.25 * (d3 - d5)
+            let t1 = d2 + d6 - 4.25 * d4, t2 = d1 + d5 - 4.25 * d3
+            y1[c] = t1 + t2
+            y2[c] = t1 - t2
+            let t3 = 0.25 * d2 - 1.25 * d4 + d6, t4 = 0.5 * d1 - 2.5 * d3 + 2 * d5
+            y3[c] = t3 + t4
+            y4[c] = t3 - t4
+            let t5 = 4 * d2 - 5 * d4 + d6, t6 = 2 * d1 - 2.5 * d3 + 0.5 * d5
+            y5[c] = t5 + t6
+            y6[c] = t5 - t6
+        }
+    }
+
+    /// y = Aᵀ x for F(6×6, 3×3): eight channel vectors in, six results out (strides as
+    /// `inputTransform6`).
+    @inline(__always)
+    static func outputTransform6(_ x: UnsafePointer<Float>, stride xs: Int, into y: UnsafeMutablePointer<Float>, stride ys: Int, _ n: Int) {
+        let x0 = x, x1 = x + xs, x2 = x + 2 * xs, x3 = x + 3 * xs, x4 = x + 4 * xs, x5 = x + 5 * xs, x6 = x + 6 * xs, x7 = x + 7 * xs
+        let y0 = y, y1 = y + ys, y2 = y + 2 * ys, y3 = y + 3 * ys, y4 = y + 4 * ys, y5 = y + 5 * ys
+        for c in 0..<n {
+            let s12 = x1[c] + x2[c], d12 = x1[c] - x2[c], s34 = x3[c] + x4[c], d34 = x3[c] - x4[c]
+            let s56 = x5[c] + x6[c], d56 = x5[c] - x6[c]
+            y0[c] = x0[c] + s12 + s34 + s56
+            y1[c] = d12 + 2 * d34 + 0.5 * d56
+            y2[c] = s12 + 4 * s34 + 0.25 * s56
+            y3[c] = d12 + 8 * d34 + 0.125 * d56
+            y4[c] = s12 + 16 * s34 + 0.0625 * s56
+            y5[c] = d12 + 32 * d34 + 0.03125 * d56 + x7[c]
+        }
+    }
+
     /// y = Aᵀ x for six channel vectors, four results.
     @inline(__always)
     static func outputTransform(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ x2: UnsafePointer<Float>,
@@ -431,6 +508,39 @@ struct TileGrid {
         for i in 0..<a {
             WinogradMatrices.combine(matrices.bt, rows: a, columns: a, UnsafePointer(t + i * a * c), stride: c,
                                      into: destination + i * a * positionStride, stride: positionStride, c)
+        }
+    }
+
+    /// `transformInputTile(_:tile:channels:zeros:matrices:…)` for F(6×6, 3×3) with the unrolled
+    /// `inputTransform6`: the 8×8 input tile's columns through Bᵀ into `scratch` (64 · channels
+    /// floats), then its rows into V[p] at `destination + p · positionStride`.
+    @inline(__always)
+    func transformInputTile6(_ x: UnsafePointer<Float>, tile index: Int, channels c: Int, zeros: UnsafePointer<Float>,
+                             scratch t: UnsafeMutablePointer<Float>, destination: UnsafeMutablePointer<Float>, positionStride: Int) {
+        let (image, ty, tx) = locate(index)
+        let y0 = 6 * ty - padTop, x0 = 6 * tx - padLeft
+        let inside = y0 >= 0 && y0 + 8 <= height && x0 >= 0 && x0 + 8 <= width
+        for j in 0..<8 {
+            let xx = x0 + j
+            if inside {
+                // Column j of the tile: rows y0 … y0 + 7, one image row apart.
+                WinogradConvolution.inputTransform6(x + ((image * height + y0) * width + xx) * c, stride: width * c,
+                                                    into: t + j * c, stride: 8 * c, c)
+            } else {
+                // Gather the column (zeros outside the image) into the last 8 · c floats of the
+                // rows' area first: t[i][j] for i < 8 are written only after.
+                let column = t + 64 * c
+                for k in 0..<8 {
+                    let yy = y0 + k
+                    let src = yy >= 0 && yy < height && xx >= 0 && xx < width ? x + ((image * height + yy) * width + xx) * c : zeros
+                    (column + k * c).update(from: src, count: c)
+                }
+                WinogradConvolution.inputTransform6(UnsafePointer(column), stride: c, into: t + j * c, stride: 8 * c, c)
+            }
+        }
+        for i in 0..<8 {
+            WinogradConvolution.inputTransform6(UnsafePointer(t + i * 8 * c), stride: c,
+                                                into: destination + i * 8 * positionStride, stride: positionStride, c)
         }
     }
 

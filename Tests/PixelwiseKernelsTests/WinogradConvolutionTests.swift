@@ -53,14 +53,16 @@ import Testing
         #expect(worst <= 1e-5 * scale, "largest difference \(worst) of \(scale)")
     }
 
-    /// F(2×2, 3×3) and F(6×6, 3×3) (the general transforms) on odd sizes with partial tiles.
-    @Test(arguments: [2, 6], [(pad: 1, relu: false), (pad: 0, relu: true)])
-    func otherTileSidesMatchTheDirectConvolution(tile: Int, case c: (pad: Int, relu: Bool)) throws {
-        let shape = [2, 6, 15, 11], cout = 9
+    /// F(2×2, 3×3) (the general transforms) and F(6×6, 3×3) (unrolled) on odd sizes with partial
+    /// tiles, tiles across the image's edge and (the larger shape) tiles wholly inside it.
+    @Test(arguments: [2, 6], [(pad: 1, relu: false, shape: [2, 6, 15, 11]), (pad: 0, relu: true, shape: [2, 6, 15, 11]),
+                              (pad: 1, relu: true, shape: [1, 5, 31, 26])])
+    func otherTileSidesMatchTheDirectConvolution(tile: Int, case c: (pad: Int, relu: Bool, shape: [Int])) throws {
+        let shape = c.shape, cout = 9
         let x = Tensor.random(Shape(shape), seed: 21).scalars
-        let weight = Tensor.random([cout, 6, 3, 3], seed: 22).scalars
+        let weight = Tensor.random([cout, shape[1], 3, 3], seed: 22).scalars
         let b = Tensor.random([cout], seed: 23).scalars
-        var (expected, _) = ConvolutionReference.forward(x.map(Double.init), shape: shape, weight: weight.map(Double.init), weightShape: [cout, 6, 3, 3],
+        var (expected, _) = ConvolutionReference.forward(x.map(Double.init), shape: shape, weight: weight.map(Double.init), weightShape: [cout, shape[1], 3, 3],
                                                          bias: b.map(Double.init), stride: [1, 1], dilation: [1, 1],
                                                          paddingLow: [c.pad, c.pad], paddingHigh: [c.pad, c.pad])
         if c.relu { expected = expected.map { max($0, 0) } }
