@@ -36,6 +36,58 @@ enum BinaryLogits {
         return Tensor(shape: output.shape, layout: .channelsLast, storageOrder: values)
     }
 
+    /// z per pixel for the two-class consolidation of a C-class softmax output: foreground = the
+    /// classes in `foreground`, z = log Σ_{k∈F} e^{x_k} − log Σ_{k∉F} e^{x_k}, so σ(z) = Σ_{k∈F}
+    /// softmax(x)_k. With 2 channels and F = {1} this is `logits(_:)`. Also returns the softmax
+    /// probabilities (channels last), which `gradient(_:like:foreground:probabilities:)` needs.
+    static func consolidatedLogits(_ output: Tensor, foreground: Set<Int>) throws -> (z: [Float], probabilities: [Float]) {
+        let c = output.shape[1]
+        guard c >= 2, foreground.allSatisfy({ (0..<c).contains($0) }), !foreground.isEmpty, foreground.count < c else {
+            throw PixelwiseError.shapeMismatch("consolidated loss: foreground classes \(foreground.sorted()) do not split the \(c) channels of output \(output.shape) in two")
+        }
+        let x = output.inLayout(.channelsLast)
+        let isForeground = (0..<c).map(foreground.contains)
+        let pixels = x.count / c
+        var z = [Float](repeating: 0, count: pixels), probabilities = [Float](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { x in
+            for p in 0..<pixels {
+                let row = x[(p * c)..<((p + 1) * c)]
+                let top = row.max()!
+                var inside: Float = 0, outside: Float = 0
+                for k in 0..<c {
+                    let e = expf(row[row.startIndex + k] - top)
+                    probabilities[p * c + k] = e
+                    if isForeground[k] { inside += e } else { outside += e }
+                }
+                let total = inside + outside
+                for k in 0..<c { probabilities[p * c + k] /= total }
+                z[p] = logf(inside) - logf(outside)
+            }
+        }
+        return (z, probabilities)
+    }
+
+    /// dL/dx from dL/dz for `consolidatedLogits`: ∂z/∂x_j = p_j / I⁺ for j ∈ F and −p_j / I⁻
+    /// otherwise (I⁺ = Σ_{k∈F} p_k, I⁻ = 1 − I⁺), so dL/dx_j = ΔI⁺ · p_j (1[j ∈ F] − I⁺) when
+    /// dL/dz = ΔI⁺ · I⁺ I⁻.
+    static func gradient(_ dz: [Float], like output: Tensor, foreground: Set<Int>, probabilities: [Float]) -> Tensor {
+        let c = output.shape[1]
+        let isForeground = (0..<c).map(foreground.contains)
+        var values = [Float](repeating: 0, count: c * dz.count)
+        for p in 0..<dz.count where dz[p] != 0 {
+            var inside: Float = 0, outside: Float = 0
+            for k in 0..<c {
+                if isForeground[k] { inside += probabilities[p * c + k] } else { outside += probabilities[p * c + k] }
+            }
+            for k in 0..<c {
+                let q = probabilities[p * c + k]
+                let share = isForeground[k] ? (inside > 0 ? q / inside : 0) : (outside > 0 ? -q / outside : 0)
+                values[p * c + k] = dz[p] * share
+            }
+        }
+        return Tensor(shape: output.shape, layout: .channelsLast, storageOrder: values)
+    }
+
     /// Binary labels: 1 foreground, 0 background; throws for any other label that is not ignored.
     static func checkBinary(_ target: Target, _ weighting: PixelWeighting) throws {
         for (p, y) in target.labels.enumerated() where !weighting.ignores(y) && y > 1 {

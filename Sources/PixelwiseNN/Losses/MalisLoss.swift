@@ -12,7 +12,9 @@ import PixelwiseKernels
 /// Per image of the batch (output N × C × [D ×] H × W, labels N × [D ×] H × W):
 ///
 /// 1. I⁺ = foreground probability: σ(x) for 1 channel, softmax(x)₁ = σ(x₁ − x₀) for 2 channels
-///    (`BinaryLogits`).
+///    (`BinaryLogits`); for C > 2 classes, the two-class consolidation Σ_{k∈F} softmax(x)_k of the
+///    `foregroundClasses` F (e.g. mitochondria + intracellular of ssTEM's five classes), whose
+///    label indices are then the foreground.
 /// 2. The affinity graph A_e = min(I⁺_i, I⁺_j) over face neighbours, with argmin maps
 ///    (`affinities(from:)`, Eq. 5.3–5.6).
 /// 3. Ground-truth components: 4- (2-D) or 6-connected (3-D) regions of label 1
@@ -22,7 +24,7 @@ import PixelwiseKernels
 ///    (Eq. 5.1–5.2), giving ΔA = ΔA⁺ + ΔA⁻ per edge.
 /// 5. ΔI⁺ through the argmin maps (`AffinityGraph.backward`, Eq. 5.9–5.11), then to the logits:
 ///    ∂L/∂z = ΔI⁺ · I⁺(1 − I⁺) with z = x (1 channel) or z = x₁ − x₀, i.e. ∂L/∂x₁ = −∂L/∂x₀
-///    (2 channels).
+///    (2 channels); for C classes ∂L/∂x_j = ΔI⁺ · p_j (1[j ∈ F] − I⁺).
 ///
 /// Step 5 for 2 channels is Tschopp's ΔI⁻ = −ΔI⁺ (Eq. 5.12) in direction. Fed into a softmax
 /// backward, Tschopp's rule gives exactly twice this gradient (∂L/∂x₁ = 2 I⁺I⁻ ΔI⁺); here the loss
@@ -39,9 +41,14 @@ public struct MalisLoss: Loss, Sendable {
     /// count, so the loss lies in [0, 2] whatever the patch size) or `.none` (raw pair sums).
     public var normalisation: MalisNormalisation
 
-    public init(margin: Float = 0, normalisation: MalisNormalisation = .byPairCount) {
+    /// The foreground classes F of a C-class output (C > 2), nil for a binary output (1 or 2
+    /// channels, foreground label 1).
+    public var foregroundClasses: Set<Int>?
+
+    public init(margin: Float = 0, normalisation: MalisNormalisation = .byPairCount, foregroundClasses: Set<Int>? = nil) {
         self.margin = margin
         self.normalisation = normalisation
+        self.foregroundClasses = foregroundClasses
     }
 
     public func evaluate(_ output: Tensor, _ target: Target) throws -> (value: Float, gradient: Tensor) {
@@ -52,7 +59,12 @@ public struct MalisLoss: Loss, Sendable {
         }
         let width = spatial[spatial.count - 1], height = spatial[spatial.count - 2]
         let depth = spatial.count == 3 ? spatial[0] : 1
-        let logits = try BinaryLogits.logits(output)
+        if output.shape[1] > 2, foregroundClasses == nil {
+            throw PixelwiseError.shapeMismatch("malis: output \(output.shape) has \(output.shape[1]) classes; name the foreground classes whose union Malis keeps connected (--foreground-classes)")
+        }
+        let consolidated = try foregroundClasses.map { try BinaryLogits.consolidatedLogits(output, foreground: $0) }
+        let logits = try consolidated?.z ?? BinaryLogits.logits(output)
+        let foregroundLabels = foregroundClasses.map { Set($0.map(Int32.init)) } ?? [1]
         let images = output.shape[0], pixels = width * height * depth
 
         var values = [Double](repeating: 0, count: images)
@@ -65,7 +77,7 @@ public struct MalisLoss: Loss, Sendable {
             parallelFor(images) { n in
                 let range = n * pixels..<(n + 1) * pixels
                 let probability = z[range].map(BinaryLogits.sigmoid)
-                let foreground = target.labels[range].map { $0 == 1 }
+                let foreground = target.labels[range].map(foregroundLabels.contains)
                 let components = connectedComponents(foreground: foreground, width: width, height: height, depth: depth)
                 let graph = affinities(from: probability, width: width, height: height, depth: depth)
                 let result = malisLoss(affinities: graph.values, groundTruthComponents: components.labels,
@@ -79,6 +91,8 @@ public struct MalisLoss: Loss, Sendable {
                 }
             }
         }}}
-        return (Float(values.reduce(0, +) / Double(images)), BinaryLogits.gradient(dz, like: output))
+        let gradient = consolidated.map { BinaryLogits.gradient(dz, like: output, foreground: foregroundClasses!, probabilities: $0.probabilities) }
+            ?? BinaryLogits.gradient(dz, like: output)
+        return (Float(values.reduce(0, +) / Double(images)), gradient)
     }
 }

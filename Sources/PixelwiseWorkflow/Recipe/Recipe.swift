@@ -18,9 +18,10 @@ public struct Recipe: Equatable, Sendable {
     public var labels: String?
     public var validateImages: String?
     public var validateLabels: String?
-    /// More than two classes: validate the two-class consolidation of these classes (names or
-    /// label values, separated by spaces or commas) and keep the weights with the best Rand error.
-    public var validateForeground: String?
+    /// More than two classes: the two-class consolidation, these classes (names or label values,
+    /// separated by spaces or commas) against the rest. Validation scores it (and keeps the weights
+    /// with the best Rand error); Malis keeps its foreground connected.
+    public var foregroundClasses: String?
     public var model: String?
     public var baseFilters: Int?
     /// The U-Net presets' normalisation (nil: the preset's own).
@@ -50,6 +51,8 @@ public struct Recipe: Equatable, Sendable {
     public var jitter: Bool?
     /// With a two-loss `loss`: the iteration at which the second loss takes over.
     public var switchAt: Int?
+    /// λ in `--loss ce+malis`'s cross-entropy + λ · Malis (nil: 1).
+    public var malisWeight: Double?
     public var precision: Precision?
     /// Spelled `winograd: true|false` (`--[no-]winograd`): `.winograd` forces Winograd, else the default.
     public var algorithm: ConvolutionAlgorithm?
@@ -89,7 +92,7 @@ public struct Recipe: Equatable, Sendable {
         .value("iterations", \.iterations, "Stop after this many iterations (default 2000 when --minutes is not given).", positive: true),
         .value("minutes", \.minutes, "Stop after this many minutes."),
         .value("out", \.out, "Run folder (default runs/<date-time>)."),
-        .choice("loss", \.loss, "Loss: ce, focal, dice, dice+ce, distance-aware, bce, malis; or two of them as FIRST,SECOND (e.g. ce,malis) with --switch-at.",
+        .choice("loss", \.loss, "Loss: ce, focal, dice, dice+ce, distance-aware, bce, malis, ce+malis (the sum); or two of them as FIRST,SECOND (e.g. ce,malis) with --switch-at.",
                 unknown: { "unknown loss \(LossChoice.unknownPart(of: $0))" }),
         .choice("optimizer", \.optimizer, "Optimiser: adam (default), adamw or sgd (momentum 0.99)."),
         .value("lr", \.lr, "Learning rate (default 1e-3 for Adam, 1e-2 for SGD)."),
@@ -108,7 +111,7 @@ public struct Recipe: Equatable, Sendable {
                 "Force Winograd F(4×4, 3×3) on all three passes of 3×3 convolutions with ≥ 32 channels (fp32); the default already picks it per layer and pass where it measures faster and stays within 1e-4 of the direct convolution."),
         .value("validate-images", \.validateImages, "Validation raw images (folder, stack or volume)."),
         .value("validate-labels", \.validateLabels, "Validation label images."),
-        .value("validate-foreground", \.validateForeground, "More than two classes: validate the two-class consolidation of these classes (names or label values, e.g. \"mitochondria cell\"): their summed probability against the rest, scored as two-class runs are (pixel, Rand and V_info errors, one threshold for the set), model.h5 the best Rand error (default: per-class Dice, model.h5 the best mean Dice)."),
+        .words("foreground-classes", \.foregroundClasses, "More than two classes: the two-class consolidation, these classes (names or label values, e.g. \"mitochondria cell\") against the rest. Validation scores their summed probability as two-class runs are (pixel, Rand and V_info errors, one threshold for the set), model.h5 the best Rand error (default: per-class Dice, model.h5 the best mean Dice); --loss malis or ce+malis keeps it connected."),
         .value("base-filters", \.baseFilters, "Base filter count of the preset.", positive: true),
         .choice("norm", \.norm, "U-Net presets: normalisation after each convolution: batch, instance, group (gcd(32, C) groups), group:<groups> or none (default: the preset's)."),
         .value("weight-decay", \.weightDecay, "Weight decay (L2 for adam/sgd, decoupled for adamw)."),
@@ -118,6 +121,7 @@ public struct Recipe: Equatable, Sendable {
         .toggle("error-masking", \.errorMasking, "Tschopp's error masking: drop frequent-class pixel errors at random so classes count equally."),
         .toggle("patch-prior", \.patchPrior, "Tschopp's patch prior: draw patches with rare labels more often."),
         .value("switch-at", \.switchAt, "With --loss FIRST,SECOND: the iteration at which SECOND takes over."),
+        .value("malis-weight", \.malisWeight, "With --loss ce+malis: λ in cross-entropy + λ · Malis (default 1)."),
         .value("classes", \.classes, "Label values to classes, e.g. \"membrane=0,32,64,96,128 glia=159 mito=191 synapse=223 cell=255\"; ignore=V… for values without error, * for every other value (overrides --foreground)."),
         .value("channels", \.channels, "Input channels: grey, rgb, stored (1 or 3) or all (every stored channel); default rgb if any training image has colour, else grey."),
         .value("layout", \.layout, "Data layout: folders (default: --images and --labels matched by name), oxford-pet (--images ROOT with images/*.jpg and annotations/trimaps/*.png), brats (--images ROOT of CASE/CASE_flair|_t1|_t1ce|_t2|_seg.nii.gz folders), sstem (--images ROOT with raw/*.tif and labels/*.png; five classes) or isbi (--images ROOT with the challenge's train-volume.tif and train-labels.tif, or images/ and labels/)."),
@@ -222,24 +226,24 @@ public struct Recipe: Equatable, Sendable {
     public var resolvedValidateEvery: Int { validateEvery ?? 200 }
     public var resolvedCheckpointEvery: Int { checkpointEvery ?? 200 }
 
-    /// The class indices `validate_foreground` names (class names or label values), nil when it
+    /// The class indices `foreground_classes` names (class names or label values), nil when it
     /// is not set. Needs more than two classes.
-    public func validationForeground(labelMap: LabelMap) throws -> [Int]? {
-        guard let text = validateForeground else { return nil }
+    public func consolidatedForeground(labelMap: LabelMap) throws -> [Int]? {
+        guard let text = foregroundClasses else { return nil }
         let items = text.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
         guard labelMap.classCount > 2 else {
-            throw PixelwiseError.invalidArgument("--validate-foreground needs more than two classes (--classes); two-class runs validate their foreground already")
+            throw PixelwiseError.invalidArgument("--foreground-classes needs more than two classes (--classes); two-class runs validate their foreground already")
         }
-        guard !items.isEmpty else { throw PixelwiseError.invalidArgument("--validate-foreground: no classes given") }
+        guard !items.isEmpty else { throw PixelwiseError.invalidArgument("--foreground-classes: no classes given") }
         let indices = try items.map { item -> Int in
             if let k = labelMap.names.firstIndex(of: item) { return k }
             if let v = Float(item), let k = labelMap.classIndex(of: v), k >= 0 { return Int(k) }
             let known = (0..<labelMap.classCount).map(labelMap.name(ofClass:))
-            throw PixelwiseError.invalidArgument("--validate-foreground: no class \"\(item)\" (the classes: \(known.joined(separator: ", ")))")
+            throw PixelwiseError.invalidArgument("--foreground-classes: no class \"\(item)\" (the classes: \(known.joined(separator: ", ")))")
         }
         let unique = Array(Set(indices)).sorted()
         guard unique.count < labelMap.classCount else {
-            throw PixelwiseError.invalidArgument("--validate-foreground names every class; leave at least one as background")
+            throw PixelwiseError.invalidArgument("--foreground-classes names every class; leave at least one as background")
         }
         return unique
     }
@@ -267,7 +271,7 @@ public struct Recipe: Equatable, Sendable {
         }
         if let w = warmup, w < 0 { throw PixelwiseError.invalidArgument("--warmup must be 0 or more, got \(w)") }
         if let m = minutes, !(m > 0) { throw PixelwiseError.invalidArgument("--minutes must be positive, got \(m)") }
-        _ = try validationForeground(labelMap: try labelMap())
+        let consolidated = try consolidatedForeground(labelMap: try labelMap())
         _ = try channelChoice()
         if let normalise { _ = try IntensityNormalisation.list(parsing: normalise) }
         if let lr, !(lr > 0 && lr.isFinite) { throw PixelwiseError.invalidArgument("--lr must be positive, got \(lr)") }
@@ -283,17 +287,30 @@ public struct Recipe: Equatable, Sendable {
         } else if switchAt != nil {
             throw PixelwiseError.invalidArgument("switch_at needs two losses, e.g. --loss ce,malis")
         }
+        let kinds = [resolvedLoss.first] + (resolvedLoss.then.map { [$0] } ?? [])
+        if let w = malisWeight {
+            guard w > 0 && w.isFinite else { throw PixelwiseError.invalidArgument("--malis-weight must be positive, got \(w)") }
+            guard kinds.contains(.ceMalis) else { throw PixelwiseError.invalidArgument("--malis-weight weighs the Malis term of --loss ce+malis; the loss is \(resolvedLoss)") }
+        }
+        if kinds.contains(where: \.usesMalis), try labelMap().classCount > 2, consolidated == nil {
+            throw PixelwiseError.invalidArgument("--loss \(resolvedLoss) on \(try labelMap().classCount) classes needs --foreground-classes NAME… (the classes whose union Malis keeps connected, e.g. \"mitochondria cell\")")
+        }
     }
 
-    /// The loss the recipe names; `frequencies` give balanced class weights, and error-masking
-    /// draws continue from `startIteration`.
-    public func makeLoss(frequencies: ClassFrequencies?, startIteration: Int) throws -> any Loss {
+    /// The loss the recipe names; `frequencies` give balanced class weights, error-masking
+    /// draws continue from `startIteration`, and Malis on more than two classes keeps
+    /// `consolidatedForeground`'s classes connected.
+    public func makeLoss(frequencies: ClassFrequencies?, startIteration: Int, labelMap: LabelMap) throws -> any Loss {
         let weights = classWeights == .balanced ? frequencies?.inverseFrequencyWeights : nil
         let masking = (errorMasking ?? false) ? (seed: resolvedSeed, startIteration: startIteration) : nil
+        let foreground = try consolidatedForeground(labelMap: labelMap).map(Set.init)
         let choice = resolvedLoss
-        let first = choice.first.makeLoss(weights: weights, errorMasking: masking)
+        let malisWeight = Float(self.malisWeight ?? 1)
+        let first = choice.first.makeLoss(weights: weights, errorMasking: masking, foreground: foreground, malisWeight: malisWeight)
         guard let second = choice.then else { return first }
-        return try ScheduledLoss(first, then: second.makeLoss(weights: weights, errorMasking: masking), switchAt: switchAt ?? 1)
+        return try ScheduledLoss(first, then: second.makeLoss(weights: weights, errorMasking: masking, foreground: foreground,
+                                                              malisWeight: malisWeight),
+                                 switchAt: switchAt ?? 1)
     }
 
     public func makeOptimizer() -> any Optimizer {

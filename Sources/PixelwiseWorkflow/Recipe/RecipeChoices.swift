@@ -114,10 +114,18 @@ public enum LossKind: String, RecipeChoice {
     case distanceAware = "distance-aware"
     case bce
     case malis
+    /// Softmax cross-entropy plus λ · Malis (`malis_weight`, default 1): Malis fixes the topology
+    /// of the (consolidated) foreground while cross-entropy keeps every class's pixels right.
+    case ceMalis = "ce+malis"
+
+    /// Whether the loss has a Malis term (which needs the foreground classes of a C > 2 run).
+    var usesMalis: Bool { self == .malis || self == .ceMalis }
 
     /// The loss, with class weights where it takes them; wrapped in error masking when asked (not
-    /// Malis: a pair loss has no per-pixel errors to mask).
-    func makeLoss(weights: [Float]?, errorMasking: (seed: UInt64, startIteration: Int)?) -> any Loss {
+    /// Malis: a pair loss has no per-pixel errors to mask). `foreground`: the classes whose union
+    /// Malis keeps connected in a many-class run; `malisWeight`: λ of `ce+malis`.
+    func makeLoss(weights: [Float]?, errorMasking: (seed: UInt64, startIteration: Int)?, foreground: Set<Int>? = nil,
+                  malisWeight: Float = 1) -> any Loss {
         let base: any Loss
         switch self {
         case .ce: base = SoftmaxCrossEntropy(classWeights: weights)
@@ -126,7 +134,10 @@ public enum LossKind: String, RecipeChoice {
         case .diceCE: base = CombinedLoss.diceCrossEntropy(classWeights: weights)
         case .distanceAware: base = DistanceAwareCrossEntropy()
         case .bce: base = BinaryCrossEntropy(classWeights: weights)
-        case .malis: return MalisLoss()
+        case .malis: return MalisLoss(foregroundClasses: foreground)
+        case .ceMalis:
+            return CombinedLoss([(1, LossKind.ce.makeLoss(weights: weights, errorMasking: errorMasking)),
+                                 (malisWeight, MalisLoss(foregroundClasses: foreground))])
         }
         guard let errorMasking else { return base }
         func masked<L: Loss>(_ loss: L) -> any Loss {
@@ -161,7 +172,7 @@ public struct LossChoice: RecipeText, CustomStringConvertible {
     public var recipeText: String { first.rawValue + (then.map { "," + $0.rawValue } ?? "") }
     public var description: String { recipeText }
 
-    public static let choices = "use ce, focal, dice, dice+ce, distance-aware, bce or malis, or two as FIRST,SECOND"
+    public static let choices = "use ce, focal, dice, dice+ce, distance-aware, bce, malis or ce+malis, or two as FIRST,SECOND"
 
     /// The part of `text` that names no loss (for the message).
     static func unknownPart(of text: String) -> String {

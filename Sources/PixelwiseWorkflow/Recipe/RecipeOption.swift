@@ -83,6 +83,17 @@ public struct RecipeOption: @unchecked Sendable {
                      decode: { c, k in try c.decodeIfPresent([Float].self, forKey: k) })
     }
 
+    /// Words kept as one string, spaces between: `--flag A B …`, `key: A B` or `key: [A, B]`.
+    static func words(_ flag: String, _ path: WritableKeyPath<Recipe, String?>, _ help: String) -> RecipeOption {
+        RecipeOption(flag, path, help, form: .list,
+                     parse: { words in words.joined(separator: " ") },
+                     encode: { v, c, k in try c.encode(v, forKey: k) },
+                     decode: { c, k in
+                         if let list = try? c.decodeIfPresent([String].self, forKey: k) { return list.joined(separator: " ") }
+                         return try c.decodeIfPresent(String.self, forKey: k)
+                     })
+    }
+
     /// One of named values: `--flag NAME`, `key: NAME`. A name that is not one is a one-line error
     /// listing the names (`unknown --precision fp16; use fp32 or bf16`).
     static func choice<V: RecipeText>(_ flag: String, _ path: WritableKeyPath<Recipe, V?>, _ help: String,

@@ -102,7 +102,7 @@ public func foregroundProbability(_ probabilities: Tensor) -> [Float] {
 
 /// The summed probability of `classes` per pixel, from planar (1, C, H, W) probabilities: a
 /// many-class output consolidated into one foreground map, as a two-class model gives
-/// (`segment --foreground-classes`, `train --validate-foreground`).
+/// (`segment --foreground-classes`, `train --foreground-classes`).
 public func foregroundProbability(_ probabilities: Tensor, classes: [Int]) -> [Float] {
     let n = probabilities.shape[2] * probabilities.shape[3]
     let planar = probabilities.scalars

@@ -48,8 +48,8 @@ public struct TrainingReport {
                 + "\(recipe.learningRate) with \(recipe.resolvedSchedule.rawValue) schedule"),
             ("patches", "\(patches ?? tiling.map { "\($0.inputTile)² → \($0.outputTile)²" } ?? "?"), batch \(recipe.resolvedBatch), seed \(recipe.resolvedSeed)"),
         ]
-        // A many-class run validated on a consolidation (`validate_foreground`) reports as a two-class one.
-        let consolidated = try labelMap.flatMap { try recipe.validationForeground(labelMap: $0) }
+        // A many-class run validated on a consolidation (`foreground_classes`) reports as a two-class one.
+        let consolidated = try labelMap.flatMap { try recipe.consolidatedForeground(labelMap: $0) }
         if let labelMap, labelMap.classCount > 2, consolidated == nil {
             try writeClasses(&report, labelMap)
             return try report.write(to: folder + "/report.html")

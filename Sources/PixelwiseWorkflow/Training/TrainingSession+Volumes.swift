@@ -115,7 +115,7 @@ public struct VolumeTiler {
 
     /// Adds every z slice of every volume to a set sweep, as separate images (the scores are the
     /// ISBI 2012 scorer's, slice by slice): the foreground probability — class 1, the sigmoid's
-    /// channel, or the sum of `foreground`'s classes (`validate_foreground`) — against the truth.
+    /// channel, or the sum of `foreground`'s classes (`foreground_classes`) — against the truth.
     func addSlices(of volumes: [VolumeSample], foreground: [Int]? = nil, to sweep: inout SetThresholdSweep) throws {
         for volume in volumes {
             let (classes, p) = try probabilities(volume)

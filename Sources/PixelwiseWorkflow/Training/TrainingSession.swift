@@ -258,7 +258,7 @@ public final class TrainingSession {
             try optimizer.restore(state: resumeFile.optimizerState ?? [], step: resumeFile.optimizerStep ?? 0)
             if let json = resumeFile.trainerState { state = try TrainerState(json: json) }
         }
-        let loss = try recipe.makeLoss(frequencies: frequencies, startIteration: state.iteration)
+        let loss = try recipe.makeLoss(frequencies: frequencies, startIteration: state.iteration, labelMap: labelMap)
         let trainer = Trainer(graph: graph, loss: loss, optimizer: optimizer, schedule: recipe.makeSchedule(),
                               baseLearningRate: recipe.learningRate, warmupIterations: recipe.warmup ?? 0)
         trainer.processes = processes
@@ -271,7 +271,7 @@ public final class TrainingSession {
 
         let createdFolder = isFirstProcess && !FileManager.default.fileExists(atPath: folder)
         var loop = Loop(session: self, graph: graph, trainer: trainer, validation: validation,
-                        labelMap: labelMap, consolidated: try recipe.validationForeground(labelMap: labelMap),
+                        labelMap: labelMap, consolidated: try recipe.consolidatedForeground(labelMap: labelMap),
                         state: state, checkpointWritten: resumeFile != nil)
         // One run at a time writes into a folder: a second `--out` or `--resume` on it is refused
         // here, before it writes anything (and without removing the folder the first one uses).
@@ -397,13 +397,13 @@ public final class TrainingSession {
         let trainer: Trainer
         let validation: ValidationData
         let labelMap: LabelMap
-        /// The classes `validate_foreground` makes the foreground of a many-class run's validation.
+        /// The classes `foreground_classes` makes the foreground of a many-class run's validation.
         let consolidated: [Int]?
         var state: TrainerState
         var checkpointWritten: Bool
 
         /// More than two classes: validation scores every class (Dice, IoU) instead of the ISBI
-        /// measures — unless `validate_foreground` consolidates them into two.
+        /// measures — unless `foreground_classes` consolidates them into two.
         var validatesClasses: Bool { labelMap.classCount > 2 && consolidated == nil }
         /// The foreground classes of the two-class validation.
         var foregroundClasses: [Int] { consolidated ?? [1] }

@@ -91,6 +91,44 @@ import PixelwiseCore
         #expect(singles[0].value != singles[1].value)
     }
 
+    /// Four classes, foreground F = {1, 3}: the loss is that of the consolidation I⁺ = p₁ + p₃ as
+    /// a 2-channel output (x₀' = log(e^{x₀} + e^{x₂}), x₁' = log(e^{x₁} + e^{x₃})), and the gradient
+    /// matches finite differences in all four channels.
+    @Test func consolidatedClassesGradientMatchesFiniteDifferences() throws {
+        let w = 6, h = 5, pixels = w * h
+        let z = Self.distinctLogits([1, 1, h, w], seed: 6).scalars
+        var rng = SeededGenerator(seed: 7)
+        // Split each side's mass over two classes at random; foreground logsumexp − background logsumexp = z.
+        var x = [Float](repeating: 0, count: 4 * pixels)
+        for p in 0..<pixels {
+            let a = Float.random(in: 0.2...0.8, using: &rng), b = Float.random(in: 0.2...0.8, using: &rng)
+            let base = Float.random(in: -0.5...0.5, using: &rng)
+            x[p] = base + log(a); x[2 * pixels + p] = base + log(1 - a)                  // background 0, 2
+            x[pixels + p] = base + z[p] + log(b); x[3 * pixels + p] = base + z[p] + log(1 - b)  // foreground 1, 3
+        }
+        // Labels 0…3: cells (label 1) become classes 1 or 3, membranes classes 0 or 2.
+        let binary = Self.cellLabels(width: w, height: h)
+        let labels = binary.enumerated().map { p, y -> Int32 in y < 0 ? y : y + (p % 2 == 0 ? 2 : 0) }
+        let loss = MalisLoss(foregroundClasses: [1, 3])
+        let output = Tensor(shape: [1, 4, h, w], scalars: x)
+        try expectGradientMatchesFiniteDifferences(loss, at: output, Target(labels: labels))
+        let two = Tensor(shape: [1, 2, h, w], scalars: [Float](repeating: 0, count: pixels) + z)
+        let reference = try MalisLoss().evaluate(two, Target(labels: binary))
+        let result = try loss.evaluate(output, Target(labels: labels))
+        #expect(abs(result.value - reference.value) < 1e-5)
+        #expect(reference.value > 0)
+        // The same pair of classes in 2 channels (F = {1}) is the binary loss exactly.
+        let same = try MalisLoss(foregroundClasses: [1]).evaluate(two, Target(labels: binary))
+        #expect(abs(same.value - reference.value) < 1e-6)
+        #expect(isClose(same.gradient.scalars, reference.gradient.scalars, tolerance: 1e-6))
+    }
+
+    @Test func manyClassesNeedForegroundClasses() {
+        #expect(throws: PixelwiseError.self) { try MalisLoss().evaluate(Tensor(zeros: [1, 3, 4, 4]), Target(labels: [Int32](repeating: 0, count: 16))) }
+        #expect(throws: PixelwiseError.self) { try MalisLoss(foregroundClasses: [0, 1, 2]).evaluate(Tensor(zeros: [1, 3, 4, 4]), Target(labels: [Int32](repeating: 0, count: 16))) }
+        #expect(throws: PixelwiseError.self) { try MalisLoss(foregroundClasses: [3]).evaluate(Tensor(zeros: [1, 3, 4, 4]), Target(labels: [Int32](repeating: 0, count: 16))) }
+    }
+
     @Test func rejectsOtherChannelCountsAndRanks() {
         #expect(throws: PixelwiseError.self) { try MalisLoss().evaluate(Tensor(zeros: [1, 3, 4, 4]), Target(labels: [Int32](repeating: 0, count: 16))) }
         #expect(throws: PixelwiseError.self) { try MalisLoss().evaluate(Tensor(zeros: [1, 1, 16]), Target(labels: [Int32](repeating: 0, count: 16))) }

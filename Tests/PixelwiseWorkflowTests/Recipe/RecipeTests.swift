@@ -20,7 +20,7 @@ import Testing
         r.classes = "membrane=0,32 cell=255"; r.channels = "rgb"; r.normalise = "zscore"
         r.layout = "brats"; r.resize = 128; r.instanceBoundaries = true; r.exact = true
         r.patchDepth = 12; r.spacing = "50,4,4"; r.elastic3D = true; r.sliceAxis = .x
-        r.validateForeground = "cell"
+        r.foregroundClasses = "cell"; r.malisWeight = 4
         return r
     }
 
@@ -97,8 +97,12 @@ import Testing
                      "--clahe", "--jitter", "--switch-at", "100", "--precision", "bf16", "--winograd",
                      "--classes", "membrane=0,32 cell=255", "--channels", "rgb", "--normalise", "zscore",
                      "--layout", "brats", "--resize", "128", "--instance-boundaries", "--exact", "--patch-depth", "12", "--spacing", "50,4,4", "--elastic-3d",
-                     "--slice-axis", "x", "--validate-foreground", "cell"]
+                     "--slice-axis", "x", "--foreground-classes", "cell", "--malis-weight", "4"]
         #expect(try Recipe(flags: words) == Self.everything)
+        // Several words, as `segment --foreground-classes` takes them; in YAML a string or a list.
+        #expect(try Recipe(flags: ["--foreground-classes", "mitochondria", "cell", "--seed", "1"]).foregroundClasses == "mitochondria cell")
+        #expect(try Recipe(yaml: "foreground_classes: mitochondria cell\n").foregroundClasses == "mitochondria cell")
+        #expect(try Recipe(yaml: "foreground_classes: [mitochondria, 255]\n").foregroundClasses == "mitochondria 255")
         #expect(try Recipe(flags: ["--no-winograd"]).algorithm == .fastest)
         #expect(try Recipe(flags: ["--exact"]).resolvedAlgorithm == .exact)
         #expect(Recipe().resolvedAlgorithm == .fastest, "the measured choice is the default")

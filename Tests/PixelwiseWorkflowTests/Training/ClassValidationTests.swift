@@ -95,17 +95,17 @@ import Testing
         #expect(state.validations.isEmpty && state.bestRandError == .infinity)
     }
 
-    /// `validate_foreground`: a many-class run validated on the consolidation of some classes
+    /// `foreground_classes`: a many-class run validated on the consolidation of some classes
     /// (their summed probability against the rest), scored and chosen as a two-class run is.
     @Test func validationOnAConsolidationScoresItAsTwoClassesAndKeepsTheBestRand() throws {
         let scratch = try ScratchFolder()
         var recipe = try Self.colourRecipe(scratch, iterations: 20)
-        recipe.validateForeground = "red 100"  // a name and a label value
+        recipe.foregroundClasses = "red 100"  // a name and a label value
         let session = try TrainingSession(recipe: recipe)
         var events: [(Int, Scores, Bool)] = []
         session.onEvent = { event in
             if case let .validation(iteration, scores, isBest) = event { events.append((iteration, scores, isBest)) }
-            if case .classValidation = event { Issue.record("per-class validation despite validate_foreground") }
+            if case .classValidation = event { Issue.record("per-class validation despite foreground_classes") }
         }
         try session.run()
         #expect(events.map(\.0) == [10, 20])
@@ -145,9 +145,42 @@ import Testing
         for (text, classes, message) in [("blue", Self.classes, "no class \"blue\""), ("background red green", Self.classes, "names every class"),
                                          ("red", "0 255", "needs more than two classes")] {
             var bad = recipe
-            bad.validateForeground = text; bad.classes = classes
+            bad.foregroundClasses = text; bad.classes = classes
             #expect { try bad.validate() } throws: { "\($0)".contains(message) }
         }
+    }
+
+    /// `--loss ce+malis` (or malis) on three classes: refused without the consolidation Malis keeps
+    /// connected; with it, the loss is cross-entropy plus Malis on the named classes' sum.
+    @Test func malisOnManyClassesUsesTheConsolidation() throws {
+        let scratch = try ScratchFolder()
+        var recipe = try Self.colourRecipe(scratch, iterations: 20)
+        for loss in [LossChoice(.ceMalis), LossChoice(.malis), LossChoice(.ce, then: .ceMalis)] {
+            recipe.loss = loss; recipe.switchAt = loss.then == nil ? nil : 5
+            #expect { try recipe.validate() } throws: { "\($0)".contains("needs --foreground-classes") }
+        }
+        recipe.loss = LossChoice(.ceMalis); recipe.switchAt = nil
+        recipe.foregroundClasses = "red green"; recipe.malisWeight = 3
+        try recipe.validate()
+        var loss = try recipe.makeLoss(frequencies: nil, startIteration: 0, labelMap: recipe.labelMap())
+        var rng = SeededGenerator(seed: 11)
+        let output = Tensor(shape: [1, 3, 6, 6], scalars: (0..<108).map { _ in Float.random(in: -2...2, using: &rng) })
+        let labels: [Int32] = (0..<36).map { (p: Int) -> Int32 in
+            let membrane = p % 6 == 2 || p / 6 == 3
+            return membrane ? 0 : Int32(1 + p % 2)
+        }
+        let made = try loss.evaluate(output, Target(labels: labels))
+        var ce = SoftmaxCrossEntropy(), malis = MalisLoss(foregroundClasses: [1, 2])
+        let reference = try (ce.evaluate(output, Target(labels: labels)), malis.evaluate(output, Target(labels: labels)))
+        #expect(reference.1.value > 0)
+        #expect(abs(made.value - reference.0.value - 3 * reference.1.value) < 1e-5)
+        let sum = zip(reference.0.gradient.scalars, reference.1.gradient.scalars).map { $0 + 3 * $1 }
+        #expect(zip(made.gradient.scalars, sum).allSatisfy { abs($0 - $1) < 1e-6 })
+        // λ belongs to ce+malis only, and is positive.
+        var other = recipe; other.loss = LossChoice(.ce)
+        #expect { try other.validate() } throws: { "\($0)".contains("--malis-weight weighs the Malis term") }
+        other = recipe; other.malisWeight = 0
+        #expect { try other.validate() } throws: { "\($0)".contains("--malis-weight must be positive") }
     }
 
     @Test func reportShowsPerClassCurvesAndAColourOverlayWithALegend() throws {
