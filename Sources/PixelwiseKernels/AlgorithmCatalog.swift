@@ -84,9 +84,14 @@ public final class AlgorithmCatalog: @unchecked Sendable {
     /// Problems with the cache file (a corrupt file is ignored, then rewritten).
     public var warnings: [String] { lock.withLock { warningList } }
 
+    /// The generation of the kernels that compete, part of every cache key: raised whenever one of
+    /// them gets faster or slower by design, so that choices timed on the earlier kernels are timed
+    /// again instead of outliving them (2: unrolled F(6×6) transforms).
+    public static let kernelGeneration = 2
+
     /// The cache key of `problem` on this machine.
     func key(_ p: ConvolutionProblem, precision: Precision) -> String {
-        "\(machine) | \(Threads.count) threads | \(precision.rawValue) | \(p)"
+        "\(machine) | kernels \(Self.kernelGeneration) | \(Threads.count) threads | \(precision.rawValue) | \(p)"
     }
 
     /// The chosen algorithm for `problem` among `candidates` (which hold `.direct`): cached, or measured now.

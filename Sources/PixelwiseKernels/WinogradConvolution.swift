@@ -1,4 +1,5 @@
 import CDNNL
+import CKernels
 import PixelwiseCore
 
 /// 3×3 convolution (stride 1, no dilation) for inference by Winograd's minimal filtering
@@ -144,13 +145,9 @@ public final class WinogradConvolution {
                         var scratch = [Float](repeating: 0, count: 2 * positions * cin)
                         scratch.withUnsafeMutableBufferPointer { t in
                             for tau in range {
-                                if mt == 4 {
-                                    grid.transformInputTile(x, tile: first + tau, channels: cin, zeros: zeros, scratch: t.baseAddress!) { p in
-                                        v + (p * block + tau) * cin
-                                    }
-                                } else if mt == 6 {
-                                    grid.transformInputTile6(x, tile: first + tau, channels: cin, zeros: zeros, scratch: t.baseAddress!,
-                                                             destination: v + tau * cin, positionStride: block * cin)
+                                if mt == 4 || mt == 6 {
+                                    grid.transformInputTileUnrolled(x, tile: first + tau, channels: cin, zeros: zeros, scratch: t.baseAddress!,
+                                                                    destination: v + tau * cin, positionStride: block * cin)
                                 } else {
                                     grid.transformInputTile(x, tile: first + tau, channels: cin, zeros: zeros, matrices: matrices,
                                                             scratch: t.baseAddress!, destination: v + tau * cin, positionStride: block * cin)
@@ -172,39 +169,6 @@ public final class WinogradConvolution {
                         if threads > 1 { pw_omp_set_num_threads(Int32(threads)) }
                     }
                     // 3. Output transform, bias, ReLU: Y = Aᵀ M A, written where it falls inside the output.
-                    if mt == 6 {
-                        parallelChunks(count, threads) { range in
-                            var scratch = [Float](repeating: 0, count: 48 * cout + 6 * cout)
-                            scratch.withUnsafeMutableBufferPointer { s in
-                                let sp = s.baseAddress!, rowOut = sp + 48 * cout
-                                for tau in range {
-                                    let (image, ty, tx) = grid.locate(first + tau)
-                                    // Rows of M (8×8) → s[i][0..5] (8×6), then columns of s → output columns.
-                                    for i in 0..<8 {
-                                        let row = UnsafePointer(m + ((i * 8) * block + tau) * cout)
-                                        WinogradConvolution.outputTransform6(row, stride: block * cout, into: sp + i * 6 * cout, stride: cout, cout)
-                                    }
-                                    for j in 0..<6 {
-                                        let xx = 6 * tx + j
-                                        guard xx < ow else { continue }
-                                        WinogradConvolution.outputTransform6(UnsafePointer(sp + j * cout), stride: 6 * cout, into: rowOut, stride: cout, cout)
-                                        for i in 0..<6 {
-                                            let yy = 6 * ty + i
-                                            guard yy < oh else { continue }
-                                            let dst = y + ((image * oh + yy) * ow + xx) * cout, src = rowOut + i * cout
-                                            if relu {
-                                                for c in 0..<cout { dst[c] = max(src[c] + bias[c], 0) }
-                                            } else {
-                                                for c in 0..<cout { dst[c] = src[c] + bias[c] }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                        first += count
-                        continue
-                    }
                     if mt != 4 {
                         parallelChunks(count, threads) { range in
                             var scratch = [Float](repeating: 0, count: (a * mt + mt * mt) * cout)
@@ -241,35 +205,33 @@ public final class WinogradConvolution {
                         first += count
                         continue
                     }
+                    // F(4×4) and F(6×6): the rows of each tile's products through Aᵀ into `scratch`
+                    // (α × m), then its columns through Aᵀ straight into the output with bias and ReLU,
+                    // the rows past the output's bottom left out (CKernels' vectorised transforms).
                     parallelChunks(count, threads) { range in
-                        var scratch = [Float](repeating: 0, count: 24 * cout + 4 * cout)
+                        var scratch = [Float](repeating: 0, count: a * mt * cout)
                         scratch.withUnsafeMutableBufferPointer { s in
-                            let sp = s.baseAddress!, rowOut = sp + 24 * cout
+                            let sp = s.baseAddress!
+                            let biasBase = bias.baseAddress!
                             for tau in range {
                                 let (image, ty, tx) = grid.locate(first + tau)
-                                func mp(_ i: Int, _ j: Int) -> UnsafePointer<Float> { UnsafePointer(m + ((i * 6 + j) * block + tau) * cout) }
-                                // Rows of M → s[i][0..3] (6×4).
-                                for i in 0..<6 {
-                                    WinogradConvolution.outputTransform(mp(i, 0), mp(i, 1), mp(i, 2), mp(i, 3), mp(i, 4), mp(i, 5),
-                                                                        sp + (i * 4) * cout, sp + (i * 4 + 1) * cout,
-                                                                        sp + (i * 4 + 2) * cout, sp + (i * 4 + 3) * cout, cout)
+                                for i in 0..<a {
+                                    let row = UnsafePointer(m + ((i * a) * block + tau) * cout)
+                                    if mt == 4 {
+                                        pw_winograd4_output(row, block * cout, sp + i * 4 * cout, cout, 4, nil, 0, cout)
+                                    } else {
+                                        pw_winograd6_output(row, block * cout, sp + i * 6 * cout, cout, 6, nil, 0, cout)
+                                    }
                                 }
-                                // Columns of s → output rows.
-                                for j in 0..<4 {
-                                    let xx = 4 * tx + j
+                                let rows = min(mt, oh - mt * ty)
+                                for j in 0..<mt {
+                                    let xx = mt * tx + j
                                     guard xx < ow else { continue }
-                                    func sv(_ i: Int) -> UnsafePointer<Float> { UnsafePointer(sp + (i * 4 + j) * cout) }
-                                    WinogradConvolution.outputTransform(sv(0), sv(1), sv(2), sv(3), sv(4), sv(5),
-                                                                        rowOut, rowOut + cout, rowOut + 2 * cout, rowOut + 3 * cout, cout)
-                                    for i in 0..<4 {
-                                        let yy = 4 * ty + i
-                                        guard yy < oh else { continue }
-                                        let dst = y + ((image * oh + yy) * ow + xx) * cout, src = rowOut + i * cout
-                                        if relu {
-                                            for c in 0..<cout { dst[c] = max(src[c] + bias[c], 0) }
-                                        } else {
-                                            for c in 0..<cout { dst[c] = src[c] + bias[c] }
-                                        }
+                                    let dst = y + ((image * oh + mt * ty) * ow + xx) * cout
+                                    if mt == 4 {
+                                        pw_winograd4_output(sp + j * cout, 4 * cout, dst, ow * cout, rows, biasBase, relu ? 1 : 0, cout)
+                                    } else {
+                                        pw_winograd6_output(sp + j * cout, 6 * cout, dst, ow * cout, rows, biasBase, relu ? 1 : 0, cout)
                                     }
                                 }
                             }
@@ -309,12 +271,13 @@ public final class WinogradConvolution {
             let count = min(block, total - first)
             // 1. Input tiles as in `forward`, and dL/dy tiles: E[p][τ][co] = (G' e G'ᵀ)[p].
             parallelChunks(count, threads) { range in
-                var scratch = [Float](repeating: 0, count: 36 * max(cin, cout) + cout)
+                var scratch = [Float](repeating: 0, count: 42 * max(cin, cout) + cout)
                 scratch.withUnsafeMutableBufferPointer { t in
-                    let tp = t.baseAddress!, zeroRow = tp + 36 * max(cin, cout)
+                    let tp = t.baseAddress!, zeroRow = tp + 42 * max(cin, cout)
                     zeroRow.initialize(repeating: 0, count: cout)
                     for tau in range {
-                        grid.transformInputTile(x, tile: first + tau, channels: cin, zeros: zeros, scratch: tp) { p in v + (p * block + tau) * cin }
+                        grid.transformInputTileUnrolled(x, tile: first + tau, channels: cin, zeros: zeros, scratch: tp,
+                                                        destination: v + tau * cin, positionStride: block * cin)
                         let (image, ty, tx) = grid.locate(first + tau)
                         // dL/dy tile (4×4, zeros outside the output): columns, then rows, through G'.
                         var g = [UnsafePointer<Float>](repeating: UnsafePointer(zeroRow), count: 16)
@@ -394,79 +357,6 @@ public final class WinogradConvolution {
         }
     }
 
-    /// y = Bᵀ x for six channel vectors (Bᵀ's rows: interpolation at 0, ±1, ±2 and ∞).
-    @inline(__always)
-    static func inputTransform(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ x2: UnsafePointer<Float>,
-                               _ x3: UnsafePointer<Float>, _ x4: UnsafePointer<Float>, _ x5: UnsafePointer<Float>,
-                               _ y0: UnsafeMutablePointer<Float>, _ y1: UnsafeMutablePointer<Float>, _ y2: UnsafeMutablePointer<Float>,
-                               _ y3: UnsafeMutablePointer<Float>, _ y4: UnsafeMutablePointer<Float>, _ y5: UnsafeMutablePointer<Float>,
-                               _ n: Int) {
-        for c in 0..<n {
-            let a0 = x0[c], a1 = x1[c], a2 = x2[c], a3 = x3[c], a4 = x4[c], a5 = x5[c]
-            y0[c] = 4 * a0 - 5 * a2 + a4
-            y1[c] = a3 + a4 - 4 * (a1 + a2)
-            y2[c] = a4 - a3 + 4 * (a1 - a2)
-            y3[c] = a4 - a2 + 2 * (a3 - a1)
-            y4[c] = a4 - a2 + 2 * (a1 - a3)
-            y5[c] = 4 * a1 - 5 * a3 + a5
-        }
-    }
-
-    /// y = Bᵀ x for F(6×6, 3×3): eight channel vectors x_k at x + k · xStride, eight results at
-    /// y + i · yStride (Bᵀ's rows as in `WinogradMatrices(tile: 6)`, paired into sums and differences).
-    @inline(__always)
-    static func inputTransform6(_ x: UnsafePointer<Float>, stride xs: Int, into y: UnsafeMutablePointer<Float>, stride ys: Int, _ n: Int) {
-        let x0 = x, x1 = x + xs, x2 = x + 2 * xs, x3 = x + 3 * xs, x4 = x + 4 * xs, x5 = x + 5 * xs, x6 = x + 6 * xs, x7 = x + 7 * xs
-        let y0 = y, y1 = y + ys, y2 = y + 2 * ys, y3 = y + 3 * ys, y4 = y + 4 * ys, y5 = y + 5 * ys, y6 = y + 6 * ys, y7 = y + 7 * ys
-        for c in 0..<n {
-            let d0 = x0[c], d1 = x1[c], d2 = x2[c], d3 = x3[c], d4 = x4[c], d5 = x5[c], d6 = x6[c], d7 = x7[c]
-            y0[c] = (d0 - d6) + 5.25 * (d4 - d2)
-            y7[c] = (d7 - d1) + 5.25 * (d3 - d5)
-            let t1 = d2 + d6 - 4.25 * d4, t2 = d1 + d5 - 4.25 * d3
-            y1[c] = t1 + t2
-            y2[c] = t1 - t2
-            let t3 = 0.25 * d2 - 1.25 * d4 + d6, t4 = 0.5 * d1 - 2.5 * d3 + 2 * d5
-            y3[c] = t3 + t4
-            y4[c] = t3 - t4
-            let t5 = 4 * d2 - 5 * d4 + d6, t6 = 2 * d1 - 2.5 * d3 + 0.5 * d5
-            y5[c] = t5 + t6
-            y6[c] = t5 - t6
-        }
-    }
-
-    /// y = Aᵀ x for F(6×6, 3×3): eight channel vectors in, six results out (strides as
-    /// `inputTransform6`).
-    @inline(__always)
-    static func outputTransform6(_ x: UnsafePointer<Float>, stride xs: Int, into y: UnsafeMutablePointer<Float>, stride ys: Int, _ n: Int) {
-        let x0 = x, x1 = x + xs, x2 = x + 2 * xs, x3 = x + 3 * xs, x4 = x + 4 * xs, x5 = x + 5 * xs, x6 = x + 6 * xs, x7 = x + 7 * xs
-        let y0 = y, y1 = y + ys, y2 = y + 2 * ys, y3 = y + 3 * ys, y4 = y + 4 * ys, y5 = y + 5 * ys
-        for c in 0..<n {
-            let s12 = x1[c] + x2[c], d12 = x1[c] - x2[c], s34 = x3[c] + x4[c], d34 = x3[c] - x4[c]
-            let s56 = x5[c] + x6[c], d56 = x5[c] - x6[c]
-            y0[c] = x0[c] + s12 + s34 + s56
-            y1[c] = d12 + 2 * d34 + 0.5 * d56
-            y2[c] = s12 + 4 * s34 + 0.25 * s56
-            y3[c] = d12 + 8 * d34 + 0.125 * d56
-            y4[c] = s12 + 16 * s34 + 0.0625 * s56
-            y5[c] = d12 + 32 * d34 + 0.03125 * d56 + x7[c]
-        }
-    }
-
-    /// y = Aᵀ x for six channel vectors, four results.
-    @inline(__always)
-    static func outputTransform(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ x2: UnsafePointer<Float>,
-                                _ x3: UnsafePointer<Float>, _ x4: UnsafePointer<Float>, _ x5: UnsafePointer<Float>,
-                                _ y0: UnsafeMutablePointer<Float>, _ y1: UnsafeMutablePointer<Float>, _ y2: UnsafeMutablePointer<Float>,
-                                _ y3: UnsafeMutablePointer<Float>, _ n: Int) {
-        for c in 0..<n {
-            let a1 = x1[c], a2 = x2[c], a3 = x3[c], a4 = x4[c]
-            let s12 = a1 + a2, d12 = a1 - a2, s34 = a3 + a4, d34 = a3 - a4
-            y0[c] = x0[c] + s12 + s34
-            y1[c] = d12 + 2 * d34
-            y2[c] = s12 + 4 * s34
-            y3[c] = d12 + 8 * d34 + x5[c]
-        }
-    }
 }
 
 /// The m×m output tiles of a batch (m = `tile`, 4 unless said), and the (m+2)×(m+2) input tile each reads.
@@ -511,68 +401,43 @@ struct TileGrid {
         }
     }
 
-    /// `transformInputTile(_:tile:channels:zeros:matrices:…)` for F(6×6, 3×3) with the unrolled
-    /// `inputTransform6`: the 8×8 input tile's columns through Bᵀ into `scratch` (64 · channels
-    /// floats), then its rows into V[p] at `destination + p · positionStride`.
-    @inline(__always)
-    func transformInputTile6(_ x: UnsafePointer<Float>, tile index: Int, channels c: Int, zeros: UnsafePointer<Float>,
-                             scratch t: UnsafeMutablePointer<Float>, destination: UnsafeMutablePointer<Float>, positionStride: Int) {
-        let (image, ty, tx) = locate(index)
-        let y0 = 6 * ty - padTop, x0 = 6 * tx - padLeft
-        let inside = y0 >= 0 && y0 + 8 <= height && x0 >= 0 && x0 + 8 <= width
-        for j in 0..<8 {
-            let xx = x0 + j
-            if inside {
-                // Column j of the tile: rows y0 … y0 + 7, one image row apart.
-                WinogradConvolution.inputTransform6(x + ((image * height + y0) * width + xx) * c, stride: width * c,
-                                                    into: t + j * c, stride: 8 * c, c)
-            } else {
-                // Gather the column (zeros outside the image) into the last 8 · c floats of the
-                // rows' area first: t[i][j] for i < 8 are written only after.
-                let column = t + 64 * c
-                for k in 0..<8 {
-                    let yy = y0 + k
-                    let src = yy >= 0 && yy < height && xx >= 0 && xx < width ? x + ((image * height + yy) * width + xx) * c : zeros
-                    (column + k * c).update(from: src, count: c)
-                }
-                WinogradConvolution.inputTransform6(UnsafePointer(column), stride: c, into: t + j * c, stride: 8 * c, c)
-            }
-        }
-        for i in 0..<8 {
-            WinogradConvolution.inputTransform6(UnsafePointer(t + i * 8 * c), stride: c,
-                                                into: destination + i * 8 * positionStride, stride: positionStride, c)
-        }
-    }
-
     /// Image and tile row and column of tile `tile` (numbered image by image, row by row).
     func locate(_ tile: Int) -> (image: Int, ty: Int, tx: Int) {
         (tile / tilesPerImage, (tile % tilesPerImage) / tilesX, tile % tilesX)
     }
 
-    /// Writes V[p] = (Bᵀ d B)[p] of tile `tile`'s input d (channel vectors of x, channels-last;
-    /// `zeros` outside the image) to `destination(p)` for p = 6i + j, using 36 · channels floats
-    /// of `scratch`.
+    /// Writes V[p] = (Bᵀ d B)[p] of tile `index`'s input d (channel vectors of x, channels-last;
+    /// `zeros` outside the image) to `destination + p · positionStride`, p = α·i + j, for F(4×4)
+    /// and F(6×6) with CKernels' vectorised transforms: the tile's columns through Bᵀ into `scratch`
+    /// (α² · channels floats, plus α · channels for a column gathered across the image's edge),
+    /// then its rows. A tile wholly inside the image is read in place.
     @inline(__always)
-    func transformInputTile(_ x: UnsafePointer<Float>, tile: Int, channels c: Int, zeros: UnsafePointer<Float>,
-                            scratch tp: UnsafeMutablePointer<Float>, destination: (Int) -> UnsafeMutablePointer<Float>) {
-        let (image, ty, tx) = locate(tile)
-        let y0 = 4 * ty - padTop, x0 = 4 * tx - padLeft
-        func d(_ i: Int, _ j: Int) -> UnsafePointer<Float> {
-            let yy = y0 + i, xx = x0 + j
-            return yy >= 0 && yy < height && xx >= 0 && xx < width ? x + ((image * height + yy) * width + xx) * c : zeros
+    func transformInputTileUnrolled(_ x: UnsafePointer<Float>, tile index: Int, channels c: Int, zeros: UnsafePointer<Float>,
+                                    scratch t: UnsafeMutablePointer<Float>, destination: UnsafeMutablePointer<Float>, positionStride: Int) {
+        let (image, ty, tx) = locate(index)
+        let a = tile + 2
+        let y0 = tile * ty - padTop, x0 = tile * tx - padLeft
+        let inside = y0 >= 0 && y0 + a <= height && x0 >= 0 && x0 + a <= width
+        func transform(_ source: UnsafePointer<Float>, _ sourceStride: Int, _ target: UnsafeMutablePointer<Float>, _ targetStride: Int) {
+            if tile == 4 { pw_winograd4_input(source, sourceStride, target, targetStride, c) } else { pw_winograd6_input(source, sourceStride, target, targetStride, c) }
         }
-        // Columns: t[i][j] = Σ_k Bᵀ[i][k] d[k][j].
-        for j in 0..<6 {
-            WinogradConvolution.inputTransform(d(0, j), d(1, j), d(2, j), d(3, j), d(4, j), d(5, j),
-                                               tp + j * c, tp + (6 + j) * c, tp + (12 + j) * c, tp + (18 + j) * c, tp + (24 + j) * c,
-                                               tp + (30 + j) * c, c)
+        for j in 0..<a {
+            let xx = x0 + j
+            if inside {
+                // Column j: rows y0 … y0 + α − 1, one image row apart.
+                transform(x + ((image * height + y0) * width + xx) * c, width * c, t + j * c, a * c)
+            } else {
+                let column = t + a * a * c
+                for k in 0..<a {
+                    let yy = y0 + k
+                    let src = yy >= 0 && yy < height && xx >= 0 && xx < width ? x + ((image * height + yy) * width + xx) * c : zeros
+                    (column + k * c).update(from: src, count: c)
+                }
+                transform(column, c, t + j * c, a * c)
+            }
         }
-        // Rows: V[i][j] = Σ_k t[i][k] Bᵀ[j][k].
-        for i in 0..<6 {
-            let r = UnsafePointer(tp + i * 6 * c)
-            WinogradConvolution.inputTransform(r, r + c, r + 2 * c, r + 3 * c, r + 4 * c, r + 5 * c,
-                                               destination(i * 6), destination(i * 6 + 1), destination(i * 6 + 2),
-                                               destination(i * 6 + 3), destination(i * 6 + 4), destination(i * 6 + 5), c)
+        for i in 0..<a {
+            transform(t + i * a * c, c, destination + i * a * positionStride, positionStride)
         }
     }
 }
@@ -621,7 +486,7 @@ struct WinogradMatrices: Sendable {
                   0, 1, -1, 8, -8, 0.125, -0.125, 0,
                   0, 1, 1, 16, 16, 1.0 / 16, 1.0 / 16, 0,
                   0, 1, -1, 32, -32, 1.0 / 32, -1.0 / 32, 1]
-        default:  // 4: what `WinogradConvolution.inputTransform` and `outputTransform` unroll
+        default:  // 4: what CKernels' pw_winograd4_input and pw_winograd4_output unroll (and pw_winograd6_… for 6)
             bt = [4, 0, -5, 0, 1, 0,
                   0, -4, -4, 1, 1, 0,
                   0, 4, -4, -1, 1, 0,

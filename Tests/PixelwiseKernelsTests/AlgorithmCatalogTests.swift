@@ -75,6 +75,8 @@ import Testing
         // Precision and thread count are part of the key.
         #expect(first.key(Self.problem, precision: .float32) != first.key(Self.problem, precision: .bfloat16))
         #expect(first.key(Self.problem, precision: .float32).contains("\(Threads.count) threads"))
+        #expect(first.key(Self.problem, precision: .float32).contains("| kernels \(AlgorithmCatalog.kernelGeneration) |"),
+                "choices timed on earlier kernels are not reused")
     }
 
     @Test(arguments: ["not json at all", "{\"version\": 1, \"choices\": {\"k\": \"no-such-algorithm\"}}", "{\"version\": 9, \"choices\": {}}", ""])

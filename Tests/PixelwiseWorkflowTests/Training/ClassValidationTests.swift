@@ -170,7 +170,7 @@ import Testing
             return membrane ? 0 : Int32(1 + p % 2)
         }
         let made = try loss.evaluate(output, Target(labels: labels))
-        var ce = SoftmaxCrossEntropy(), malis = MalisLoss(foregroundClasses: [1, 2])
+        let ce = SoftmaxCrossEntropy(), malis = MalisLoss(foregroundClasses: [1, 2])
         let reference = try (ce.evaluate(output, Target(labels: labels)), malis.evaluate(output, Target(labels: labels)))
         #expect(reference.1.value > 0)
         #expect(abs(made.value - reference.0.value - 3 * reference.1.value) < 1e-5)

@@ -1,0 +1,25 @@
+#ifndef PIXELWISE_CKERNELS_H
+#define PIXELWISE_CKERNELS_H
+
+/* Element-wise loops over channel vectors that must run at the CPU's vector width.
+ *
+ * Swift code is compiled for the baseline x86-64 (SSE2) so that one binary runs everywhere; these
+ * few loops, which dominate the Winograd convolutions besides the products, are compiled here in
+ * one clone per instruction set (AVX-512, AVX2, baseline) and the loader picks the clone this CPU
+ * runs (GNU ifunc). Floating-point contraction is off, so every clone computes the same operations
+ * in the same order: results are bit-identical on every CPU.
+ *
+ * Vectors are n floats; vector k of an argument x with stride s starts at x + k·s. Inputs and
+ * outputs do not overlap. */
+
+/* Winograd F(4×4, 3×3): y = Bᵀ x, six vectors in, six out. */
+void pw_winograd4_input(const float *x, long xs, float *y, long ys, long n);
+/* Winograd F(4×4, 3×3): y = Aᵀ x, six vectors in, four out; the first `rows` (0…4) are written,
+ * plus bias[c] and, when relu != 0, max(·, 0); with bias NULL the transform alone (relu ignored). */
+void pw_winograd4_output(const float *x, long xs, float *y, long ys, long rows, const float *bias, int relu, long n);
+/* Winograd F(6×6, 3×3): y = Bᵀ x, eight vectors in, eight out. */
+void pw_winograd6_input(const float *x, long xs, float *y, long ys, long n);
+/* Winograd F(6×6, 3×3): y = Aᵀ x, eight vectors in, six out; `rows`, bias and relu as above. */
+void pw_winograd6_output(const float *x, long xs, float *y, long ys, long rows, const float *bias, int relu, long n);
+
+#endif
