@@ -72,28 +72,16 @@ public final class WinogradConvolution {
 
     /// Transforms `weight` (OIHW, [Cout, Cin, 3, 3]) into U = G g Gᵀ, in double precision.
     public func setWeights(_ weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?) {
-        // G's rows; U[i][j] = Σ_a Σ_b G[i][a] g[a][b] G[j][b].
-        let g = matrices.g
+        // U[i][j] = Σ_a Σ_b G[i][a] g[a][b] G[j][b], input channels shared out among the threads.
         let cin = inputChannels, cout = outputChannels, a = alpha
-        transformedWeights.withUnsafeMutableBufferPointer { u in
-            let box = UncheckedBox(u.baseAddress!)
-            parallelChunks(cout, Threads.count) { range in
-                var t = [Double](repeating: 0, count: 3 * a)
-                for co in range {
-                    for ci in 0..<cin {
-                        let k = weight + (co * cin + ci) * 9
-                        // t = G · k (α×3), then U = t · Gᵀ (α×α).
-                        for i in 0..<a {
-                            for b in 0..<3 {
-                                t[i * 3 + b] = g[i * 3] * Double(k[b]) + g[i * 3 + 1] * Double(k[3 + b]) + g[i * 3 + 2] * Double(k[6 + b])
-                            }
-                        }
-                        for i in 0..<a {
-                            for j in 0..<a {
-                                let v = t[i * 3] * g[j * 3] + t[i * 3 + 1] * g[j * 3 + 1] + t[i * 3 + 2] * g[j * 3 + 2]
-                                box.value[((i * a + j) * cin + ci) * cout + co] = Float(v)
-                            }
-                        }
+        matrices.g.withUnsafeBufferPointer { g in
+            transformedWeights.withUnsafeMutableBufferPointer { u in
+                let box = UncheckedBox(u.baseAddress!)
+                parallelChunks(cin, Threads.count) { range in
+                    var scratch = [Double](repeating: 0, count: (9 + 3 * a) * cout)
+                    scratch.withUnsafeMutableBufferPointer { scratch in
+                        pw_winograd_weights(weight, cin, cout, g.baseAddress!, a, range.lowerBound, range.upperBound, box.value,
+                                            scratch.baseAddress!)
                     }
                 }
             }
@@ -271,32 +259,31 @@ public final class WinogradConvolution {
             let count = min(block, total - first)
             // 1. Input tiles as in `forward`, and dL/dy tiles: E[p][τ][co] = (G' e G'ᵀ)[p].
             parallelChunks(count, threads) { range in
-                var scratch = [Float](repeating: 0, count: 42 * max(cin, cout) + cout)
+                var scratch = [Float](repeating: 0, count: 42 * max(cin, cout) + 5 * cout)
                 scratch.withUnsafeMutableBufferPointer { t in
-                    let tp = t.baseAddress!, zeroRow = tp + 42 * max(cin, cout)
+                    let tp = t.baseAddress!, zeroRow = tp + 42 * max(cin, cout), column = zeroRow + cout
                     zeroRow.initialize(repeating: 0, count: cout)
                     for tau in range {
                         grid.transformInputTileUnrolled(x, tile: first + tau, channels: cin, zeros: zeros, scratch: tp,
                                                         destination: v + tau * cin, positionStride: block * cin)
                         let (image, ty, tx) = grid.locate(first + tau)
                         // dL/dy tile (4×4, zeros outside the output): columns, then rows, through G'.
-                        var g = [UnsafePointer<Float>](repeating: UnsafePointer(zeroRow), count: 16)
-                        for a in 0..<4 {
-                            for b in 0..<4 {
-                                let yy = 4 * ty + a, xx = 4 * tx + b
-                                if yy < oh && xx < ow { g[a * 4 + b] = dy + ((image * oh + yy) * ow + xx) * cout }
+                        let inside = 4 * ty + 4 <= oh && 4 * tx + 4 <= ow
+                        for b in 0..<4 {  // t[i][b] = Σ_a G'[i][a] e[a][b]
+                            let xx = 4 * tx + b
+                            if inside {
+                                pw_winograd4_kernel_gradient(dy + ((image * oh + 4 * ty) * ow + xx) * cout, ow * cout, tp + b * cout, 4 * cout, cout)
+                            } else {
+                                for r in 0..<4 {
+                                    let yy = 4 * ty + r
+                                    let src = yy < oh && xx < ow ? dy + ((image * oh + yy) * ow + xx) * cout : UnsafePointer(zeroRow)
+                                    (column + r * cout).update(from: src, count: cout)
+                                }
+                                pw_winograd4_kernel_gradient(column, cout, tp + b * cout, 4 * cout, cout)
                             }
                         }
-                        for b in 0..<4 {  // t[i][b] = Σ_a G'[i][a] e[a][b]
-                            WinogradConvolution.gradientTransform(g[b], g[4 + b], g[8 + b], g[12 + b],
-                                                                  tp + b * cout, tp + (4 + b) * cout, tp + (8 + b) * cout,
-                                                                  tp + (12 + b) * cout, tp + (16 + b) * cout, tp + (20 + b) * cout, cout)
-                        }
                         for i in 0..<6 {  // E[i][j] = Σ_b t[i][b] G'[j][b]
-                            let r = UnsafePointer(tp + i * 4 * cout)
-                            func out(_ j: Int) -> UnsafeMutablePointer<Float> { e + ((i * 6 + j) * block + tau) * cout }
-                            WinogradConvolution.gradientTransform(r, r + cout, r + 2 * cout, r + 3 * cout,
-                                                                  out(0), out(1), out(2), out(3), out(4), out(5), cout)
+                            pw_winograd4_kernel_gradient(tp + i * 4 * cout, cout, e + ((i * 6) * block + tau) * cout, block * cout, cout)
                         }
                     }
                 }
@@ -314,49 +301,15 @@ public final class WinogradConvolution {
             }
             first += count
         }
-        // 3. dL/dw = A'ᵀ S A' for every channel pair.
+        // 3. dL/dw = A'ᵀ S A' for every channel pair, input channels shared out among the threads.
         let box = UncheckedBox(dw)
-        parallelChunks(cout, threads) { range in
-            var s = [Float](repeating: 0, count: 36), r = [Float](repeating: 0, count: 18)
-            for co in range {
-                for ci in 0..<cin {
-                    for p in 0..<36 { s[p] = sums[(p * cin + ci) * cout + co] }
-                    for i in 0..<6 {  // r[i][k] = Σ_j S[i][j] A'[j][k]
-                        let s0 = s[i * 6], s1 = s[i * 6 + 1], s2 = s[i * 6 + 2], s3 = s[i * 6 + 3], s4 = s[i * 6 + 4], s5 = s[i * 6 + 5]
-                        r[i * 3] = s0 + s1 + s2 + s3 + s4
-                        r[i * 3 + 1] = s1 - s2 + 2 * (s3 - s4)
-                        r[i * 3 + 2] = s1 + s2 + 4 * (s3 + s4) + s5
-                    }
-                    let out = box.value + (co * cin + ci) * 9
-                    for k in 0..<3 {
-                        let r0 = r[k], r1 = r[3 + k], r2 = r[6 + k], r3 = r[9 + k], r4 = r[12 + k], r5 = r[15 + k]
-                        out[k] = r0 + r1 + r2 + r3 + r4
-                        out[3 + k] = r1 - r2 + 2 * (r3 - r4)
-                        out[6 + k] = r1 + r2 + 4 * (r3 + r4) + r5
-                    }
-                }
+        parallelChunks(cin, threads) { range in
+            var scratch = [Float](repeating: 0, count: 9 * cout)
+            scratch.withUnsafeMutableBufferPointer { scratch in
+                pw_winograd4_weight_gradient_output(sums, cin, cout, range.lowerBound, range.upperBound, box.value, scratch.baseAddress!)
             }
         }
     }
-
-    /// y = G' x for four channel vectors, six results (F(3×3, 4×4)'s kernel transform).
-    @inline(__always)
-    static func gradientTransform(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ x2: UnsafePointer<Float>, _ x3: UnsafePointer<Float>,
-                                  _ y0: UnsafeMutablePointer<Float>, _ y1: UnsafeMutablePointer<Float>, _ y2: UnsafeMutablePointer<Float>,
-                                  _ y3: UnsafeMutablePointer<Float>, _ y4: UnsafeMutablePointer<Float>, _ y5: UnsafeMutablePointer<Float>,
-                                  _ n: Int) {
-        for c in 0..<n {
-            let a0 = x0[c], a1 = x1[c], a2 = x2[c], a3 = x3[c]
-            let even = a0 + a2, odd = a1 + a3
-            y0[c] = 0.25 * a0
-            y1[c] = -(even + odd) / 6
-            y2[c] = (odd - even) / 6
-            y3[c] = a0 / 24 + a1 / 12 + a2 / 6 + a3 / 3
-            y4[c] = a0 / 24 - a1 / 12 + a2 / 6 - a3 / 3
-            y5[c] = a3
-        }
-    }
-
 }
 
 /// The m×m output tiles of a batch (m = `tile`, 4 unless said), and the (m+2)×(m+2) input tile each reads.

@@ -22,4 +22,16 @@ void pw_winograd6_input(const float *x, long xs, float *y, long ys, long n);
 /* Winograd F(6×6, 3×3): y = Aᵀ x, eight vectors in, six out; `rows`, bias and relu as above. */
 void pw_winograd6_output(const float *x, long xs, float *y, long ys, long rows, const float *bias, int relu, long n);
 
+/* Winograd weights U[p][ci][co] = (G g Gᵀ)[p] (p < α², α = alpha) of the 3×3 kernels g = w[co][ci]
+ * (OIHW) for input channels ciBegin ≤ ci < ciEnd, in double precision (G: α×3, row-major), stored
+ * as float. `scratch`: (9 + 3α) · cout doubles. */
+void pw_winograd_weights(const float *w, long cin, long cout, const double *g, long alpha, long ciBegin, long ciEnd,
+                         float *u, double *scratch);
+/* F(3×3, 4×4)'s kernel transform y = G' x (training's weight gradient): four vectors in, six out. */
+void pw_winograd4_kernel_gradient(const float *x, long xs, float *y, long ys, long n);
+/* F(3×3, 4×4)'s last step dL/dw[co][ci] = A'ᵀ S A' from the sums S[p][ci][co] (p < 36), for input
+ * channels ciBegin ≤ ci < ciEnd, into dw (OIHW, [cout][cin][3][3]). `scratch`: 9 · cout floats. */
+void pw_winograd4_weight_gradient_output(const float *s, long cin, long cout, long ciBegin, long ciEnd, float *dw,
+                                         float *scratch);
+
 #endif
