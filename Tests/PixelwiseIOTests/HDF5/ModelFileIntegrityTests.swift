@@ -158,11 +158,11 @@ import PixelwiseCore
         }
     }
 
-    /// The shipped models (models/*.h5, the five-class ssTEM model too) carry checksums, and a flipped byte in any of their weight
+    /// The shipped models (models/*.h5, the five-class ssTEM models too) carry checksums, and a flipped byte in any of their weight
     /// datasets is reported, naming the dataset: for every chunk of every dataset, its first and
     /// last bytes, its 4 checksum bytes and 10 bytes spread between (flipped in place one at a
     /// time, then restored).
-    @Test(arguments: ["em-membranes-isbi", "em-membranes-sstem", "em-membranes-sstem-malis", "em-sstem-5class"])
+    @Test(arguments: ["em-membranes-isbi", "em-membranes-sstem", "em-membranes-sstem-malis", "em-sstem-5class", "em-sstem-5class-malis"])
     func shippedModelsReportFlippedWeightBytes(_ name: String) throws {
         let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("models/\(name).h5").path
