@@ -5,7 +5,8 @@
 //   C libraries (CDNNL, CHDF5, CPNG, CTIFF, CJPEG, CMPI, CZlib, CBlosc, CZstd) and three small C
 //   shims: CJPEGShim and CPNGShim (the setjmp their error handling needs), CHDF5Shim (a damaged
 //   HDF5 file's metadata walked in a child process before libhdf5 reads it in ours); CKernels, the
-//   Winograd transforms in C, one clone per instruction set (Swift builds for baseline x86-64)
+//   Winograd transforms and the tensor layout transpose in C, one clone per instruction set (Swift
+//   builds for baseline x86-64)
 //   PixelwiseCore        tensors, shapes, errors
 //   PixelwiseAlgorithms  distance transforms, connected components, segmentation metrics (no deps)
 //   PixelwiseKernels     oneDNN primitives behind a small CPU backend
@@ -46,10 +47,10 @@ let package = Package(
         .target(name: "CPNGShim", dependencies: ["CPNG"], linkerSettings: [.linkedLibrary("png16")]),
         // Walks an HDF5 file's metadata in a forked child before libhdf5 reads it in-process.
         .target(name: "CHDF5Shim", dependencies: ["CHDF5"]),
-        // The Winograd transforms, compiled per instruction set (AVX-512, AVX2, baseline; ckernels.h).
+        // Winograd transforms and the layout transpose, compiled per instruction set (AVX-512, AVX2, baseline; ckernels.h).
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
-        .target(name: "PixelwiseCore", swiftSettings: optimise),
+        .target(name: "PixelwiseCore", dependencies: ["CKernels"], swiftSettings: optimise),
         .target(name: "PixelwiseAlgorithms", swiftSettings: optimise),
         .target(name: "PixelwiseKernels", dependencies: ["PixelwiseCore", "CDNNL", "CKernels"], swiftSettings: optimise),
         .target(name: "PixelwiseNN", dependencies: ["PixelwiseCore", "PixelwiseKernels", "PixelwiseAlgorithms"], swiftSettings: optimise),

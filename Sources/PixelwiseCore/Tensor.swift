@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -113,11 +114,12 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
         let n = shape[0], c = shape[1], inner = shape.dims.dropFirst(2).reduce(1, *)
         let src = storage.pointer, dst = out.storage.pointer
         for b in 0..<n {
+            // One image: [C][pixels] ↔ [pixels][C], a matrix transpose (CKernels, in blocks).
             let base = b * c * inner
             if target == .channelsLast {
-                for ch in 0..<c { for p in 0..<inner { dst[base + p * c + ch] = src[base + ch * inner + p] } }
+                pw_transpose(src + base, c, inner, dst + base)
             } else {
-                for p in 0..<inner { for ch in 0..<c { dst[base + ch * inner + p] = src[base + p * c + ch] } }
+                pw_transpose(src + base, inner, c, dst + base)
             }
         }
         return out

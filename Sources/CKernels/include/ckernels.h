@@ -34,4 +34,8 @@ void pw_winograd4_kernel_gradient(const float *x, long xs, float *y, long ys, lo
 void pw_winograd4_weight_gradient_output(const float *s, long cin, long cout, long ciBegin, long ciEnd, float *dw,
                                          float *scratch);
 
+/* dst[j][i] = src[i][j] for a rows × cols matrix of floats (a layout change NCHW ↔ NHWC of one
+ * image: rows = channels, cols = pixels, or the reverse), in cache-sized blocks. */
+void pw_transpose(const float *src, long rows, long cols, float *dst);
+
 #endif
