@@ -15,10 +15,11 @@ import PixelwiseCore
 /// and summed over input channels that is, for each of the 36 positions p of the 6×6 transform,
 /// M_p = V_p · U_p with V_p [tiles × Cin] (transformed inputs), U_p [Cin × Cout] (transformed
 /// weights, computed once by `setWeights`); one SGEMM each, on oneDNN. The input and output
-/// transforms are a few additions per value, done here over channel vectors (channels-last data).
+/// transforms are a few additions per value over channel vectors (channels-last data), in C
+/// (`CKernels`, vectorised for the CPU it runs on).
 /// The price is rounding: transforms with coefficients up to 8 lose a few bits, so results agree
-/// with direct convolution to about 1e-5 of the output's range (tests check it), which is why it
-/// is an opt-in fast mode.
+/// with direct convolution to about 1e-5 of the output's range (tests check it), which is why the
+/// algorithm chooser holds it to a tolerance before picking it (`AlgorithmChooser`).
 ///
 /// The same with other tile sides (`tile`): F(2×2, 3×3) (4×4 transform, 16 products per channel
 /// pair instead of 36, 2.25× fewer multiplications than direct, the smallest rounding error) and
