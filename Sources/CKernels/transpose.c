@@ -1,11 +1,6 @@
 // Layout changes of tensors (Tensor.inLayout): see ckernels.h.
 #include "ckernels.h"
-
-#if defined(__x86_64__) && defined(__clang__)
-#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define CLONES
-#endif
+#include "clones.h"
 
 CLONES
 void pw_transpose(const float *restrict src, long rows, long cols, float *restrict dst) {

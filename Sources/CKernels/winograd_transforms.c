@@ -1,20 +1,28 @@
 // The Winograd transforms of WinogradConvolution.swift (its documentation gives the math), one
 // channel vector at a time: see ckernels.h for why they are in C.
 #include "ckernels.h"
+#include "clones.h"
 
 #pragma STDC FP_CONTRACT OFF
 
-#if defined(__x86_64__) && defined(__clang__)
-#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define CLONES
-#endif
-
 // The output transforms end with + bias (and ReLU): one loop per case, so that no test is left
-// inside a loop. FINISH is redefined before each expansion.
+// inside a loop. A loop macro takes one of these as FINISH and the rows it writes as ROWS.
 #define PLAIN(v) (v)
 #define PLUS_BIAS(v) ((v) + bias[c])
 #define PLUS_BIAS_RELU(v) ((v) + bias[c] > 0 ? (v) + bias[c] : 0)
+
+// Which loop an output transform runs, for a LOOP(FINISH, ROWS) macro whose tile has FULL rows:
+// without bias the transform alone (an intermediate pass), with bias and ReLU or bias alone, with
+// the row count a constant when every row is written (the compiler then drops the row tests).
+#define OUTPUT_TRANSFORM_CASES(LOOP, FULL)                                                          \
+    if (rows <= 0) return;                                                                          \
+    if (!bias) {                                                                                    \
+        LOOP(PLAIN, rows)                                                                           \
+    } else if (rows == (FULL)) {                                                                    \
+        if (relu) { LOOP(PLUS_BIAS_RELU, FULL) } else { LOOP(PLUS_BIAS, FULL) }                     \
+    } else {                                                                                        \
+        if (relu) { LOOP(PLUS_BIAS_RELU, rows) } else { LOOP(PLUS_BIAS, rows) }                     \
+    }
 
 CLONES
 void pw_winograd4_input(const float *restrict x, long xs, float *restrict y, long ys, long n) {
@@ -47,16 +55,7 @@ void pw_winograd4_output(const float *restrict x, long xs, float *restrict y, lo
                          int relu, long n) {
     const float *x0 = x, *x1 = x + xs, *x2 = x + 2 * xs, *x3 = x + 3 * xs, *x4 = x + 4 * xs, *x5 = x + 5 * xs;
     float *y0 = y, *y1 = y + ys, *y2 = y + 2 * ys, *y3 = y + 3 * ys;
-    if (rows <= 0) return;
-    if (!bias) {  // an intermediate pass (rows of the 6×6 products): the transform alone
-        WINOGRAD4_OUTPUT_LOOP(PLAIN, rows)
-        return;
-    }
-    if (rows == 4) {  // the common case: constant row tests, which the compiler removes
-        if (relu) { WINOGRAD4_OUTPUT_LOOP(PLUS_BIAS_RELU, 4) } else { WINOGRAD4_OUTPUT_LOOP(PLUS_BIAS, 4) }
-        return;
-    }
-    if (relu) { WINOGRAD4_OUTPUT_LOOP(PLUS_BIAS_RELU, rows) } else { WINOGRAD4_OUTPUT_LOOP(PLUS_BIAS, rows) }
+    OUTPUT_TRANSFORM_CASES(WINOGRAD4_OUTPUT_LOOP, 4)
 }
 
 CLONES
@@ -102,16 +101,7 @@ void pw_winograd6_output(const float *restrict x, long xs, float *restrict y, lo
     const float *x0 = x, *x1 = x + xs, *x2 = x + 2 * xs, *x3 = x + 3 * xs, *x4 = x + 4 * xs, *x5 = x + 5 * xs, *x6 = x + 6 * xs,
                 *x7 = x + 7 * xs;
     float *y0 = y, *y1 = y + ys, *y2 = y + 2 * ys, *y3 = y + 3 * ys, *y4 = y + 4 * ys, *y5 = y + 5 * ys;
-    if (rows <= 0) return;
-    if (!bias) {  // an intermediate pass (rows of the 8×8 products): the transform alone
-        WINOGRAD6_OUTPUT_LOOP(PLAIN, rows)
-        return;
-    }
-    if (rows == 6) {  // the common case: constant row tests, which the compiler removes
-        if (relu) { WINOGRAD6_OUTPUT_LOOP(PLUS_BIAS_RELU, 6) } else { WINOGRAD6_OUTPUT_LOOP(PLUS_BIAS, 6) }
-        return;
-    }
-    if (relu) { WINOGRAD6_OUTPUT_LOOP(PLUS_BIAS_RELU, rows) } else { WINOGRAD6_OUTPUT_LOOP(PLUS_BIAS, rows) }
+    OUTPUT_TRANSFORM_CASES(WINOGRAD6_OUTPUT_LOOP, 6)
 }
 
 CLONES

@@ -113,15 +113,9 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
         let out = Tensor(uninitialized: shape, layout: target)
         let n = shape[0], c = shape[1], inner = shape.dims.dropFirst(2).reduce(1, *)
         let src = storage.pointer, dst = out.storage.pointer
-        for b in 0..<n {
-            // One image: [C][pixels] ↔ [pixels][C], a matrix transpose (CKernels, in blocks).
-            let base = b * c * inner
-            if target == .channelsLast {
-                pw_transpose(src + base, c, inner, dst + base)
-            } else {
-                pw_transpose(src + base, inner, c, dst + base)
-            }
-        }
+        // One image at a time: [C][pixels] ↔ [pixels][C], a matrix transpose (CKernels, in blocks).
+        let (rows, columns) = target == .channelsLast ? (c, inner) : (inner, c)
+        for b in 0..<n { pw_transpose(src + b * c * inner, rows, columns, dst + b * c * inner) }
         return out
     }
 

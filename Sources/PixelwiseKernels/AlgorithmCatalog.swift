@@ -86,7 +86,7 @@ public final class AlgorithmCatalog: @unchecked Sendable {
 
     /// The generation of the kernels that compete, part of every cache key: raised whenever one of
     /// them gets faster or slower by design, so that choices timed on the earlier kernels are timed
-    /// again instead of outliving them (2: unrolled F(6×6) transforms).
+    /// again instead of outliving them (2: the Winograd transforms in C, F(6×6) unrolled).
     public static let kernelGeneration = 2
 
     /// The cache key of `problem` on this machine.
@@ -126,7 +126,8 @@ public final class AlgorithmCatalog: @unchecked Sendable {
         }
         // A second look at the close contenders: one timing on a loaded or noisy machine can be a
         // tenth off, as much as the contenders differ. Those within `recheckMargin` of the fastest
-        // are timed again, one after the other (fresh operands, so memory stays one trial's), and
+        // are timed again, one after the other (each on fresh operands beside the direct reference, as
+        // in the first round, so memory stays what it was), and
         // keep their better time.
         if let fastest = m.seconds.values.min() {
             let close = m.seconds.filter { $0.value <= fastest * (1 + Self.recheckMargin) }.map(\.key)

@@ -197,6 +197,7 @@ public final class WinogradConvolution {
                     // F(4×4) and F(6×6): the rows of each tile's products through Aᵀ into `scratch`
                     // (α × m), then its columns through Aᵀ straight into the output with bias and ReLU,
                     // the rows past the output's bottom left out (CKernels' vectorised transforms).
+                    let outputTransform = mt == 4 ? pw_winograd4_output : pw_winograd6_output
                     parallelChunks(count, threads) { range in
                         var scratch = [Float](repeating: 0, count: a * mt * cout)
                         scratch.withUnsafeMutableBufferPointer { s in
@@ -206,22 +207,14 @@ public final class WinogradConvolution {
                                 let (image, ty, tx) = grid.locate(first + tau)
                                 for i in 0..<a {
                                     let row = UnsafePointer(m + ((i * a) * block + tau) * cout)
-                                    if mt == 4 {
-                                        pw_winograd4_output(row, block * cout, sp + i * 4 * cout, cout, 4, nil, 0, cout)
-                                    } else {
-                                        pw_winograd6_output(row, block * cout, sp + i * 6 * cout, cout, 6, nil, 0, cout)
-                                    }
+                                    outputTransform(row, block * cout, sp + i * mt * cout, cout, mt, nil, 0, cout)
                                 }
                                 let rows = min(mt, oh - mt * ty)
                                 for j in 0..<mt {
                                     let xx = mt * tx + j
                                     guard xx < ow else { continue }
                                     let dst = y + ((image * oh + mt * ty) * ow + xx) * cout
-                                    if mt == 4 {
-                                        pw_winograd4_output(sp + j * cout, 4 * cout, dst, ow * cout, rows, biasBase, relu ? 1 : 0, cout)
-                                    } else {
-                                        pw_winograd6_output(sp + j * cout, 6 * cout, dst, ow * cout, rows, biasBase, relu ? 1 : 0, cout)
-                                    }
+                                    outputTransform(sp + j * cout, mt * cout, dst, ow * cout, rows, biasBase, relu ? 1 : 0, cout)
                                 }
                             }
                         }
@@ -372,8 +365,9 @@ struct TileGrid {
         let a = tile + 2
         let y0 = tile * ty - padTop, x0 = tile * tx - padLeft
         let inside = y0 >= 0 && y0 + a <= height && x0 >= 0 && x0 + a <= width
+        let inputTransform = tile == 4 ? pw_winograd4_input : pw_winograd6_input
         func transform(_ source: UnsafePointer<Float>, _ sourceStride: Int, _ target: UnsafeMutablePointer<Float>, _ targetStride: Int) {
-            if tile == 4 { pw_winograd4_input(source, sourceStride, target, targetStride, c) } else { pw_winograd6_input(source, sourceStride, target, targetStride, c) }
+            inputTransform(source, sourceStride, target, targetStride, c)
         }
         for j in 0..<a {
             let xx = x0 + j

@@ -45,24 +45,15 @@ enum BinaryLogits {
         guard c >= 2, foreground.allSatisfy({ (0..<c).contains($0) }), !foreground.isEmpty, foreground.count < c else {
             throw PixelwiseError.shapeMismatch("consolidated loss: foreground classes \(foreground.sorted()) do not split the \(c) channels of output \(output.shape) in two")
         }
-        let x = output.inLayout(.channelsLast)
+        var probabilities = output.inLayout(.channelsLast).storageScalars
+        probabilities.withUnsafeMutableBufferPointer { Softmax.softmaxInPlace($0, channels: c) }
         let isForeground = (0..<c).map(foreground.contains)
-        let pixels = x.count / c
-        var z = [Float](repeating: 0, count: pixels), probabilities = [Float](repeating: 0, count: x.count)
-        x.withUnsafeBufferPointer { x in
-            for p in 0..<pixels {
-                let row = x[(p * c)..<((p + 1) * c)]
-                let top = row.max()!
-                var inside: Float = 0, outside: Float = 0
-                for k in 0..<c {
-                    let e = expf(row[row.startIndex + k] - top)
-                    probabilities[p * c + k] = e
-                    if isForeground[k] { inside += e } else { outside += e }
-                }
-                let total = inside + outside
-                for k in 0..<c { probabilities[p * c + k] /= total }
-                z[p] = logf(inside) - logf(outside)
+        let z = (0..<(probabilities.count / c)).map { p -> Float in
+            var inside: Float = 0, outside: Float = 0
+            for k in 0..<c {
+                if isForeground[k] { inside += probabilities[p * c + k] } else { outside += probabilities[p * c + k] }
             }
+            return logf(inside) - logf(outside)
         }
         return (z, probabilities)
     }

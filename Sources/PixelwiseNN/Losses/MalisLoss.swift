@@ -91,8 +91,11 @@ public struct MalisLoss: Loss, Sendable {
                 }
             }
         }}}
-        let gradient = consolidated.map { BinaryLogits.gradient(dz, like: output, foreground: foregroundClasses!, probabilities: $0.probabilities) }
-            ?? BinaryLogits.gradient(dz, like: output)
+        let gradient = if let consolidated, let foregroundClasses {
+            BinaryLogits.gradient(dz, like: output, foreground: foregroundClasses, probabilities: consolidated.probabilities)
+        } else {
+            BinaryLogits.gradient(dz, like: output)
+        }
         return (Float(values.reduce(0, +) / Double(images)), gradient)
     }
 }

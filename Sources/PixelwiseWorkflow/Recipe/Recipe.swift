@@ -271,7 +271,8 @@ public struct Recipe: Equatable, Sendable {
         }
         if let w = warmup, w < 0 { throw PixelwiseError.invalidArgument("--warmup must be 0 or more, got \(w)") }
         if let m = minutes, !(m > 0) { throw PixelwiseError.invalidArgument("--minutes must be positive, got \(m)") }
-        let consolidated = try consolidatedForeground(labelMap: try labelMap())
+        let labels = try labelMap()
+        let consolidated = try consolidatedForeground(labelMap: labels)
         _ = try channelChoice()
         if let normalise { _ = try IntensityNormalisation.list(parsing: normalise) }
         if let lr, !(lr > 0 && lr.isFinite) { throw PixelwiseError.invalidArgument("--lr must be positive, got \(lr)") }
@@ -292,8 +293,8 @@ public struct Recipe: Equatable, Sendable {
             guard w > 0 && w.isFinite else { throw PixelwiseError.invalidArgument("--malis-weight must be positive, got \(w)") }
             guard kinds.contains(.ceMalis) else { throw PixelwiseError.invalidArgument("--malis-weight weighs the Malis term of --loss ce+malis; the loss is \(resolvedLoss)") }
         }
-        if kinds.contains(where: \.usesMalis), try labelMap().classCount > 2, consolidated == nil {
-            throw PixelwiseError.invalidArgument("--loss \(resolvedLoss) on \(try labelMap().classCount) classes needs --foreground-classes NAME… (the classes whose union Malis keeps connected, e.g. \"mitochondria cell\")")
+        if kinds.contains(where: \.usesMalis), labels.classCount > 2, consolidated == nil {
+            throw PixelwiseError.invalidArgument("--loss \(resolvedLoss) on \(labels.classCount) classes needs --foreground-classes NAME… (the classes whose union Malis keeps connected, e.g. \"mitochondria cell\")")
         }
     }
 
