@@ -13,7 +13,7 @@ struct Pixelwise: ParsableCommand {
         commandName: "pixelwise",
         abstract: "Train U-Nets and their relatives and segment images of any size, pixel by pixel.",
         version: "0.1.0",
-        subcommands: [Train.self, Segment.self, Evaluate.self, Bench.self, Models.self, Inspect.self])
+        subcommands: [Train.self, Segment.self, Evaluate.self, Bench.self, Models.self, Inspect.self, Average.self])
 
     /// Runs the command. Library errors become one line on stderr, `pixelwise: error: …`, and
     /// exit code 1; usage errors get the same prefix followed by the parser's usage hint, exit 64.

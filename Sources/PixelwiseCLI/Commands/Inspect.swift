@@ -73,6 +73,7 @@ struct Inspect: ParsableCommand {
         let model = graph.metadata["model"] ?? "network"
         var text = "\(path): Pixelwise model \(model), \(graph.nodes.count) layers, \(count) parameters, \(graph.inputChannels) input channel(s)"
         if let step = file.optimizerStep { text += ", optimiser state at step \(step)" }
+        if let sources = graph.metadata["averaged_from"] { text += ", weights averaged: \(sources)" }
         text += file.withoutChecksum.isEmpty ? ", checksums verified" : ", without checksums"
         return text
     }

@@ -162,7 +162,7 @@ import PixelwiseCore
     /// datasets is reported, naming the dataset: for every chunk of every dataset, its first and
     /// last bytes, its 4 checksum bytes and 10 bytes spread between (flipped in place one at a
     /// time, then restored).
-    @Test(arguments: ["em-membranes-isbi", "em-membranes-sstem", "em-membranes-sstem-malis", "em-sstem-5class", "em-sstem-5class-malis"])
+    @Test(arguments: ["em-membranes-isbi", "em-membranes-sstem", "em-membranes-sstem-malis", "em-sstem-5class", "em-sstem-5class-malis", "em-sstem-5class-averaged"])
     func shippedModelsReportFlippedWeightBytes(_ name: String) throws {
         let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("models/\(name).h5").path
