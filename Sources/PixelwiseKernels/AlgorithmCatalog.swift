@@ -87,7 +87,7 @@ public final class AlgorithmCatalog: @unchecked Sendable {
     /// The generation of the kernels that compete, part of every cache key: raised whenever one of
     /// them gets faster or slower by design, so that choices timed on the earlier kernels are timed
     /// again instead of outliving them (2: the Winograd transforms in C, F(6×6) unrolled).
-    public static let kernelGeneration = 2
+    public static let kernelGeneration = 3
 
     /// The cache key of `problem` on this machine.
     func key(_ p: ConvolutionProblem, precision: Precision) -> String {
@@ -240,6 +240,23 @@ public struct AlgorithmTrial {
         switch p.pass {
         case .forward where p.transposed && algorithm == .blockScatter:
             return try trial { BlockTransposedConvolution.forward(input, weight: weight, bias: bias) }
+        case .forward where p.stage != .training && algorithm.winogradTile != nil && p.weight.rank == 5:
+            // As a plan runs it: weights transformed once, the forward pass timed.
+            let tile = algorithm.winogradTile!
+            let kernel = WinogradConvolution3D(inputChannels: p.weight[1], outputChannels: p.weight[0], relu: false, tile: tile)
+            kernel.setWeights(weight, bias: bias)
+            let out = p.outputShape
+            let grid = TileGrid3D(batch: p.input[0], input: Array(p.input.dims[2...]), output: Array(out.dims[2...]),
+                                  padding: g.paddingLow, tile: tile)
+            var workspace = [Float](repeating: 0, count: kernel.workspaceFloats(totalTiles: grid.count))
+            let x = input.inLayout(.channelsLast)
+            return try trial {
+                let y = Tensor(uninitialized: out, layout: .channelsLast)
+                workspace.withUnsafeMutableBufferPointer { ws in
+                    kernel.forward(UnsafePointer(x.storage.pointer), grid: grid, into: y.storage.pointer, workspace: ws.baseAddress!)
+                }
+                return y
+            }
         case .forward where p.stage != .training && algorithm.winogradTile != nil:
             let tile = algorithm.winogradTile!
             let kernel = WinogradConvolution(inputChannels: p.weight[1], outputChannels: p.weight[0], relu: false, tile: tile)

@@ -84,10 +84,11 @@ public enum AlgorithmChooser {
     public enum Algorithm: String, Sendable, CaseIterable, Codable {
         /// oneDNN's direct (JIT) convolution, in the options' precision.
         case direct
-        /// Winograd F(4×4, 3×3) (`WinogradConvolution`; training: `WinogradTraining`): 3×3, stride 1, fp32.
+        /// Winograd F(4×4, 3×3) (`WinogradConvolution`; training: `WinogradTraining`): 3×3, stride 1, fp32;
+        /// for 3×3×3 kernels F(4×4×4, 3×3×3) (`WinogradConvolution3D`).
         case winograd
         /// Winograd F(2×2, 3×3): fewer rounding steps, 2.25× fewer products than direct; forward and
-        /// backward data, fp32.
+        /// backward data, fp32. For 3×3×3 kernels F(2×2×2, 3×3×3), all three passes (3.4× fewer products).
         case winograd2 = "winograd-2x2"
         /// Winograd F(6×6, 3×3): 5.1× fewer products, the largest rounding error (the tolerance check
         /// decides); forward and backward data, fp32.
@@ -132,6 +133,12 @@ public enum AlgorithmChooser {
            p.geometry.paddingLow.allSatisfy({ $0 <= 2 }) {
             found.append(.winograd)
             if p.pass != .backwardWeights { found += [.winograd2, .winograd6] }
+        }
+        // 3×3×3: F(2³) and F(4³) (`WinogradConvolution3D`), all three passes.
+        if fp32, fusable, p.stage != .layerInference, !p.transposed, p.input.rank == 5, p.weight.rank == 5,
+           WinogradConvolution3D.applies(kernel: p.weight.spatial, geometry: p.geometry),
+           p.geometry.paddingLow.allSatisfy({ $0 <= 2 }) {
+            found += [.winograd2, .winograd]
         }
         if p.transposed, fp32, fusable, BlockTransposedConvolution.applies(kernel: p.weight.spatial, geometry: p.geometry) {
             found.append(.blockScatter)

@@ -207,6 +207,8 @@ public enum ConvolutionKernel {
         switch AlgorithmChooser.choose(for: problem, options: options) {
         case .winograd:
             return WinogradTraining.backwardWeights(dy, input: x, weightShape: weightShape, hasBias: hasBias, geometry: g)
+        case .winograd2 where weightShape.rank == 5:
+            return WinogradTraining.backwardWeights(dy, input: x, weightShape: weightShape, hasBias: hasBias, geometry: g, tile: 2)
         case .shiftedWeightGradient:
             return ShiftedWeightGradient.weightGradient(dy, input: x, weightShape: weightShape, hasBias: hasBias, geometry: g)
         case .direct, .blockScatter, .winograd2, .winograd6:

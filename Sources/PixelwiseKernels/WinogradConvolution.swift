@@ -314,10 +314,10 @@ struct TileGrid {
     var tilesPerImage: Int { ((outputHeight + tile - 1) / tile) * tilesX }
     var count: Int { batch * tilesPerImage }
 
-    /// The number of m×m tiles covering an [N, C, H, W] map: what sizes workspaces and decides
-    /// whether training uses Winograd at all.
+    /// The number of m×m tiles covering an [N, C, H, W] map (m×m×m for [N, C, D, H, W]): what sizes
+    /// workspaces and decides whether training uses Winograd at all.
     static func tiles(covering shape: Shape, tile: Int = 4) -> Int {
-        shape[0] * ((shape[2] + tile - 1) / tile) * ((shape[3] + tile - 1) / tile)
+        (2..<shape.rank).reduce(shape[0]) { $0 * ((shape[$1] + tile - 1) / tile) }
     }
 
     /// Writes V[p] = (Bᵀ d B)[p] of tile `tile`'s input d to `destination + p · positionStride`, for

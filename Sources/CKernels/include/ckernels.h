@@ -34,6 +34,17 @@ void pw_winograd4_kernel_gradient(const float *x, long xs, float *y, long ys, lo
 void pw_winograd4_weight_gradient_output(const float *s, long cin, long cout, long ciBegin, long ciEnd, float *dw,
                                          float *scratch);
 
+/* y_i = Σ_k m[i][k] x_k for i < rows (m row-major, rows × cols, its zeros skipped), then, with bias
+ * not NULL, + bias (a vector of n) and, when relu != 0, max(·, 0): a Winograd transform of any
+ * size along one axis (WinogradConvolution3D). */
+void pw_matrix_vectors(const float *m, long rows, long cols, const float *x, long xs, float *y, long ys,
+                       const float *bias, int relu, long n);
+/* 3-D Winograd weights U[p][ci][co] = (G ⊗ G ⊗ G) g, p = (i·α + j)·α + l < α³, of the 3×3×3 kernels
+ * g = w[co][ci] (OIDHW) for ciBegin ≤ ci < ciEnd, in double precision (G: α×3, row-major), stored
+ * as float. `scratch`: (27 + 9α + 3α²) · cout doubles. */
+void pw_winograd3d_weights(const float *w, long cin, long cout, const double *g, long alpha, long ciBegin, long ciEnd,
+                           float *u, double *scratch);
+
 /* dst[j][i] = src[i][j] for a rows × cols matrix of floats (a layout change NCHW ↔ NHWC of one
  * image: rows = channels, cols = pixels, or the reverse), in cache-sized blocks. */
 void pw_transpose(const float *src, long rows, long cols, float *dst);

@@ -1,0 +1,381 @@
+import CDNNL
+import CKernels
+import PixelwiseCore
+
+/// 3×3×3 convolution (stride 1, no dilation) by Winograd's minimal filtering on each axis,
+/// F(m×m×m, 3×3×3) for m = 2 or 4: the 2-D algorithm of `WinogradConvolution` with one more axis.
+///
+///   Y = (Aᵀ⊗Aᵀ⊗Aᵀ) [ (G⊗G⊗G) g ⊙ (Bᵀ⊗Bᵀ⊗Bᵀ) d ]      per tile d (α³, α = m + 2), kernel g (3³), output Y (m³)
+///
+/// with the same Bᵀ, G, Aᵀ as in 2-D (`WinogradMatrices`), applied along z, y and x in turn. Summed
+/// over input channels that is, for each of the α³ transform positions p, M_p = V_p · U_p: one SGEMM
+/// [tiles × Cin] · [Cin × Cout] per position. F(2³) does 64 products per 8 outputs where direct
+/// does 216 (3.4× fewer); F(4³) 216 per 64 (8× fewer), with more rounding (three axes of
+/// coefficients up to 8): `AlgorithmChooser` holds each to the tolerance before picking it.
+///
+/// The weight gradient is the same algorithm read backwards. The convolution is the trilinear form
+/// T(g, d, e) = Σ_i Σ_k e_i g_k d_{i+k} = Σ_p (A e)_p (G g)_p (Bᵀ d)_p, so
+/// dL/dg = ∂T/∂g = Gᵀ [ (A e) ⊙ (Bᵀ d) ] with e = dL/dy's m³ tile: per position, S_p [Cin × Cout]
+/// = V_pᵀ · E_p summed over tiles, then Gᵀ⊗Gᵀ⊗Gᵀ turns the α³ sums into the 27 kernel values.
+///
+/// Activations are channels-last (NDHWC), fp32. Bias and ReLU are fused into the output transform.
+/// The F(4) transforms along each axis are CKernels' unrolled F(4×4) ones; F(2)'s and the weight
+/// gradient's go through CKernels' general `pw_matrix_vectors`.
+public final class WinogradConvolution3D {
+    public let inputChannels: Int
+    public let outputChannels: Int
+    public let relu: Bool
+    /// m of F(m³, 3³): 2 or 4.
+    public let tile: Int
+    public var alpha: Int { tile + 2 }
+    public var positions: Int { alpha * alpha * alpha }
+    /// Bᵀ (α×α), Aᵀ (m×α), A (α×m), Gᵀ (3×α) as Float; G (α×3) in double for the weights.
+    private let bt: [Float], at: [Float], a: [Float], gt: [Float], g: [Double]
+    /// U[p][ci][co].
+    private var transformedWeights: [Float]
+    private var bias: [Float]
+
+    public init(inputChannels: Int, outputChannels: Int, relu: Bool, tile: Int = 2) {
+        precondition(tile == 2 || tile == 4, "3-D Winograd F(m³, 3³) for m = 2 or 4")
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.relu = relu
+        self.tile = tile
+        let matrices = WinogradMatrices(tile: tile)
+        let alpha = tile + 2
+        bt = matrices.bt
+        at = matrices.at
+        g = matrices.g
+        a = (0..<alpha * tile).map { k in matrices.at[(k % tile) * alpha + k / tile] }           // A[i][j] = Aᵀ[j][i]
+        gt = (0..<3 * alpha).map { k in Float(matrices.g[(k % alpha) * 3 + k / alpha]) }         // Gᵀ[i][j] = G[j][i]
+        transformedWeights = [Float](repeating: 0, count: alpha * alpha * alpha * inputChannels * outputChannels)
+        bias = [Float](repeating: 0, count: outputChannels)
+    }
+
+    /// Bytes of the transformed weights and bias (what a plan keeps).
+    public var weightBytes: Int { (transformedWeights.count + bias.count) * 4 }
+
+    /// Whether a convolution can run here: 3×3×3 kernel, stride 1, no dilation.
+    public static func applies(kernel: [Int], geometry: ConvolutionGeometry) -> Bool {
+        kernel == [3, 3, 3] && geometry.stride == [1, 1, 1] && geometry.dilation == [1, 1, 1]
+    }
+
+    /// `setWeights` from tensors (OIDHW weight, any layout).
+    public func setWeights(_ weight: Tensor, bias: Tensor?) {
+        let w = weight.inLayout(.rowMajor), b = bias?.inLayout(.rowMajor)
+        w.withUnsafeBufferPointer { wp in
+            if let b { b.withUnsafeBufferPointer { setWeights(wp.baseAddress!, bias: $0.baseAddress!) } } else { setWeights(wp.baseAddress!, bias: nil) }
+        }
+    }
+
+    /// Transforms `weight` (OIDHW, [Cout, Cin, 3, 3, 3]) into U = (G⊗G⊗G) g, in double precision.
+    public func setWeights(_ weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?) {
+        let cin = inputChannels, cout = outputChannels, alpha = alpha
+        g.withUnsafeBufferPointer { g in
+            transformedWeights.withUnsafeMutableBufferPointer { u in
+                let box = UncheckedBox(u.baseAddress!)
+                parallelChunks(cin, Threads.count) { range in
+                    var scratch = [Double](repeating: 0, count: (27 + 9 * alpha + 3 * alpha * alpha) * cout)
+                    scratch.withUnsafeMutableBufferPointer { scratch in
+                        pw_winograd3d_weights(weight, cin, cout, g.baseAddress!, alpha, range.lowerBound, range.upperBound, box.value,
+                                              scratch.baseAddress!)
+                    }
+                }
+            }
+        }
+        for co in 0..<cout { self.bias[co] = bias?[co] ?? 0 }
+    }
+
+    /// Tiles transformed together, as in 2-D: one block's V and M (α³ · T · (Cin + Cout) floats)
+    /// near the caches.
+    public func tilesPerBlock(totalTiles: Int) -> Int {
+        let budget = 3 << 20  // floats
+        return max(8, min(totalTiles, budget / (positions * (inputChannels + outputChannels))))
+    }
+
+    /// Floats of workspace `forward` needs for `totalTiles` tiles: V [α³][block][Cin], M [α³][block][Cout], Cin zeros.
+    public func workspaceFloats(totalTiles: Int) -> Int {
+        positions * tilesPerBlock(totalTiles: totalTiles) * (inputChannels + outputChannels) + inputChannels
+    }
+
+    /// Floats of workspace `weightGradient` needs: `workspaceFloats` and the sums S [α³][Cin][Cout].
+    public func weightGradientWorkspaceFloats(totalTiles: Int) -> Int {
+        workspaceFloats(totalTiles: totalTiles) + positions * inputChannels * outputChannels
+    }
+
+    /// y = conv(x) (+ bias, ReLU): x [N, D, H, W, Cin] channels-last, y [N, outD, outH, outW, Cout];
+    /// output voxel (oz, oy, ox) reads input voxels from (oz, oy, ox) − `padding` (zeros outside).
+    public func forward(_ x: UnsafePointer<Float>, grid: TileGrid3D, into y: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+        let cin = inputChannels, cout = outputChannels
+        let total = grid.count, block = tilesPerBlock(totalTiles: total)
+        let v = workspace, m = workspace + positions * block * cin, zeros = m + positions * block * cout
+        zeros.initialize(repeating: 0, count: cin)
+        let threads = Threads.count, positions = positions, alpha = alpha, mt = tile, relu = relu
+        transformedWeights.withUnsafeBufferPointer { u in
+            bias.withUnsafeBufferPointer { bias in
+                bt.withUnsafeBufferPointer { bt in
+                    at.withUnsafeBufferPointer { at in
+                        var first = 0
+                        while first < total {
+                            let count = min(block, total - first)
+                            // 1. Input transform: V[p][τ][ci].
+                            parallelChunks(count, threads) { range in
+                                var scratch = [Float](repeating: 0, count: (2 * positions + alpha) * cin)
+                                scratch.withUnsafeMutableBufferPointer { s in
+                                    for tau in range {
+                                        grid.transformInput(x, tile: first + tau, channels: cin, zeros: zeros, bt: bt.baseAddress!,
+                                                            scratch: s.baseAddress!, destination: v + tau * cin, positionStride: block * cin)
+                                    }
+                                }
+                            }
+                            // 2. M_p = V_p · U_p, the α³ products shared out among the threads, each single-threaded.
+                            parallelChunks(positions, threads) { ps in
+                                if threads > 1 { pw_omp_set_num_threads(1) }
+                                for p in ps {
+                                    _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), Int64(count), Int64(cout), Int64(cin), 1,
+                                                   v + p * block * cin, Int64(cin), u.baseAddress! + p * cin * cout, Int64(cout), 0,
+                                                   m + p * block * cout, Int64(cout))
+                                }
+                                if threads > 1 { pw_omp_set_num_threads(Int32(threads)) }
+                            }
+                            // 3. Output transform with bias and ReLU, written where it falls inside the output.
+                            parallelChunks(count, threads) { range in
+                                var scratch = [Float](repeating: 0, count: (alpha * alpha * mt + alpha * mt * mt) * cout)
+                                scratch.withUnsafeMutableBufferPointer { s in
+                                    for tau in range {
+                                        grid.transformOutput(m + tau * cout, positionStride: block * cout, tile: first + tau, channels: cout,
+                                                             at: at.baseAddress!, scratch: s.baseAddress!, bias: bias.baseAddress!,
+                                                             relu: relu, into: y)
+                                    }
+                                }
+                            }
+                            first += count
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// dL/dw (OIDHW, [Cout, Cin, 3, 3, 3]) of the convolution `forward` computes on `grid`, from its
+    /// input x and dL/dy (both channels-last): S_p = Σ_blocks V_pᵀ · E_p, then Gᵀ⊗Gᵀ⊗Gᵀ.
+    public func weightGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, grid: TileGrid3D,
+                               into dw: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+        let cin = inputChannels, cout = outputChannels
+        let total = grid.count, block = tilesPerBlock(totalTiles: total)
+        let v = workspace, e = workspace + positions * block * cin, zeros = e + positions * block * cout
+        let sums = zeros + cin
+        zeros.initialize(repeating: 0, count: cin)
+        let threads = Threads.count, positions = positions, alpha = alpha, mt = tile
+        bt.withUnsafeBufferPointer { bt in
+            a.withUnsafeBufferPointer { a in
+                var first = 0
+                while first < total {
+                    let count = min(block, total - first)
+                    // 1. V as in `forward`; E[p][τ][co] = (A⊗A⊗A) e of dL/dy's tile.
+                    parallelChunks(count, threads) { range in
+                        let size = max((2 * positions + alpha) * cin, (mt * mt * mt + alpha * mt * mt + alpha * alpha * mt + mt) * cout)
+                        var scratch = [Float](repeating: 0, count: size)
+                        scratch.withUnsafeMutableBufferPointer { s in
+                            for tau in range {
+                                grid.transformInput(x, tile: first + tau, channels: cin, zeros: zeros, bt: bt.baseAddress!,
+                                                    scratch: s.baseAddress!, destination: v + tau * cin, positionStride: block * cin)
+                                grid.transformOutputGradient(dy, tile: first + tau, channels: cout, a: a.baseAddress!, scratch: s.baseAddress!,
+                                                             destination: e + tau * cout, positionStride: block * cout)
+                            }
+                        }
+                    }
+                    // 2. S_p (+)= V_pᵀ · E_p, the products shared among the threads.
+                    let beta: Float = first == 0 ? 0 : 1
+                    parallelChunks(positions, threads) { ps in
+                        if threads > 1 { pw_omp_set_num_threads(1) }
+                        for p in ps {
+                            _ = dnnl_sgemm(CChar(UInt8(ascii: "T")), CChar(UInt8(ascii: "N")), Int64(cin), Int64(cout), Int64(count), 1,
+                                           v + p * block * cin, Int64(cin), e + p * block * cout, Int64(cout), beta,
+                                           sums + p * cin * cout, Int64(cout))
+                        }
+                        if threads > 1 { pw_omp_set_num_threads(Int32(threads)) }
+                    }
+                    first += count
+                }
+            }
+        }
+        // 3. dL/dw[co][ci] = (Gᵀ⊗Gᵀ⊗Gᵀ) S[·][ci][co], input channels shared out among the threads.
+        let box = UncheckedBox(dw)
+        gt.withUnsafeBufferPointer { gt in
+            parallelChunks(cin, threads) { range in
+                var scratch = [Float](repeating: 0, count: (alpha * alpha * 3 + alpha * 9 + 27) * cout)
+                scratch.withUnsafeMutableBufferPointer { s in
+                    let w1 = s.baseAddress!, w2 = w1 + alpha * alpha * 3 * cout, w3 = w2 + alpha * 9 * cout
+                    for ci in range {
+                        let stride = cin * cout
+                        for ij in 0..<alpha * alpha {  // along x: w1[i][j][c]
+                            pw_matrix_vectors(gt.baseAddress!, 3, alpha, sums + (ij * alpha * cin + ci) * cout, stride,
+                                              w1 + ij * 3 * cout, cout, nil, 0, cout)
+                        }
+                        for i in 0..<alpha {  // along y: w2[i][b][c]
+                            for c in 0..<3 {
+                                pw_matrix_vectors(gt.baseAddress!, 3, alpha, w1 + (i * alpha * 3 + c) * cout, 3 * cout,
+                                                  w2 + (i * 9 + c) * cout, 3 * cout, nil, 0, cout)
+                            }
+                        }
+                        for bc in 0..<9 {  // along z: w3[a][b][c]
+                            pw_matrix_vectors(gt.baseAddress!, 3, alpha, w2 + bc * cout, 9 * cout, w3 + bc * cout, 9 * cout, nil, 0, cout)
+                        }
+                        for co in 0..<cout {
+                            for k in 0..<27 { box.value[(co * cin + ci) * 27 + k] = w3[k * cout + co] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The m³ output tiles of a batch of volumes (channels-last), and the α³ input tile each reads.
+public struct TileGrid3D: Sendable {
+    public let batch: Int
+    /// Input and output sizes (D, H, W), and the zero padding before the first voxel on each axis.
+    public let input: [Int], output: [Int], padding: [Int]
+    public let tile: Int
+    let tiles: [Int]
+
+    public init(batch: Int, input: [Int], output: [Int], padding: [Int], tile: Int) {
+        self.batch = batch
+        self.input = input
+        self.output = output
+        self.padding = padding
+        self.tile = tile
+        tiles = output.map { ($0 + tile - 1) / tile }
+    }
+
+    public var count: Int { batch * tiles[0] * tiles[1] * tiles[2] }
+
+    /// Volume and tile coordinates of tile `index` (numbered volume by volume, z, y, x).
+    func locate(_ index: Int) -> (n: Int, tz: Int, ty: Int, tx: Int) {
+        let perVolume = tiles[0] * tiles[1] * tiles[2], r = index % perVolume
+        return (index / perVolume, r / (tiles[1] * tiles[2]), (r / tiles[2]) % tiles[1], r % tiles[2])
+    }
+
+    /// One axis transform of α (or m) vectors: F(4)'s unrolled kernels where they apply.
+    @inline(__always)
+    private func along(_ m: UnsafePointer<Float>, rows: Int, columns: Int, _ x: UnsafePointer<Float>, _ xs: Int,
+                       _ y: UnsafeMutablePointer<Float>, _ ys: Int, _ n: Int) {
+        if tile == 4 && rows == 6 && columns == 6 {
+            pw_winograd4_input(x, xs, y, ys, n)
+        } else if tile == 4 && rows == 4 && columns == 6 {
+            pw_winograd4_output(x, xs, y, ys, 4, nil, 0, n)
+        } else {
+            pw_matrix_vectors(m, rows, columns, x, xs, y, ys, nil, 0, n)
+        }
+    }
+
+    /// V[p] = (Bᵀ⊗Bᵀ⊗Bᵀ) d of tile `index` to `destination + p · positionStride`, p = (i·α + j)·α + l;
+    /// `scratch` holds (2α³ + α) · c floats.
+    func transformInput(_ x: UnsafePointer<Float>, tile index: Int, channels c: Int, zeros: UnsafePointer<Float>,
+                        bt: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                        destination: UnsafeMutablePointer<Float>, positionStride: Int) {
+        let (n, tz, ty, tx) = locate(index)
+        let a = tile + 2
+        let z0 = tile * tz - padding[0], y0 = tile * ty - padding[1], x0 = tile * tx - padding[2]
+        let (d, h, w) = (input[0], input[1], input[2])
+        let inside = z0 >= 0 && z0 + a <= d && y0 >= 0 && y0 + a <= h && x0 >= 0 && x0 + a <= w
+        let t1 = scratch, t2 = scratch + a * a * a * c, column = t2 + a * a * a * c
+        // Along z: t1[i][j][l] for every (j, l) of the tile's rows and columns.
+        for j in 0..<a {
+            let yy = y0 + j
+            for l in 0..<a {
+                let xx = x0 + l
+                if inside {
+                    along(bt, rows: a, columns: a, x + (((n * d + z0) * h + yy) * w + xx) * c, h * w * c, t1 + (j * a + l) * c, a * a * c, c)
+                } else {
+                    for k in 0..<a {
+                        let zz = z0 + k
+                        let src = zz >= 0 && zz < d && yy >= 0 && yy < h && xx >= 0 && xx < w ? x + (((n * d + zz) * h + yy) * w + xx) * c : zeros
+                        (column + k * c).update(from: src, count: c)
+                    }
+                    along(bt, rows: a, columns: a, column, c, t1 + (j * a + l) * c, a * a * c, c)
+                }
+            }
+        }
+        // Along y: t2[i][j][l].
+        for i in 0..<a {
+            for l in 0..<a {
+                along(bt, rows: a, columns: a, t1 + (i * a * a + l) * c, a * c, t2 + (i * a * a + l) * c, a * c, c)
+            }
+        }
+        // Along x, into V.
+        for ij in 0..<a * a {
+            along(bt, rows: a, columns: a, t2 + ij * a * c, c, destination + ij * a * positionStride, positionStride, c)
+        }
+    }
+
+    /// Y = (Aᵀ⊗Aᵀ⊗Aᵀ) M of tile `index` (M[p] at `m + p · positionStride`), + bias, ReLU, written to
+    /// the voxels of y it covers inside the output; `scratch` holds (α²m + αm²) · c floats.
+    func transformOutput(_ m: UnsafePointer<Float>, positionStride: Int, tile index: Int, channels c: Int, at: UnsafePointer<Float>,
+                         scratch: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, relu: Bool, into y: UnsafeMutablePointer<Float>) {
+        let (n, tz, ty, tx) = locate(index)
+        let a = tile + 2, mt = tile
+        let (od, oh, ow) = (output[0], output[1], output[2])
+        let s1 = scratch, s2 = scratch + a * a * mt * c
+        for ij in 0..<a * a {  // along x: s1[i][j][ox]
+            along(at, rows: mt, columns: a, m + ij * a * positionStride, positionStride, s1 + ij * mt * c, c, c)
+        }
+        for i in 0..<a {  // along y: s2[i][oy][ox]
+            for ox in 0..<mt {
+                along(at, rows: mt, columns: a, s1 + (i * a * mt + ox) * c, mt * c, s2 + (i * mt * mt + ox) * c, mt * c, c)
+            }
+        }
+        // Along z with bias and ReLU, straight into the output; the rows past its end left out.
+        let rows = min(mt, od - mt * tz)
+        for oy in 0..<mt {
+            let yy = mt * ty + oy
+            guard yy < oh else { continue }
+            for ox in 0..<mt {
+                let xx = mt * tx + ox
+                guard xx < ow else { continue }
+                let dst = y + (((n * od + mt * tz) * oh + yy) * ow + xx) * c, src = s2 + (oy * mt + ox) * c
+                if mt == 4 {
+                    pw_winograd4_output(src, mt * mt * c, dst, oh * ow * c, rows, bias, relu ? 1 : 0, c)
+                } else {
+                    pw_matrix_vectors(at, rows, a, src, mt * mt * c, dst, oh * ow * c, bias, relu ? 1 : 0, c)
+                }
+            }
+        }
+    }
+
+    /// E[p] = (A⊗A⊗A) e of dL/dy's m³ tile `index` (zeros outside the output) to
+    /// `destination + p · positionStride`; `scratch` holds (m³ + αm² + α²m + m) · c floats.
+    func transformOutputGradient(_ dy: UnsafePointer<Float>, tile index: Int, channels c: Int, a: UnsafePointer<Float>,
+                                 scratch: UnsafeMutablePointer<Float>, destination: UnsafeMutablePointer<Float>, positionStride: Int) {
+        let (n, tz, ty, tx) = locate(index)
+        let al = tile + 2, mt = tile
+        let (od, oh, ow) = (output[0], output[1], output[2])
+        let e0 = scratch, e1 = e0 + mt * mt * mt * c, e2 = e1 + al * mt * mt * c
+        // The tile, zeros outside the output: e0[z][y][x].
+        for z in 0..<mt {
+            for yv in 0..<mt {
+                for xv in 0..<mt {
+                    let zz = mt * tz + z, yy = mt * ty + yv, xx = mt * tx + xv
+                    let dst = e0 + ((z * mt + yv) * mt + xv) * c
+                    if zz < od && yy < oh && xx < ow {
+                        dst.update(from: dy + (((n * od + zz) * oh + yy) * ow + xx) * c, count: c)
+                    } else {
+                        dst.update(repeating: 0, count: c)
+                    }
+                }
+            }
+        }
+        for yx in 0..<mt * mt {  // along z: e1[i][y][x]
+            pw_matrix_vectors(a, al, mt, e0 + yx * c, mt * mt * c, e1 + yx * c, mt * mt * c, nil, 0, c)
+        }
+        for i in 0..<al {  // along y: e2[i][j][x]
+            for xv in 0..<mt {
+                pw_matrix_vectors(a, al, mt, e1 + (i * mt * mt + xv) * c, mt * c, e2 + (i * al * mt + xv) * c, mt * c, nil, 0, c)
+            }
+        }
+        for ij in 0..<al * al {  // along x, into E
+            pw_matrix_vectors(a, al, mt, e2 + ij * mt * c, c, destination + ij * al * positionStride, positionStride, nil, 0, c)
+        }
+    }
+}
