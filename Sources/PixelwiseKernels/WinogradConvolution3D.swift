@@ -19,8 +19,8 @@ import PixelwiseCore
 /// = V_pᵀ · E_p summed over tiles, then Gᵀ⊗Gᵀ⊗Gᵀ turns the α³ sums into the 27 kernel values.
 ///
 /// Activations are channels-last (NDHWC), fp32. Bias and ReLU are fused into the output transform.
-/// The F(4) transforms along each axis are CKernels' unrolled F(4×4) ones; F(2)'s and the weight
-/// gradient's go through CKernels' general `pw_matrix_vectors`.
+/// The transforms of a whole tile are in C (`pw_winograd3d_input`, `…_output`, `…_output_gradient`:
+/// F(4)'s one-axis steps are the 2-D kernels' F(4×4) ones, F(2)'s and A's unrolled beside them).
 public final class WinogradConvolution3D {
     public let inputChannels: Int
     public let outputChannels: Int
@@ -29,8 +29,9 @@ public final class WinogradConvolution3D {
     public let tile: Int
     public var alpha: Int { tile + 2 }
     public var positions: Int { alpha * alpha * alpha }
-    /// Bᵀ (α×α), Aᵀ (m×α), A (α×m), Gᵀ (3×α) as Float; G (α×3) in double for the weights.
-    private let bt: [Float], at: [Float], a: [Float], gt: [Float], g: [Double]
+    /// Gᵀ (3×α) as Float for dL/dw's last step; G (α×3) in double for the weights (the transforms'
+    /// Bᵀ, Aᵀ and A are unrolled in CKernels).
+    private let gt: [Float], g: [Double]
     /// U[p][ci][co].
     private var transformedWeights: [Float]
     private var bias: [Float]
@@ -43,10 +44,7 @@ public final class WinogradConvolution3D {
         self.tile = tile
         let matrices = WinogradMatrices(tile: tile)
         let alpha = tile + 2
-        bt = matrices.bt
-        at = matrices.at
         g = matrices.g
-        a = (0..<alpha * tile).map { k in matrices.at[(k % tile) * alpha + k / tile] }           // A[i][j] = Aᵀ[j][i]
         gt = (0..<3 * alpha).map { k in Float(matrices.g[(k % alpha) * 3 + k / alpha]) }         // Gᵀ[i][j] = G[j][i]
         transformedWeights = [Float](repeating: 0, count: alpha * alpha * alpha * inputChannels * outputChannels)
         bias = [Float](repeating: 0, count: outputChannels)
@@ -113,17 +111,15 @@ public final class WinogradConvolution3D {
         let threads = Threads.count, positions = positions, alpha = alpha, mt = tile, relu = relu
         transformedWeights.withUnsafeBufferPointer { u in
             bias.withUnsafeBufferPointer { bias in
-                bt.withUnsafeBufferPointer { bt in
-                    at.withUnsafeBufferPointer { at in
                         var first = 0
                         while first < total {
                             let count = min(block, total - first)
                             // 1. Input transform: V[p][τ][ci].
                             parallelChunks(count, threads) { range in
-                                var scratch = [Float](repeating: 0, count: (2 * positions + alpha) * cin)
+                                var scratch = [Float](repeating: 0, count: 3 * positions * cin)
                                 scratch.withUnsafeMutableBufferPointer { s in
                                     for tau in range {
-                                        grid.transformInput(x, tile: first + tau, channels: cin, zeros: zeros, bt: bt.baseAddress!,
+                                        grid.transformInput(x, tile: first + tau, channels: cin, zeros: zeros,
                                                             scratch: s.baseAddress!, destination: v + tau * cin, positionStride: block * cin)
                                     }
                                 }
@@ -144,15 +140,13 @@ public final class WinogradConvolution3D {
                                 scratch.withUnsafeMutableBufferPointer { s in
                                     for tau in range {
                                         grid.transformOutput(m + tau * cout, positionStride: block * cout, tile: first + tau, channels: cout,
-                                                             at: at.baseAddress!, scratch: s.baseAddress!, bias: bias.baseAddress!,
+                                                             scratch: s.baseAddress!, bias: bias.baseAddress!,
                                                              relu: relu, into: y)
                                     }
                                 }
                             }
                             first += count
                         }
-                    }
-                }
             }
         }
     }
@@ -167,20 +161,19 @@ public final class WinogradConvolution3D {
         let sums = zeros + cin
         zeros.initialize(repeating: 0, count: cin)
         let threads = Threads.count, positions = positions, alpha = alpha, mt = tile
-        bt.withUnsafeBufferPointer { bt in
-            a.withUnsafeBufferPointer { a in
+        do {
                 var first = 0
                 while first < total {
                     let count = min(block, total - first)
                     // 1. V as in `forward`; E[p][τ][co] = (A⊗A⊗A) e of dL/dy's tile.
                     parallelChunks(count, threads) { range in
-                        let size = max((2 * positions + alpha) * cin, (mt * mt * mt + alpha * mt * mt + alpha * alpha * mt + mt) * cout)
+                        let size = max(3 * positions * cin, (mt * mt * mt + alpha * mt * mt + alpha * alpha * mt) * cout)
                         var scratch = [Float](repeating: 0, count: size)
                         scratch.withUnsafeMutableBufferPointer { s in
                             for tau in range {
-                                grid.transformInput(x, tile: first + tau, channels: cin, zeros: zeros, bt: bt.baseAddress!,
+                                grid.transformInput(x, tile: first + tau, channels: cin, zeros: zeros,
                                                     scratch: s.baseAddress!, destination: v + tau * cin, positionStride: block * cin)
-                                grid.transformOutputGradient(dy, tile: first + tau, channels: cout, a: a.baseAddress!, scratch: s.baseAddress!,
+                                grid.transformOutputGradient(dy, tile: first + tau, channels: cout, scratch: s.baseAddress!,
                                                              destination: e + tau * cout, positionStride: block * cout)
                             }
                         }
@@ -198,7 +191,6 @@ public final class WinogradConvolution3D {
                     }
                     first += count
                 }
-            }
         }
         // 3. dL/dw[co][ci] = (Gᵀ⊗Gᵀ⊗Gᵀ) S[·][ci][co], input channels shared out among the threads.
         let box = UncheckedBox(dw)
@@ -257,125 +249,67 @@ public struct TileGrid3D: Sendable {
         return (index / perVolume, r / (tiles[1] * tiles[2]), (r / tiles[2]) % tiles[1], r % tiles[2])
     }
 
-    /// One axis transform of α (or m) vectors: F(4)'s unrolled kernels where they apply.
-    @inline(__always)
-    private func along(_ m: UnsafePointer<Float>, rows: Int, columns: Int, _ x: UnsafePointer<Float>, _ xs: Int,
-                       _ y: UnsafeMutablePointer<Float>, _ ys: Int, _ n: Int) {
-        if tile == 4 && rows == 6 && columns == 6 {
-            pw_winograd4_input(x, xs, y, ys, n)
-        } else if tile == 4 && rows == 4 && columns == 6 {
-            pw_winograd4_output(x, xs, y, ys, 4, nil, 0, n)
-        } else {
-            pw_matrix_vectors(m, rows, columns, x, xs, y, ys, nil, 0, n)
-        }
-    }
-
-    /// V[p] = (Bᵀ⊗Bᵀ⊗Bᵀ) d of tile `index` to `destination + p · positionStride`, p = (i·α + j)·α + l;
-    /// `scratch` holds (2α³ + α) · c floats.
+    /// V[p] = (Bᵀ⊗Bᵀ⊗Bᵀ) d of tile `index` to `destination + p · positionStride`, p = (i·α + j)·α + l
+    /// (CKernels' `pw_winograd3d_input`); a tile wholly inside the volume is read in place, any
+    /// other gathered first (zeros outside). `scratch` holds 3α³ · c floats.
     func transformInput(_ x: UnsafePointer<Float>, tile index: Int, channels c: Int, zeros: UnsafePointer<Float>,
-                        bt: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                        destination: UnsafeMutablePointer<Float>, positionStride: Int) {
+                        scratch: UnsafeMutablePointer<Float>, destination: UnsafeMutablePointer<Float>, positionStride: Int) {
         let (n, tz, ty, tx) = locate(index)
         let a = tile + 2
         let z0 = tile * tz - padding[0], y0 = tile * ty - padding[1], x0 = tile * tx - padding[2]
         let (d, h, w) = (input[0], input[1], input[2])
-        let inside = z0 >= 0 && z0 + a <= d && y0 >= 0 && y0 + a <= h && x0 >= 0 && x0 + a <= w
-        let t1 = scratch, t2 = scratch + a * a * a * c, column = t2 + a * a * a * c
-        // Along z: t1[i][j][l] for every (j, l) of the tile's rows and columns.
-        for j in 0..<a {
-            let yy = y0 + j
-            for l in 0..<a {
-                let xx = x0 + l
-                if inside {
-                    along(bt, rows: a, columns: a, x + (((n * d + z0) * h + yy) * w + xx) * c, h * w * c, t1 + (j * a + l) * c, a * a * c, c)
-                } else {
-                    for k in 0..<a {
-                        let zz = z0 + k
-                        let src = zz >= 0 && zz < d && yy >= 0 && yy < h && xx >= 0 && xx < w ? x + (((n * d + zz) * h + yy) * w + xx) * c : zeros
-                        (column + k * c).update(from: src, count: c)
-                    }
-                    along(bt, rows: a, columns: a, column, c, t1 + (j * a + l) * c, a * a * c, c)
+        if z0 >= 0 && z0 + a <= d && y0 >= 0 && y0 + a <= h && x0 >= 0 && x0 + a <= w {
+            pw_winograd3d_input(tile, x + (((n * d + z0) * h + y0) * w + x0) * c, h * w * c, w * c, c, scratch, destination, positionStride, c)
+            return
+        }
+        let gathered = scratch + 2 * a * a * a * c
+        for k in 0..<a {
+            let zz = z0 + k
+            for j in 0..<a {
+                let yy = y0 + j
+                for l in 0..<a {
+                    let xx = x0 + l
+                    let inside = zz >= 0 && zz < d && yy >= 0 && yy < h && xx >= 0 && xx < w
+                    (gathered + ((k * a + j) * a + l) * c).update(from: inside ? x + (((n * d + zz) * h + yy) * w + xx) * c : zeros, count: c)
                 }
             }
         }
-        // Along y: t2[i][j][l].
-        for i in 0..<a {
-            for l in 0..<a {
-                along(bt, rows: a, columns: a, t1 + (i * a * a + l) * c, a * c, t2 + (i * a * a + l) * c, a * c, c)
-            }
-        }
-        // Along x, into V.
-        for ij in 0..<a * a {
-            along(bt, rows: a, columns: a, t2 + ij * a * c, c, destination + ij * a * positionStride, positionStride, c)
-        }
+        pw_winograd3d_input(tile, gathered, a * a * c, a * c, c, scratch, destination, positionStride, c)
     }
 
     /// Y = (Aᵀ⊗Aᵀ⊗Aᵀ) M of tile `index` (M[p] at `m + p · positionStride`), + bias, ReLU, written to
-    /// the voxels of y it covers inside the output; `scratch` holds (α²m + αm²) · c floats.
-    func transformOutput(_ m: UnsafePointer<Float>, positionStride: Int, tile index: Int, channels c: Int, at: UnsafePointer<Float>,
+    /// the voxels of y it covers inside the output (`pw_winograd3d_output`); `scratch` holds (α²m + αm²) · c floats.
+    func transformOutput(_ m: UnsafePointer<Float>, positionStride: Int, tile index: Int, channels c: Int,
                          scratch: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, relu: Bool, into y: UnsafeMutablePointer<Float>) {
         let (n, tz, ty, tx) = locate(index)
-        let a = tile + 2, mt = tile
         let (od, oh, ow) = (output[0], output[1], output[2])
-        let s1 = scratch, s2 = scratch + a * a * mt * c
-        for ij in 0..<a * a {  // along x: s1[i][j][ox]
-            along(at, rows: mt, columns: a, m + ij * a * positionStride, positionStride, s1 + ij * mt * c, c, c)
-        }
-        for i in 0..<a {  // along y: s2[i][oy][ox]
-            for ox in 0..<mt {
-                along(at, rows: mt, columns: a, s1 + (i * a * mt + ox) * c, mt * c, s2 + (i * mt * mt + ox) * c, mt * c, c)
-            }
-        }
-        // Along z with bias and ReLU, straight into the output; the rows past its end left out.
-        let rows = min(mt, od - mt * tz)
-        for oy in 0..<mt {
-            let yy = mt * ty + oy
-            guard yy < oh else { continue }
-            for ox in 0..<mt {
-                let xx = mt * tx + ox
-                guard xx < ow else { continue }
-                let dst = y + (((n * od + mt * tz) * oh + yy) * ow + xx) * c, src = s2 + (oy * mt + ox) * c
-                if mt == 4 {
-                    pw_winograd4_output(src, mt * mt * c, dst, oh * ow * c, rows, bias, relu ? 1 : 0, c)
-                } else {
-                    pw_matrix_vectors(at, rows, a, src, mt * mt * c, dst, oh * ow * c, bias, relu ? 1 : 0, c)
-                }
-            }
-        }
+        let dst = y + (((n * od + tile * tz) * oh + tile * ty) * ow + tile * tx) * c
+        pw_winograd3d_output(tile, m, positionStride, scratch, dst, oh * ow * c, ow * c, c,
+                             min(tile, od - tile * tz), min(tile, oh - tile * ty), min(tile, ow - tile * tx), bias, relu ? 1 : 0, c)
     }
 
     /// E[p] = (A⊗A⊗A) e of dL/dy's m³ tile `index` (zeros outside the output) to
-    /// `destination + p · positionStride`; `scratch` holds (m³ + αm² + α²m + m) · c floats.
-    func transformOutputGradient(_ dy: UnsafePointer<Float>, tile index: Int, channels c: Int, a: UnsafePointer<Float>,
+    /// `destination + p · positionStride` (`pw_winograd3d_output_gradient`); `scratch` holds
+    /// (m³ + αm² + α²m) · c floats.
+    func transformOutputGradient(_ dy: UnsafePointer<Float>, tile index: Int, channels c: Int,
                                  scratch: UnsafeMutablePointer<Float>, destination: UnsafeMutablePointer<Float>, positionStride: Int) {
         let (n, tz, ty, tx) = locate(index)
-        let al = tile + 2, mt = tile
+        let mt = tile
         let (od, oh, ow) = (output[0], output[1], output[2])
-        let e0 = scratch, e1 = e0 + mt * mt * mt * c, e2 = e1 + al * mt * mt * c
-        // The tile, zeros outside the output: e0[z][y][x].
+        let e = scratch
         for z in 0..<mt {
             for yv in 0..<mt {
                 for xv in 0..<mt {
                     let zz = mt * tz + z, yy = mt * ty + yv, xx = mt * tx + xv
-                    let dst = e0 + ((z * mt + yv) * mt + xv) * c
+                    let target = e + ((z * mt + yv) * mt + xv) * c
                     if zz < od && yy < oh && xx < ow {
-                        dst.update(from: dy + (((n * od + zz) * oh + yy) * ow + xx) * c, count: c)
+                        target.update(from: dy + (((n * od + zz) * oh + yy) * ow + xx) * c, count: c)
                     } else {
-                        dst.update(repeating: 0, count: c)
+                        target.update(repeating: 0, count: c)
                     }
                 }
             }
         }
-        for yx in 0..<mt * mt {  // along z: e1[i][y][x]
-            pw_matrix_vectors(a, al, mt, e0 + yx * c, mt * mt * c, e1 + yx * c, mt * mt * c, nil, 0, c)
-        }
-        for i in 0..<al {  // along y: e2[i][j][x]
-            for xv in 0..<mt {
-                pw_matrix_vectors(a, al, mt, e1 + (i * mt * mt + xv) * c, mt * c, e2 + (i * al * mt + xv) * c, mt * c, nil, 0, c)
-            }
-        }
-        for ij in 0..<al * al {  // along x, into E
-            pw_matrix_vectors(a, al, mt, e2 + ij * mt * c, c, destination + ij * al * positionStride, positionStride, nil, 0, c)
-        }
+        pw_winograd3d_output_gradient(tile, e, e + mt * mt * mt * c, destination, positionStride, c)
     }
 }

@@ -39,6 +39,17 @@ void pw_winograd4_weight_gradient_output(const float *s, long cin, long cout, lo
  * size along one axis (WinogradConvolution3D). */
 void pw_matrix_vectors(const float *m, long rows, long cols, const float *x, long xs, float *y, long ys,
                        const float *bias, int relu, long n);
+/* 3-D Winograd F(m³, 3³), m = tile (2 or 4), α = m + 2, one tile at a time (WinogradConvolution3D):
+ * input: V[p] = (Bᵀ⊗Bᵀ⊗Bᵀ) d to v + p·vs (p = (i·α + j)·α + l), d's vector (z, y, x) at x + z·zs + y·ys + x·xs;
+ * scratch 2α³·n floats. */
+void pw_winograd3d_input(long tile, const float *x, long zs, long ys, long xs, float *scratch, float *v, long vs, long n);
+/* output: Y = (Aᵀ⊗Aᵀ⊗Aᵀ) M (M[p] at m + p·ms) + bias, then max(·, 0) when relu != 0, written for the
+ * first rowsZ × rowsY × rowsX voxels, voxel (z, y, x) at y + z·yzs + y·yys + x·yxs; scratch (α²m + αm²)·n. */
+void pw_winograd3d_output(long tile, const float *m, long ms, float *scratch, float *y, long yzs, long yys, long yxs,
+                          long rowsZ, long rowsY, long rowsX, const float *bias, int relu, long n);
+/* dL/dw's tile transform: E[p] = (A⊗A⊗A) e of a dense m³ tile e (vectors z, y, x) to dst + p·ds;
+ * scratch (αm² + α²m)·n floats. */
+void pw_winograd3d_output_gradient(long tile, const float *e, float *scratch, float *dst, long ds, long n);
 /* 3-D Winograd weights U[p][ci][co] = (G ⊗ G ⊗ G) g, p = (i·α + j)·α + l < α³, of the 3×3×3 kernels
  * g = w[co][ci] (OIDHW) for ciBegin ≤ ci < ciEnd, in double precision (G: α×3, row-major), stored
  * as float. `scratch`: (27 + 9α + 3α²) · cout doubles. */
