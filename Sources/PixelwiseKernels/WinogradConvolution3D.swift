@@ -91,7 +91,19 @@ public final class WinogradConvolution3D {
         return max(8, min(totalTiles, budget / (positions * (inputChannels + outputChannels))))
     }
 
-    /// Floats of workspace `forward` needs for `totalTiles` tiles: V [α³][block][Cin], M [α³][block][Cout], Cin zeros.
+    /// Narrow layers (Cin + Cout ≤ 64) run as a pipeline per thread: each thread transforms a few
+    /// tiles, multiplies them (`pw_small_gemm`) and transforms them back while its V and M are in its
+    /// own L2, instead of the shared blocks of several MB whose products are SGEMMs. There the
+    /// transforms, which move α³/m³ (3.4× for F(4³), 8× for F(2³)) as much data as the layer's
+    /// activations, are what costs, not the products.
+    public var pipelined: Bool { inputChannels + outputChannels <= 64 }
+
+    /// Tiles one thread carries through the pipeline at a time: its V and M (α³ · T · (Cin + Cout)
+    /// floats) within 512 KB.
+    var pipelineTiles: Int { max(4, min(64, (1 << 17) / (positions * (inputChannels + outputChannels)))) }
+
+    /// Floats of workspace `forward` needs for `totalTiles` tiles: V [α³][block][Cin], M [α³][block][Cout], Cin zeros
+    /// (the pipeline keeps its blocks per thread and needs only the zeros).
     public func workspaceFloats(totalTiles: Int) -> Int {
         positions * tilesPerBlock(totalTiles: totalTiles) * (inputChannels + outputChannels) + inputChannels
     }
@@ -104,6 +116,7 @@ public final class WinogradConvolution3D {
     /// y = conv(x) (+ bias, ReLU): x [N, D, H, W, Cin] channels-last, y [N, outD, outH, outW, Cout];
     /// output voxel (oz, oy, ox) reads input voxels from (oz, oy, ox) − `padding` (zeros outside).
     public func forward(_ x: UnsafePointer<Float>, grid: TileGrid3D, into y: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+        if pipelined { return forwardPipelined(x, grid: grid, into: y, zeros: workspace) }
         let cin = inputChannels, cout = outputChannels
         let total = grid.count, block = tilesPerBlock(totalTiles: total)
         let v = workspace, m = workspace + positions * block * cin, zeros = m + positions * block * cout
@@ -151,6 +164,88 @@ public final class WinogradConvolution3D {
         }
     }
 
+    /// `forward` for narrow layers: every thread runs its share of the tiles through input transform,
+    /// products and output transform, `pipelineTiles` at a time, in its own buffers. `zeros`: Cin floats.
+    private func forwardPipelined(_ x: UnsafePointer<Float>, grid: TileGrid3D, into y: UnsafeMutablePointer<Float>,
+                                  zeros: UnsafeMutablePointer<Float>) {
+        let cin = inputChannels, cout = outputChannels, positions = positions, alpha = alpha, mt = tile, relu = relu
+        let block = pipelineTiles
+        zeros.initialize(repeating: 0, count: cin)
+        transformedWeights.withUnsafeBufferPointer { u in
+            bias.withUnsafeBufferPointer { bias in
+                parallelChunks(grid.count, Threads.count) { range in
+                    let scratchFloats = max(3 * positions * cin, (alpha * alpha * mt + alpha * mt * mt) * cout)
+                    var buffer = [Float](repeating: 0, count: positions * block * (cin + cout) + scratchFloats)
+                    buffer.withUnsafeMutableBufferPointer { buffer in
+                        let v = buffer.baseAddress!, m = v + positions * block * cin, scratch = m + positions * block * cout
+                        var first = range.lowerBound
+                        while first < range.upperBound {
+                            let count = min(block, range.upperBound - first)
+                            for tau in 0..<count {
+                                grid.transformInput(x, tile: first + tau, channels: cin, zeros: zeros, scratch: scratch,
+                                                    destination: v + tau * cin, positionStride: block * cin)
+                            }
+                            for p in 0..<positions {
+                                pw_small_gemm(count, cout, cin, v + p * block * cin, cin, u.baseAddress! + p * cin * cout, cout,
+                                              m + p * block * cout, cout, 0)
+                            }
+                            for tau in 0..<count {
+                                grid.transformOutput(m + tau * cout, positionStride: block * cout, tile: first + tau, channels: cout,
+                                                     scratch: scratch, bias: bias.baseAddress!, relu: relu, into: y)
+                            }
+                            first += count
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `weightGradient` for narrow layers: every thread sums S over its share of the tiles in its own
+    /// [α³][Cin][Cout] (at most 885 KB here), then the sums are added. Returns them in `sums`.
+    private func weightGradientSumsPipelined(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, grid: TileGrid3D,
+                                             zeros: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>) {
+        let cin = inputChannels, cout = outputChannels, positions = positions, alpha = alpha, mt = tile
+        let block = pipelineTiles, threads = max(1, min(Threads.count, grid.count))
+        zeros.initialize(repeating: 0, count: cin)
+        let pairs = positions * cin * cout
+        var partial = [Float](repeating: 0, count: (threads - 1) * pairs)
+        partial.withUnsafeMutableBufferPointer { partial in
+            let partialBase = UncheckedBox(partial.baseAddress)
+            parallelFor(threads) { w in
+                let range = grid.count * w / threads ..< grid.count * (w + 1) / threads
+                let s = w == 0 ? sums : partialBase.value! + (w - 1) * pairs
+                let scratchFloats = max(3 * positions * cin, (mt * mt * mt + alpha * mt * mt + alpha * alpha * mt) * cout)
+                var buffer = [Float](repeating: 0, count: positions * block * (cin + cout) + scratchFloats)
+                buffer.withUnsafeMutableBufferPointer { buffer in
+                    let v = buffer.baseAddress!, e = v + positions * block * cin, scratch = e + positions * block * cout
+                    var first = range.lowerBound
+                    var accumulate: Int32 = 0
+                    if range.isEmpty { s.update(repeating: 0, count: pairs) }
+                    while first < range.upperBound {
+                        let count = min(block, range.upperBound - first)
+                        for tau in 0..<count {
+                            grid.transformInput(x, tile: first + tau, channels: cin, zeros: zeros, scratch: scratch,
+                                                destination: v + tau * cin, positionStride: block * cin)
+                            grid.transformOutputGradient(dy, tile: first + tau, channels: cout, scratch: scratch,
+                                                         destination: e + tau * cout, positionStride: block * cout)
+                        }
+                        for p in 0..<positions {
+                            pw_small_gemm_tn(cin, cout, count, v + p * block * cin, cin, e + p * block * cout, cout,
+                                             s + p * cin * cout, cout, accumulate)
+                        }
+                        accumulate = 1
+                        first += count
+                    }
+                }
+            }
+            for w in 1..<threads {
+                let p = partial.baseAddress! + (w - 1) * pairs
+                for i in 0..<pairs { sums[i] += p[i] }
+            }
+        }
+    }
+
     /// dL/dw (OIDHW, [Cout, Cin, 3, 3, 3]) of the convolution `forward` computes on `grid`, from its
     /// input x and dL/dy (both channels-last): S_p = Σ_blocks V_pᵀ · E_p, then Gᵀ⊗Gᵀ⊗Gᵀ.
     public func weightGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, grid: TileGrid3D,
@@ -161,7 +256,9 @@ public final class WinogradConvolution3D {
         let sums = zeros + cin
         zeros.initialize(repeating: 0, count: cin)
         let threads = Threads.count, positions = positions, alpha = alpha, mt = tile
-        do {
+        if pipelined {
+            weightGradientSumsPipelined(x, dy, grid: grid, zeros: zeros, sums: sums)
+        } else {
                 var first = 0
                 while first < total {
                     let count = min(block, total - first)

@@ -36,9 +36,13 @@ import Testing
         (1, true, [1, 4, 14, 13, 15]),   // tiles wholly inside too (F(2): 4³ inputs; F(4): 6³)
     ]
 
-    @Test(arguments: [2, 4], cases)
+    /// Narrow layers (Cin + Cout ≤ 64) run as a pipeline per thread, wider ones in shared blocks of
+    /// SGEMMs: the cases above are narrow, these wide.
+    static let wideCases: [(pad: Int, relu: Bool, shape: [Int])] = [(1, true, [1, 40, 9, 7, 10]), (0, false, [1, 40, 8, 9, 7])]
+
+    @Test(arguments: [2, 4], cases + wideCases)
     func forwardMatchesTheDirectConvolution(tile: Int, case c: (pad: Int, relu: Bool, shape: [Int])) throws {
-        let s = c.shape, cout = 7
+        let s = c.shape, cout = c.shape[1] > 32 ? 33 : 7
         let x = Tensor.random(Shape(s), seed: 31).scalars
         let weight = Tensor.random([cout, s[1], 3, 3, 3], seed: 32).scalars
         let bias = Tensor.random([cout], seed: 33).scalars
@@ -50,6 +54,7 @@ import Testing
         #expect(outShape == Self.outputShape(s, cout: cout, pad: c.pad))
 
         let kernel = WinogradConvolution3D(inputChannels: s[1], outputChannels: cout, relu: c.relu, tile: tile)
+        #expect(kernel.pipelined == (s[1] + cout <= 64))
         kernel.setWeights(Tensor(shape: [cout, s[1], 3, 3, 3], scalars: weight), bias: Tensor(shape: [cout], scalars: bias))
         let grid = TileGrid3D(batch: s[0], input: Array(s[2...]), output: Array(outShape[2...]), padding: [c.pad, c.pad, c.pad], tile: tile)
         var workspace = [Float](repeating: .nan, count: kernel.workspaceFloats(totalTiles: grid.count))
@@ -64,9 +69,9 @@ import Testing
         #expect(error <= (tile == 2 ? 2e-6 : 2e-5), "F(\(tile)³): largest difference \(error) of the range")
     }
 
-    @Test(arguments: [2, 4], cases)
+    @Test(arguments: [2, 4], cases + wideCases)
     func gradientsMatchTheirDefinitions(tile: Int, case c: (pad: Int, relu: Bool, shape: [Int])) throws {
-        let s = c.shape, cout = 6, cin = s[1]
+        let s = c.shape, cout = c.shape[1] > 32 ? 33 : 6, cin = s[1]
         let wShape = [cout, cin, 3, 3, 3]
         let geometry = ConvolutionGeometry(stride: [1, 1, 1], dilation: [1, 1, 1], paddingLow: [c.pad, c.pad, c.pad],
                                            paddingHigh: [c.pad, c.pad, c.pad])

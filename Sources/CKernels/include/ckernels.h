@@ -50,6 +50,11 @@ void pw_winograd3d_output(long tile, const float *m, long ms, float *scratch, fl
 /* dL/dw's tile transform: E[p] = (A⊗A⊗A) e of a dense m³ tile e (vectors z, y, x) to dst + p·ds;
  * scratch (αm² + α²m)·n floats. */
 void pw_winograd3d_output_gradient(long tile, const float *e, float *scratch, float *dst, long ds, long n);
+/* C = A B (accumulate = 0) or C += A B: A m×k (row stride lda), B k×n (ldb), C m×n (ldc), for the
+ * small products of one thread's block of Winograd tiles. May use fused multiply-add. */
+void pw_small_gemm(long m, long n, long k, const float *a, long lda, const float *b, long ldb, float *c, long ldc, int accumulate);
+/* The same with Aᵀ: A stored k×m (row stride lda), C = Aᵀ B or C += Aᵀ B. */
+void pw_small_gemm_tn(long m, long n, long k, const float *a, long lda, const float *b, long ldb, float *c, long ldc, int accumulate);
 /* 3-D Winograd weights U[p][ci][co] = (G ⊗ G ⊗ G) g, p = (i·α + j)·α + l < α³, of the 3×3×3 kernels
  * g = w[co][ci] (OIDHW) for ciBegin ≤ ci < ciEnd, in double precision (G: α×3, row-major), stored
  * as float. `scratch`: (27 + 9α + 3α²) · cout doubles. */
