@@ -134,13 +134,8 @@ public final class WinogradConvolution {
                         var scratch = [Float](repeating: 0, count: 2 * positions * cin)
                         scratch.withUnsafeMutableBufferPointer { t in
                             for tau in range {
-                                if mt == 4 || mt == 6 {
-                                    grid.transformInputTileUnrolled(x, tile: first + tau, channels: cin, zeros: zeros, scratch: t.baseAddress!,
-                                                                    destination: v + tau * cin, positionStride: block * cin)
-                                } else {
-                                    grid.transformInputTile(x, tile: first + tau, channels: cin, zeros: zeros, matrices: matrices,
-                                                            scratch: t.baseAddress!, destination: v + tau * cin, positionStride: block * cin)
-                                }
+                                grid.transformInput(x, tile: first + tau, channels: cin, zeros: zeros, matrices: matrices, scratch: t.baseAddress!,
+                                                    destination: v + tau * cin, positionStride: block * cin)
                             }
                         }
                     }
@@ -158,64 +153,12 @@ public final class WinogradConvolution {
                         if threads > 1 { pw_omp_set_num_threads(Int32(threads)) }
                     }
                     // 3. Output transform, bias, ReLU: Y = Aᵀ M A, written where it falls inside the output.
-                    if mt != 4 {
-                        parallelChunks(count, threads) { range in
-                            var scratch = [Float](repeating: 0, count: (a * mt + mt * mt) * cout)
-                            scratch.withUnsafeMutableBufferPointer { s in
-                                let rows = s.baseAddress!, result = rows + a * mt * cout
-                                for tau in range {
-                                    let (image, ty, tx) = grid.locate(first + tau)
-                                    // Rows: S[i][j'] = Σ_j Aᵀ[j'][j] M[i][j]; columns: R[i'][j'] = Σ_i Aᵀ[i'][i] S[i][j'].
-                                    for i in 0..<a {
-                                        WinogradMatrices.combine(matrices.at, rows: mt, columns: a, UnsafePointer(m + ((i * a) * block + tau) * cout),
-                                                                 stride: block * cout, into: rows + i * mt * cout, stride: cout, cout)
-                                    }
-                                    for j in 0..<mt {
-                                        WinogradMatrices.combine(matrices.at, rows: mt, columns: a, UnsafePointer(rows + j * cout),
-                                                                 stride: mt * cout, into: result + j * cout, stride: mt * cout, cout)
-                                    }
-                                    for i in 0..<mt {
-                                        let yy = mt * ty + i
-                                        guard yy < oh else { continue }
-                                        for j in 0..<mt {
-                                            let xx = mt * tx + j
-                                            guard xx < ow else { continue }
-                                            let dst = y + ((image * oh + yy) * ow + xx) * cout, src = result + (i * mt + j) * cout
-                                            if relu {
-                                                for c in 0..<cout { dst[c] = max(src[c] + bias[c], 0) }
-                                            } else {
-                                                for c in 0..<cout { dst[c] = src[c] + bias[c] }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                        first += count
-                        continue
-                    }
-                    // F(4×4) and F(6×6): the rows of each tile's products through Aᵀ into `scratch`
-                    // (α × m), then its columns through Aᵀ straight into the output with bias and ReLU,
-                    // the rows past the output's bottom left out (CKernels' vectorised transforms).
-                    let outputTransform = mt == 4 ? pw_winograd4_output : pw_winograd6_output
                     parallelChunks(count, threads) { range in
-                        var scratch = [Float](repeating: 0, count: a * mt * cout)
+                        var scratch = [Float](repeating: 0, count: (a * mt + mt * mt) * cout)
                         scratch.withUnsafeMutableBufferPointer { s in
-                            let sp = s.baseAddress!
-                            let biasBase = bias.baseAddress!
                             for tau in range {
-                                let (image, ty, tx) = grid.locate(first + tau)
-                                for i in 0..<a {
-                                    let row = UnsafePointer(m + ((i * a) * block + tau) * cout)
-                                    outputTransform(row, block * cout, sp + i * mt * cout, cout, mt, nil, 0, cout)
-                                }
-                                let rows = min(mt, oh - mt * ty)
-                                for j in 0..<mt {
-                                    let xx = mt * tx + j
-                                    guard xx < ow else { continue }
-                                    let dst = y + ((image * oh + mt * ty) * ow + xx) * cout
-                                    outputTransform(sp + j * cout, mt * cout, dst, ow * cout, rows, biasBase, relu ? 1 : 0, cout)
-                                }
+                                grid.transformOutputTile(m + tau * cout, positionStride: block * cout, tile: first + tau, channels: cout,
+                                                         matrices: matrices, scratch: s.baseAddress!, bias: bias.baseAddress!, relu: relu, into: y)
                             }
                         }
                     }
@@ -345,6 +288,71 @@ struct TileGrid {
         for i in 0..<a {
             WinogradMatrices.combine(matrices.bt, rows: a, columns: a, UnsafePointer(t + i * a * c), stride: c,
                                      into: destination + i * a * positionStride, stride: positionStride, c)
+        }
+    }
+
+    /// V[p] = (Bᵀ d B)[p] of tile `index` by the unrolled transforms (F(4×4), F(6×6)) or the general
+    /// ones (F(2×2)); `scratch` holds 2α² · channels + α · channels floats.
+    @inline(__always)
+    func transformInput(_ x: UnsafePointer<Float>, tile index: Int, channels c: Int, zeros: UnsafePointer<Float>, matrices: WinogradMatrices,
+                        scratch: UnsafeMutablePointer<Float>, destination: UnsafeMutablePointer<Float>, positionStride: Int) {
+        if tile == 4 || tile == 6 {
+            transformInputTileUnrolled(x, tile: index, channels: c, zeros: zeros, scratch: scratch, destination: destination,
+                                       positionStride: positionStride)
+        } else {
+            transformInputTile(x, tile: index, channels: c, zeros: zeros, matrices: matrices, scratch: scratch, destination: destination,
+                               positionStride: positionStride)
+        }
+    }
+
+    /// Y = Aᵀ M A of tile `index` (M[p] at `m + p · positionStride`), + bias, ReLU, written to the
+    /// pixels of y it covers inside the output. F(4×4) and F(6×6): the rows of M through Aᵀ into
+    /// `scratch` (α × m), then its columns through Aᵀ straight into the output with bias and ReLU, the
+    /// rows past the output's bottom left out (CKernels); F(2×2): the general matrix form. `scratch`
+    /// holds (αm + m²) · channels floats.
+    @inline(__always)
+    func transformOutputTile(_ m: UnsafePointer<Float>, positionStride: Int, tile index: Int, channels cout: Int,
+                             matrices: WinogradMatrices, scratch: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, relu: Bool,
+                             into y: UnsafeMutablePointer<Float>) {
+        let (image, ty, tx) = locate(index)
+        let a = tile + 2, mt = tile, oh = outputHeight, ow = outputWidth
+        if mt == 4 || mt == 6 {
+            let outputTransform = mt == 4 ? pw_winograd4_output : pw_winograd6_output
+            for i in 0..<a {
+                outputTransform(m + (i * a) * positionStride, positionStride, scratch + i * mt * cout, cout, mt, nil, 0, cout)
+            }
+            let rows = min(mt, oh - mt * ty)
+            for j in 0..<mt {
+                let xx = mt * tx + j
+                guard xx < ow else { continue }
+                let dst = y + ((image * oh + mt * ty) * ow + xx) * cout
+                outputTransform(scratch + j * cout, mt * cout, dst, ow * cout, rows, bias, relu ? 1 : 0, cout)
+            }
+            return
+        }
+        // Rows: S[i][j'] = Σ_j Aᵀ[j'][j] M[i][j]; columns: R[i'][j'] = Σ_i Aᵀ[i'][i] S[i][j'].
+        let rows = scratch, result = scratch + a * mt * cout
+        for i in 0..<a {
+            WinogradMatrices.combine(matrices.at, rows: mt, columns: a, m + (i * a) * positionStride, stride: positionStride,
+                                     into: rows + i * mt * cout, stride: cout, cout)
+        }
+        for j in 0..<mt {
+            WinogradMatrices.combine(matrices.at, rows: mt, columns: a, UnsafePointer(rows + j * cout), stride: mt * cout,
+                                     into: result + j * cout, stride: mt * cout, cout)
+        }
+        for i in 0..<mt {
+            let yy = mt * ty + i
+            guard yy < oh else { continue }
+            for j in 0..<mt {
+                let xx = mt * tx + j
+                guard xx < ow else { continue }
+                let dst = y + ((image * oh + yy) * ow + xx) * cout, src = result + (i * mt + j) * cout
+                if relu {
+                    for c in 0..<cout { dst[c] = max(src[c] + bias[c], 0) }
+                } else {
+                    for c in 0..<cout { dst[c] = src[c] + bias[c] }
+                }
+            }
         }
     }
 
