@@ -12,7 +12,7 @@
 static inline void winograd2_input(const float *restrict x, long xs, float *restrict y, long ys, long n) {
     const float *x0 = x, *x1 = x + xs, *x2 = x + 2 * xs, *x3 = x + 3 * xs;
     float *y0 = y, *y1 = y + ys, *y2 = y + 2 * ys, *y3 = y + 3 * ys;
-    for (long c = 0; c < n; c++) {
+    CHANNEL_LOOP for (long c = 0; c < n; c++) {
         float a0 = x0[c], a1 = x1[c], a2 = x2[c], a3 = x3[c];
         y0[c] = a0 - a2;
         y1[c] = a1 + a2;
@@ -24,7 +24,7 @@ static inline void winograd2_input(const float *restrict x, long xs, float *rest
 static inline void winograd2_output_plain(const float *restrict x, long xs, float *restrict y, long ys, long n) {
     const float *x0 = x, *x1 = x + xs, *x2 = x + 2 * xs, *x3 = x + 3 * xs;
     float *y0 = y, *y1 = y + ys;
-    for (long c = 0; c < n; c++) {
+    CHANNEL_LOOP for (long c = 0; c < n; c++) {
         float a1 = x1[c], a2 = x2[c];
         y0[c] = x0[c] + a1 + a2;
         y1[c] = a1 - a2 - x3[c];
@@ -34,7 +34,7 @@ static inline void winograd2_output_plain(const float *restrict x, long xs, floa
 static inline void winograd2_gradient(const float *restrict x, long xs, float *restrict y, long ys, long n) {
     const float *x0 = x, *x1 = x + xs;
     float *y0 = y, *y1 = y + ys, *y2 = y + 2 * ys, *y3 = y + 3 * ys;
-    for (long c = 0; c < n; c++) {
+    CHANNEL_LOOP for (long c = 0; c < n; c++) {
         float a0 = x0[c], a1 = x1[c];
         y0[c] = a0;
         y1[c] = a0 + a1;
@@ -47,7 +47,7 @@ static inline void winograd2_gradient(const float *restrict x, long xs, float *r
 static inline void winograd4_gradient(const float *restrict x, long xs, float *restrict y, long ys, long n) {
     const float *x0 = x, *x1 = x + xs, *x2 = x + 2 * xs, *x3 = x + 3 * xs;
     float *y0 = y, *y1 = y + ys, *y2 = y + 2 * ys, *y3 = y + 3 * ys, *y4 = y + 4 * ys, *y5 = y + 5 * ys;
-    for (long c = 0; c < n; c++) {
+    CHANNEL_LOOP for (long c = 0; c < n; c++) {
         float a0 = x0[c], a1 = x1[c], a2 = x2[c], a3 = x3[c];
         float s02 = a0 + a2, s13 = a1 + a3, f02 = a0 + 4 * a2, f13 = 2 * a1 + 8 * a3;
         y0[c] = a0;
@@ -106,7 +106,7 @@ void pw_winograd3d_output(long tile, const float *restrict m, long ms, float *re
             }
             const float *x0 = src, *x1 = src + 4 * n, *x2 = x1 + 4 * n, *x3 = x2 + 4 * n;
             float *y0 = out, *y1 = out + yzs;
-            for (long c = 0; c < n; c++) {
+            CHANNEL_LOOP for (long c = 0; c < n; c++) {
                 float a1 = x1[c], a2 = x2[c];
                 float v0 = x0[c] + a1 + a2 + bias[c], v1 = a1 - a2 - x3[c] + bias[c];
                 y0[c] = relu && v0 < 0 ? 0 : v0;

@@ -6,6 +6,8 @@
 // As in every CKernels file: no contraction into FMAs, the same values from every clone.
 #pragma STDC FP_CONTRACT OFF
 
+#include "clones.h"
+
 // The output transforms end with + bias (and ReLU): one loop per case, so that no test is left
 // inside a loop. A loop macro takes one of these as FINISH and the rows it writes as ROWS.
 #define PLAIN(v) (v)
@@ -16,7 +18,7 @@
 static inline void winograd4_input(const float *restrict x, long xs, float *restrict y, long ys, long n) {
     const float *x0 = x, *x1 = x + xs, *x2 = x + 2 * xs, *x3 = x + 3 * xs, *x4 = x + 4 * xs, *x5 = x + 5 * xs;
     float *y0 = y, *y1 = y + ys, *y2 = y + 2 * ys, *y3 = y + 3 * ys, *y4 = y + 4 * ys, *y5 = y + 5 * ys;
-    for (long c = 0; c < n; c++) {
+    CHANNEL_LOOP for (long c = 0; c < n; c++) {
         float a0 = x0[c], a1 = x1[c], a2 = x2[c], a3 = x3[c], a4 = x4[c], a5 = x5[c];
         y0[c] = 4 * a0 - 5 * a2 + a4;
         y1[c] = a3 + a4 - 4 * (a1 + a2);
@@ -29,7 +31,7 @@ static inline void winograd4_input(const float *restrict x, long xs, float *rest
 
 // y = Aᵀ x: six vectors in, the first ROWS of four out, each through FINISH.
 #define WINOGRAD4_OUTPUT_LOOP(FINISH, ROWS)                                                                   \
-    for (long c = 0; c < n; c++) {                                                                   \
+    CHANNEL_LOOP for (long c = 0; c < n; c++) {                                                                   \
         float a1 = x1[c], a2 = x2[c], a3 = x3[c], a4 = x4[c];                                          \
         float s12 = a1 + a2, d12 = a1 - a2, s34 = a3 + a4, d34 = a3 - a4;                              \
         float v0 = x0[c] + s12 + s34, v1 = d12 + 2 * d34, v2 = s12 + 4 * s34, v3 = d12 + 8 * d34 + x5[c]; \

@@ -39,7 +39,7 @@ void pw_winograd6_input(const float *restrict x, long xs, float *restrict y, lon
                 *x7 = x + 7 * xs;
     float *y0 = y, *y1 = y + ys, *y2 = y + 2 * ys, *y3 = y + 3 * ys, *y4 = y + 4 * ys, *y5 = y + 5 * ys, *y6 = y + 6 * ys,
           *y7 = y + 7 * ys;
-    for (long c = 0; c < n; c++) {
+    CHANNEL_LOOP for (long c = 0; c < n; c++) {
         float d0 = x0[c], d1 = x1[c], d2 = x2[c], d3 = x3[c], d4 = x4[c], d5 = x5[c], d6 = x6[c], d7 = x7[c];
         y0[c] = (d0 - d6) + 5.25f * (d4 - d2);
         y7[c] = (d7 - d1) + 5.25f * (d3 - d5);
@@ -56,7 +56,7 @@ void pw_winograd6_input(const float *restrict x, long xs, float *restrict y, lon
 }
 
 #define WINOGRAD6_OUTPUT_LOOP(FINISH, ROWS)                                                                   \
-    for (long c = 0; c < n; c++) {                                                                   \
+    CHANNEL_LOOP for (long c = 0; c < n; c++) {                                                                   \
         float s12 = x1[c] + x2[c], d12 = x1[c] - x2[c], s34 = x3[c] + x4[c], d34 = x3[c] - x4[c];      \
         float s56 = x5[c] + x6[c], d56 = x5[c] - x6[c];                                                \
         float v0 = x0[c] + s12 + s34 + s56, v1 = d12 + 2 * d34 + 0.5f * d56;                           \
@@ -109,7 +109,7 @@ CLONES
 void pw_winograd4_kernel_gradient(const float *restrict x, long xs, float *restrict y, long ys, long n) {
     const float *x0 = x, *x1 = x + xs, *x2 = x + 2 * xs, *x3 = x + 3 * xs;
     float *y0 = y, *y1 = y + ys, *y2 = y + 2 * ys, *y3 = y + 3 * ys, *y4 = y + 4 * ys, *y5 = y + 5 * ys;
-    for (long c = 0; c < n; c++) {
+    CHANNEL_LOOP for (long c = 0; c < n; c++) {
         float a0 = x0[c], a1 = x1[c], a2 = x2[c], a3 = x3[c];
         float even = a0 + a2, odd = a1 + a3;
         y0[c] = 0.25f * a0;

@@ -13,7 +13,7 @@ import PixelwiseCore
 /// (docs/performance.md); as SGEMMs they run at the GEMM's speed.
 ///
 /// Activations are channels-last; weights PyTorch's (C_in, C_out, k…). Rows are processed in chunks,
-/// so the only extra memory is one chunk of Z (≈ 4 MB).
+/// so the only extra memory is one chunk of Z (≈ 4 MB; the forward pass shares it among the threads).
 public enum BlockTransposedConvolution {
     /// Whether a transposed convolution with this kernel and geometry is a block scatter.
     public static func applies(kernel: [Int], geometry g: ConvolutionGeometry) -> Bool {
@@ -45,22 +45,42 @@ public enum BlockTransposedConvolution {
                         relu: Bool, workspace z: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>) {
         let (columns, cin, cout, length) = (blocks.columns, blocks.inputChannels, blocks.outputChannels, blocks.segmentLength)
         let out = UncheckedBox(y), zBase = UncheckedBox(z)
-        for first in stride(from: 0, to: blocks.rows, by: blocks.chunkRows) {
-            let count = min(blocks.chunkRows, blocks.rows - first)
-            _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), Int64(count), Int64(columns), Int64(cin), 1,
-                           x + first * cin, Int64(cin), gemmWeights, Int64(columns), 0, z, Int64(columns))
-            blocks.forEachSegment(rows: first, count: count) { zOffset, outOffset in
-                let source = zBase.value + zOffset, target = out.value + outOffset
-                switch (bias, relu) {
-                case (nil, false):
-                    target.update(from: source, count: length)
-                case (nil, true):
-                    for k in 0..<length { target[k] = max(source[k], 0) }
-                case (let b?, false):
-                    for k in stride(from: 0, to: length, by: cout) { for c in 0..<cout { target[k + c] = source[k + c] + b[c] } }
-                case (let b?, true):
-                    for k in stride(from: 0, to: length, by: cout) { for c in 0..<cout { target[k + c] = max(source[k + c] + b[c], 0) } }
+        // Each thread takes its share of the rows and carries them through product and scatter a
+        // few at a time, in its own part of the workspace: Z stays in the thread's L2 between the
+        // two instead of going out to memory and back (a shared 4 MB chunk did).
+        let threads = max(1, min(Threads.count, blocks.rows))
+        let rowsAtOnce = max(1, min(blocks.forwardRowsPerThread, blocks.chunkRows / threads))
+        gemmWeights.withUnsafeBufferPointer { wp in
+            let weights = UncheckedBox(wp.baseAddress!)
+            parallelFor(threads) { w in
+                let z = zBase.value + w * rowsAtOnce * columns
+                if threads > 1 { pw_omp_set_num_threads(1) }
+                var first = blocks.rows * w / threads
+                let end = blocks.rows * (w + 1) / threads
+                while first < end {
+                    let count = min(rowsAtOnce, end - first)
+                    _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), Int64(count), Int64(columns), Int64(cin), 1,
+                                   x + first * cin, Int64(cin), weights.value, Int64(columns), 0, z, Int64(columns))
+                    for r in 0..<count {
+                        let base = blocks.outputOffset(row: first + r)
+                        for s in 0..<blocks.segmentsPerRow {
+                            let source = z + r * columns + s * length, target = out.value + base + blocks.segmentOffsets[s]
+                            switch (bias, relu) {
+                            case (nil, false):
+                                target.update(from: source, count: length)
+                            case (nil, true):
+                                for k in 0..<length { target[k] = max(source[k], 0) }
+                            case (let b?, false):
+                                for k in stride(from: 0, to: length, by: cout) { for c in 0..<cout { target[k + c] = source[k + c] + b[c] } }
+                            case (let b?, true):
+                                for k in stride(from: 0, to: length, by: cout) { for c in 0..<cout { target[k + c] = max(source[k + c] + b[c], 0) } }
+                            }
+                        }
+                    }
+                    first += count
                 }
+                // The calling thread takes part too: give it back the thread count.
+                if threads > 1 { pw_omp_set_num_threads(Int32(Threads.count)) }
             }
         }
     }
@@ -169,7 +189,10 @@ struct Blocks {
     var segmentLength: Int { kernel.last! * outputChannels }
     var segmentsPerRow: Int { segmentOffsets.count }
     var outputShape: Shape { Shape([batch, outputChannels] + zip(inputSpatial, kernel).map { $0 * $1 }) }
-    /// Floats of one chunk of Z, the forward pass's workspace.
+    /// Rows one thread carries through the forward pass's product and scatter at a time: its part of
+    /// Z within 256 KB.
+    var forwardRowsPerThread: Int { max(16, (1 << 16) / columns) }
+    /// Floats of one chunk of Z, the forward pass's workspace (shared among the threads there).
     var workspaceFloats: Int { chunkRows * columns }
 
     /// Output offset of the first element of input pixel `row`'s block (rows in channels-last order).
