@@ -24,8 +24,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_graph import GraphModule  # noqa: E402
 
 
+# Untimed runs before the timed ones, on both sides alike (--warmup).
+WARMUP = 2
+
+
 def pixelwise(binary, args, threads):
-    out = subprocess.run([binary, "bench", "--json", "--threads", str(threads)] + args, check=True,
+    out = subprocess.run([binary, "bench", "--json", "--threads", str(threads), "--warmup", str(WARMUP)] + args, check=True,
                          capture_output=True, text=True)
     return json.loads(out.stdout)
 
@@ -40,7 +44,8 @@ def cpu_description():
 
 
 def torch_times(fn, reps):
-    fn()  # warm-up
+    for _ in range(WARMUP):
+        fn()
     times = []
     for _ in range(reps):
         start = time.perf_counter()
@@ -120,7 +125,11 @@ def main():
     p.add_argument("--sstem-model", default="models/em-membranes-sstem.h5", help="the shipped model of target 3")
     p.add_argument("--only-3d", action="store_true", help="run only the 3-D section (unet3d inference and training)")
     p.add_argument("--side-3d", type=int, default=64, help="the 3-D section's input cube side (default 64)")
+    p.add_argument("--warmup", type=int, default=2,
+                   help="untimed runs before the timed ones, on both sides (default 2: a training step's first runs are slower than its steady state)")
     a = p.parse_args()
+    global WARMUP
+    WARMUP = a.warmup
     torch.set_num_threads(a.threads)
     if a.only_3d:
         return unet3d_section(a)
@@ -131,7 +140,7 @@ def main():
     reps = ["--repetitions", str(a.reps)]
     model, flags, named = cpu_description()
     print(f"CPU: {model} ({os.cpu_count()} logical CPUs; {' '.join(named) or 'no AVX2/AVX-512/AMX'}); "
-          f"PyTorch {torch.__version__}, {a.threads} threads; medians of {a.rounds}×{a.reps} alternating timed runs; "
+          f"PyTorch {torch.__version__}, {a.threads} threads; medians of {a.rounds}×{a.reps} alternating timed runs after {a.warmup} warm-up runs each; "
           f"Pixelwise's default path (measured algorithm choice, fresh cache in {os.environ['PIXELWISE_CACHE_DIR']})\n", flush=True)
     started = time.time()
 

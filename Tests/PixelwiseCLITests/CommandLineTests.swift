@@ -8,7 +8,7 @@ import PixelwiseTestSupport
         let scratch = try ScratchFolder()
         let result = try CLI.run(["--help"], in: scratch.path)
         #expect(result.status == 0, "\(result.transcript)")
-        for command in ["train", "segment", "evaluate", "bench", "models", "inspect"] {
+        for command in ["train", "segment", "evaluate", "bench", "models", "inspect", "average"] {
             #expect(result.stdout.contains("  \(command) "), "\(command) missing from help")
         }
     }

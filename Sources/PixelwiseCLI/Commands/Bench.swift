@@ -41,8 +41,10 @@ struct Bench: ParsableCommand {
     var image: Int?
     @Option(help: "With --image: segment a stack of this many slices.")
     var slices: Int = 1
-    @Option(help: "Timed repetitions after one warm-up run; the median is reported.")
+    @Option(help: "Timed repetitions after the warm-up runs; the median is reported.")
     var repetitions: Int = 5
+    @Option(help: "Untimed runs before the timed ones (primitive creation, first touch; a training step's first few run slower than the steady state). --image keeps its one-tile warm-up.")
+    var warmup: Int = 1
     @Option(help: "Write the benchmarked network with its weights to this model file (for comparisons).")
     var saveModel: String?
     @Option(help: "Write the input and the output of one inference as raw little-endian float32 NCHW files (input.f32, output.f32) into this folder.")
@@ -52,8 +54,8 @@ struct Bench: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        guard input > 0, batch > 0, repetitions > 0, slices > 0 else {
-            throw ValidationError("--input, --batch, --slices and --repetitions must be positive")
+        guard input > 0, batch > 0, repetitions > 0, slices > 0, warmup > 0 else {
+            throw ValidationError("--input, --batch, --slices, --repetitions and --warmup must be positive")
         }
         if let image, image < 1 { throw ValidationError("--image must be positive") }
         if train && (image != nil || layerByLayer) { throw ValidationError("--train cannot be combined with --image or --layer-by-layer") }
@@ -117,9 +119,9 @@ struct Bench: ParsableCommand {
         }
     }
 
-    /// Runs `body` once to warm up (primitive creation, first touch), then `repetitions` times; returns every time.
+    /// Runs `body` `warmup` times untimed (primitive creation, first touch), then `repetitions` times; returns every time.
     func timed(_ body: () throws -> Void) rethrows -> [Double] {
-        try body()
+        for _ in 0..<warmup { try body() }
         return try (0..<repetitions).map { _ in
             let start = DispatchTime.now().uptimeNanoseconds
             try body()
@@ -154,7 +156,7 @@ struct Bench: ParsableCommand {
             graph.timer = timer
             times = try timed { _ = try graph.forward(x, mode: .inference) }
             graph.timer = nil
-            let runs = Double(repetitions + 1)
+            let runs = Double(repetitions + warmup)
             for (i, node) in graph.nodes.enumerated() {
                 rows.append(row(node.name, node.layer.kind, shapes[i], forward: timer.forward[i] / runs, backward: 0, macs: nodeMACs[i]))
             }
@@ -165,7 +167,7 @@ struct Bench: ParsableCommand {
             plan.program.resetTiming()
             times = try timed { _ = try graph.forward(x, mode: .inference) }
             plan.program.timing = false
-            let runs = Double(repetitions + 1)
+            let runs = Double(repetitions + warmup)
             for (s, covered) in plan.stepNodes.enumerated() {
                 let name = plan.program.stepNames[s]
                 let reorder = plan.program.isReorder(s)
@@ -207,9 +209,11 @@ struct Bench: ParsableCommand {
         }
         graph.timer = nil
         let nodeMACs = macs(graph, shapes)
+        // The timer is attached after the first warm-up run: it saw the other ones and the timed ones.
+        let runs = Double(repetitions + warmup - 1)
         let rows = graph.nodes.enumerated().map { i, node in
-            row(node.name, node.layer.kind, shapes[i], forward: timer.forward[i] / Double(repetitions),
-                backward: timer.backward[i] / Double(repetitions), macs: 3 * nodeMACs[i])
+            row(node.name, node.layer.kind, shapes[i], forward: timer.forward[i] / runs,
+                backward: timer.backward[i] / runs, macs: 3 * nodeMACs[i])
         }
         let seconds = median(times)
         let flop = 6 * Double(nodeMACs.reduce(0, +))
