@@ -17,18 +17,21 @@ import Testing
         let options = ExecutionOptions(algorithms: .fastest)
         for preset in ModelZoo.presets {
             let graph = try preset.makeGraph()
-            guard graph.spatialRank == 2 else { continue }
-            let input = Shape([1, graph.inputChannels, preset.exampleInputSize, preset.exampleInputSize])
+            let rank = graph.spatialRank
+            let input = Shape([1, graph.inputChannels] + Array(repeating: preset.exampleInputSize, count: rank))
             for var p in try graph.trainingConvolutionProblems(inputShape: input) {
                 let key = "\(p.pass) \(p.transposed) \(p.weight.dims) \(p.geometry)"
                 // The forward pass also as a plan step (plans have F(6×6) and keep the weights transformed).
                 for stage in p.pass == .forward ? [ConvolutionProblem.Stage.training, .plan] : [.training] {
                     p.stage = stage
                     guard AlgorithmChooser.candidates(for: p, options: options).count > 1, seen.insert(key + "\(stage)").inserted else { continue }
+                    // The reference is plain loops: 3-D layers up to 64 × 128 channels (narrow ones, which run
+                    // as a per-thread pipeline, and wide ones, which do not), 4³ voxels.
+                    if rank == 3 && p.weight[0] * p.weight[1] > 64 * 128 { continue }
                     var small = p
-                    let side = p.weight[0] * p.weight[1] > 256 * 256 ? 6 : 9
+                    let side = rank == 3 ? 4 : (p.weight[0] * p.weight[1] > 256 * 256 ? 6 : 9)
                     let channels = p.pass == .backwardData ? p.weight[p.transposed ? 1 : 0] : p.weight[p.transposed ? 0 : 1]
-                    small.input = [1, channels, side, side]
+                    small.input = Shape([1, channels] + Array(repeating: side, count: rank))
                     found.append(small)
                 }
             }
@@ -44,7 +47,7 @@ import Testing
         if p.transposed {
             return TransposedConvolutionReference.forward(x, shape: p.input.dims, weight: w, weightShape: p.weight.dims, bias: b,
                                                           stride: g.stride, dilation: g.dilation, padding: g.paddingLow,
-                                                          outputPadding: [0, 0]).values
+                                                          outputPadding: g.stride.map { _ in 0 }).values
         }
         switch p.pass {
         case .forward:
@@ -53,11 +56,13 @@ import Testing
         case .backwardData:
             // Stride 1: dL/dx is dL/dy convolved with the kernel turned by 180° (in and out swapped), padded by k − 1 − p.
             let (cout, cin) = (p.weight[0], p.weight[1])
+            let kernel = p.weight.spatial, taps = kernel.reduce(1, *)
             var turned = [Double](repeating: 0, count: w.count)
-            for o in 0..<cout { for i in 0..<cin { for k in 0..<9 { turned[(i * cout + o) * 9 + 8 - k] = w[(o * cin + i) * 9 + k] } } }
-            return ConvolutionReference.forward(x, shape: p.input.dims, weight: turned, weightShape: [cin, cout, 3, 3], bias: nil,
-                                                stride: [1, 1], dilation: [1, 1], paddingLow: g.paddingHigh.map { 2 - $0 },
-                                                paddingHigh: g.paddingLow.map { 2 - $0 }).values
+            for o in 0..<cout { for i in 0..<cin { for k in 0..<taps { turned[(i * cout + o) * taps + taps - 1 - k] = w[(o * cin + i) * taps + k] } } }
+            return ConvolutionReference.forward(x, shape: p.input.dims, weight: turned, weightShape: [cin, cout] + kernel, bias: nil,
+                                                stride: kernel.map { _ in 1 }, dilation: kernel.map { _ in 1 },
+                                                paddingLow: zip(kernel, g.paddingHigh).map { $0 - 1 - $1 },
+                                                paddingHigh: zip(kernel, g.paddingLow).map { $0 - 1 - $1 }).values
         case .backwardWeights:
             let d = dy!
             return ConvolutionReference.weightGradient(d.scalars.map(Double.init), outputShape: d.shape.dims, input: x, shape: p.input.dims,
