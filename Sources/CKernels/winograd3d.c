@@ -134,7 +134,7 @@ void pw_winograd3d_output_gradient(long tile, const float *restrict e, float *re
 
 CLONES
 void pw_matrix_vectors(const float *restrict m, long rows, long cols, const float *restrict x, long xs, float *restrict y,
-                       long ys, const float *restrict bias, int relu, long n) {
+                       long ys, long n) {
     for (long i = 0; i < rows; i++) {
         float *restrict out = y + i * ys;
         int first = 1;
@@ -143,20 +143,13 @@ void pw_matrix_vectors(const float *restrict m, long rows, long cols, const floa
             if (c == 0) continue;
             const float *restrict src = x + k * xs;
             if (first) {
-                for (long j = 0; j < n; j++) out[j] = c * src[j];
+                CHANNEL_LOOP for (long j = 0; j < n; j++) out[j] = c * src[j];
                 first = 0;
             } else {
-                for (long j = 0; j < n; j++) out[j] += c * src[j];
+                CHANNEL_LOOP for (long j = 0; j < n; j++) out[j] += c * src[j];
             }
         }
-        if (first) for (long j = 0; j < n; j++) out[j] = 0;
-        if (bias) {
-            if (relu) {
-                for (long j = 0; j < n; j++) { const float v = out[j] + bias[j]; out[j] = v > 0 ? v : 0; }
-            } else {
-                for (long j = 0; j < n; j++) out[j] += bias[j];
-            }
-        }
+        if (first) CHANNEL_LOOP for (long j = 0; j < n; j++) out[j] = 0;
     }
 }
 

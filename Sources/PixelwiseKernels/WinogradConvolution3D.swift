@@ -124,42 +124,42 @@ public final class WinogradConvolution3D {
         let threads = Threads.count, positions = positions, alpha = alpha, mt = tile, relu = relu
         transformedWeights.withUnsafeBufferPointer { u in
             bias.withUnsafeBufferPointer { bias in
-                        var first = 0
-                        while first < total {
-                            let count = min(block, total - first)
-                            // 1. Input transform: V[p][τ][ci].
-                            parallelChunks(count, threads) { range in
-                                var scratch = [Float](repeating: 0, count: 3 * positions * cin)
-                                scratch.withUnsafeMutableBufferPointer { s in
-                                    for tau in range {
-                                        grid.transformInput(x, tile: first + tau, channels: cin, zeros: zeros,
-                                                            scratch: s.baseAddress!, destination: v + tau * cin, positionStride: block * cin)
-                                    }
-                                }
+                var first = 0
+                while first < total {
+                    let count = min(block, total - first)
+                    // 1. Input transform: V[p][τ][ci].
+                    parallelChunks(count, threads) { range in
+                        var scratch = [Float](repeating: 0, count: 3 * positions * cin)
+                        scratch.withUnsafeMutableBufferPointer { s in
+                            for tau in range {
+                                grid.transformInput(x, tile: first + tau, channels: cin, zeros: zeros,
+                                                    scratch: s.baseAddress!, destination: v + tau * cin, positionStride: block * cin)
                             }
-                            // 2. M_p = V_p · U_p, the α³ products shared out among the threads, each single-threaded.
-                            parallelChunks(positions, threads) { ps in
-                                if threads > 1 { pw_omp_set_num_threads(1) }
-                                for p in ps {
-                                    _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), Int64(count), Int64(cout), Int64(cin), 1,
-                                                   v + p * block * cin, Int64(cin), u.baseAddress! + p * cin * cout, Int64(cout), 0,
-                                                   m + p * block * cout, Int64(cout))
-                                }
-                                if threads > 1 { pw_omp_set_num_threads(Int32(threads)) }
-                            }
-                            // 3. Output transform with bias and ReLU, written where it falls inside the output.
-                            parallelChunks(count, threads) { range in
-                                var scratch = [Float](repeating: 0, count: (alpha * alpha * mt + alpha * mt * mt) * cout)
-                                scratch.withUnsafeMutableBufferPointer { s in
-                                    for tau in range {
-                                        grid.transformOutput(m + tau * cout, positionStride: block * cout, tile: first + tau, channels: cout,
-                                                             scratch: s.baseAddress!, bias: bias.baseAddress!,
-                                                             relu: relu, into: y)
-                                    }
-                                }
-                            }
-                            first += count
                         }
+                    }
+                    // 2. M_p = V_p · U_p, the α³ products shared out among the threads, each single-threaded.
+                    parallelChunks(positions, threads) { ps in
+                        if threads > 1 { pw_omp_set_num_threads(1) }
+                        for p in ps {
+                            _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), Int64(count), Int64(cout), Int64(cin), 1,
+                                           v + p * block * cin, Int64(cin), u.baseAddress! + p * cin * cout, Int64(cout), 0,
+                                           m + p * block * cout, Int64(cout))
+                        }
+                        if threads > 1 { pw_omp_set_num_threads(Int32(threads)) }
+                    }
+                    // 3. Output transform with bias and ReLU, written where it falls inside the output.
+                    parallelChunks(count, threads) { range in
+                        var scratch = [Float](repeating: 0, count: (alpha * alpha * mt + alpha * mt * mt) * cout)
+                        scratch.withUnsafeMutableBufferPointer { s in
+                            for tau in range {
+                                grid.transformOutput(m + tau * cout, positionStride: block * cout, tile: first + tau, channels: cout,
+                                                     scratch: s.baseAddress!, bias: bias.baseAddress!,
+                                                     relu: relu, into: y)
+                            }
+                        }
+                    }
+                    first += count
+                }
             }
         }
     }
@@ -259,35 +259,35 @@ public final class WinogradConvolution3D {
         if pipelined {
             weightGradientSumsPipelined(x, dy, grid: grid, zeros: zeros, sums: sums)
         } else {
-                var first = 0
-                while first < total {
-                    let count = min(block, total - first)
-                    // 1. V as in `forward`; E[p][τ][co] = (A⊗A⊗A) e of dL/dy's tile.
-                    parallelChunks(count, threads) { range in
-                        let size = max(3 * positions * cin, (mt * mt * mt + alpha * mt * mt + alpha * alpha * mt) * cout)
-                        var scratch = [Float](repeating: 0, count: size)
-                        scratch.withUnsafeMutableBufferPointer { s in
-                            for tau in range {
-                                grid.transformInput(x, tile: first + tau, channels: cin, zeros: zeros,
-                                                    scratch: s.baseAddress!, destination: v + tau * cin, positionStride: block * cin)
-                                grid.transformOutputGradient(dy, tile: first + tau, channels: cout, scratch: s.baseAddress!,
-                                                             destination: e + tau * cout, positionStride: block * cout)
-                            }
+            var first = 0
+            while first < total {
+                let count = min(block, total - first)
+                // 1. V as in `forward`; E[p][τ][co] = (A⊗A⊗A) e of dL/dy's tile.
+                parallelChunks(count, threads) { range in
+                    let size = max(3 * positions * cin, (mt * mt * mt + alpha * mt * mt + alpha * alpha * mt) * cout)
+                    var scratch = [Float](repeating: 0, count: size)
+                    scratch.withUnsafeMutableBufferPointer { s in
+                        for tau in range {
+                            grid.transformInput(x, tile: first + tau, channels: cin, zeros: zeros,
+                                                scratch: s.baseAddress!, destination: v + tau * cin, positionStride: block * cin)
+                            grid.transformOutputGradient(dy, tile: first + tau, channels: cout, scratch: s.baseAddress!,
+                                                         destination: e + tau * cout, positionStride: block * cout)
                         }
                     }
-                    // 2. S_p (+)= V_pᵀ · E_p, the products shared among the threads.
-                    let beta: Float = first == 0 ? 0 : 1
-                    parallelChunks(positions, threads) { ps in
-                        if threads > 1 { pw_omp_set_num_threads(1) }
-                        for p in ps {
-                            _ = dnnl_sgemm(CChar(UInt8(ascii: "T")), CChar(UInt8(ascii: "N")), Int64(cin), Int64(cout), Int64(count), 1,
-                                           v + p * block * cin, Int64(cin), e + p * block * cout, Int64(cout), beta,
-                                           sums + p * cin * cout, Int64(cout))
-                        }
-                        if threads > 1 { pw_omp_set_num_threads(Int32(threads)) }
-                    }
-                    first += count
                 }
+                // 2. S_p (+)= V_pᵀ · E_p, the products shared among the threads.
+                let beta: Float = first == 0 ? 0 : 1
+                parallelChunks(positions, threads) { ps in
+                    if threads > 1 { pw_omp_set_num_threads(1) }
+                    for p in ps {
+                        _ = dnnl_sgemm(CChar(UInt8(ascii: "T")), CChar(UInt8(ascii: "N")), Int64(cin), Int64(cout), Int64(count), 1,
+                                       v + p * block * cin, Int64(cin), e + p * block * cout, Int64(cout), beta,
+                                       sums + p * cin * cout, Int64(cout))
+                    }
+                    if threads > 1 { pw_omp_set_num_threads(Int32(threads)) }
+                }
+                first += count
+            }
         }
         // 3. dL/dw[co][ci] = (Gᵀ⊗Gᵀ⊗Gᵀ) S[·][ci][co], input channels shared out among the threads.
         let box = UncheckedBox(dw)
@@ -300,16 +300,16 @@ public final class WinogradConvolution3D {
                         let stride = cin * cout
                         for ij in 0..<alpha * alpha {  // along x: w1[i][j][c]
                             pw_matrix_vectors(gt.baseAddress!, 3, alpha, sums + (ij * alpha * cin + ci) * cout, stride,
-                                              w1 + ij * 3 * cout, cout, nil, 0, cout)
+                                              w1 + ij * 3 * cout, cout, cout)
                         }
                         for i in 0..<alpha {  // along y: w2[i][b][c]
                             for c in 0..<3 {
                                 pw_matrix_vectors(gt.baseAddress!, 3, alpha, w1 + (i * alpha * 3 + c) * cout, 3 * cout,
-                                                  w2 + (i * 9 + c) * cout, 3 * cout, nil, 0, cout)
+                                                  w2 + (i * 9 + c) * cout, 3 * cout, cout)
                             }
                         }
                         for bc in 0..<9 {  // along z: w3[a][b][c]
-                            pw_matrix_vectors(gt.baseAddress!, 3, alpha, w2 + bc * cout, 9 * cout, w3 + bc * cout, 9 * cout, nil, 0, cout)
+                            pw_matrix_vectors(gt.baseAddress!, 3, alpha, w2 + bc * cout, 9 * cout, w3 + bc * cout, 9 * cout, cout)
                         }
                         for co in 0..<cout {
                             for k in 0..<27 { box.value[(co * cin + ci) * 27 + k] = w3[k * cout + co] }

@@ -34,11 +34,9 @@ void pw_winograd4_kernel_gradient(const float *x, long xs, float *y, long ys, lo
 void pw_winograd4_weight_gradient_output(const float *s, long cin, long cout, long ciBegin, long ciEnd, float *dw,
                                          float *scratch);
 
-/* y_i = Σ_k m[i][k] x_k for i < rows (m row-major, rows × cols, its zeros skipped), then, with bias
- * not NULL, + bias (a vector of n) and, when relu != 0, max(·, 0): a Winograd transform of any
- * size along one axis (WinogradConvolution3D). */
-void pw_matrix_vectors(const float *m, long rows, long cols, const float *x, long xs, float *y, long ys,
-                       const float *bias, int relu, long n);
+/* y_i = Σ_k m[i][k] x_k for i < rows (m row-major, rows × cols, its zeros skipped): a transform of
+ * any size along one axis (the last step of WinogradConvolution3D's weight gradient, Gᵀ). */
+void pw_matrix_vectors(const float *m, long rows, long cols, const float *x, long xs, float *y, long ys, long n);
 /* 3-D Winograd F(m³, 3³), m = tile (2 or 4), α = m + 2, one tile at a time (WinogradConvolution3D):
  * input: V[p] = (Bᵀ⊗Bᵀ⊗Bᵀ) d to v + p·vs (p = (i·α + j)·α + l), d's vector (z, y, x) at x + z·zs + y·ys + x·xs;
  * scratch 2α³·n floats. */
