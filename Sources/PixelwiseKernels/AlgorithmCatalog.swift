@@ -240,36 +240,18 @@ public struct AlgorithmTrial {
         switch p.pass {
         case .forward where p.transposed && algorithm == .blockScatter:
             return try trial { BlockTransposedConvolution.forward(input, weight: weight, bias: bias) }
-        case .forward where p.stage != .training && algorithm.winogradTile != nil && p.weight.rank == 5:
-            // As a plan runs it: weights transformed once, the forward pass timed.
-            let tile = algorithm.winogradTile!
-            let kernel = WinogradConvolution3D(inputChannels: p.weight[1], outputChannels: p.weight[0], relu: false, tile: tile)
-            kernel.setWeights(weight, bias: bias)
-            let out = p.outputShape
-            let grid = TileGrid3D(batch: p.input[0], input: Array(p.input.dims[2...]), output: Array(out.dims[2...]),
-                                  padding: g.paddingLow, tile: tile)
-            var workspace = [Float](repeating: 0, count: kernel.workspaceFloats(totalTiles: grid.count))
-            let x = input.inLayout(.channelsLast)
-            return try trial {
-                let y = Tensor(uninitialized: out, layout: .channelsLast)
-                workspace.withUnsafeMutableBufferPointer { ws in
-                    kernel.forward(UnsafePointer(x.storage.pointer), grid: grid, into: y.storage.pointer, workspace: ws.baseAddress!)
-                }
-                return y
-            }
         case .forward where p.stage != .training && algorithm.winogradTile != nil:
-            let tile = algorithm.winogradTile!
-            let kernel = WinogradConvolution(inputChannels: p.weight[1], outputChannels: p.weight[0], relu: false, tile: tile)
+            // As a plan runs it: weights transformed once, the forward pass timed.
+            let kernel = makeWinogradKernel(weightShape: p.weight, relu: false, tile: algorithm.winogradTile!)
             kernel.setWeights(weight, bias: bias)
             let out = p.outputShape
-            var workspace = [Float](repeating: 0, count: kernel.workspaceFloats(totalTiles: TileGrid.tiles(covering: out, tile: tile)))
+            var workspace = [Float](repeating: 0, count: kernel.workspaceFloats(totalTiles: TileGrid.tiles(covering: out, tile: kernel.tile)))
             let x = input.inLayout(.channelsLast)
             return try trial {
                 let y = Tensor(uninitialized: out, layout: .channelsLast)
                 workspace.withUnsafeMutableBufferPointer { ws in
-                    kernel.forward(UnsafePointer(x.storage.pointer), batch: p.input[0], height: p.input[2], width: p.input[3],
-                                   padTop: g.paddingLow[0], padLeft: g.paddingLow[1], into: y.storage.pointer,
-                                   outputHeight: out[2], outputWidth: out[3], workspace: ws.baseAddress!)
+                    kernel.forward(UnsafePointer(x.storage.pointer), input: p.input, output: out, padding: g.paddingLow,
+                                   into: y.storage.pointer, workspace: ws.baseAddress!)
                 }
                 return y
             }

@@ -54,33 +54,32 @@ public enum BlockTransposedConvolution {
             let weights = UncheckedBox(wp.baseAddress!)
             parallelFor(threads) { w in
                 let z = zBase.value + w * rowsAtOnce * columns
-                if threads > 1 { pw_omp_set_num_threads(1) }
-                var first = blocks.rows * w / threads
-                let end = blocks.rows * (w + 1) / threads
-                while first < end {
-                    let count = min(rowsAtOnce, end - first)
-                    _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), Int64(count), Int64(columns), Int64(cin), 1,
-                                   x + first * cin, Int64(cin), weights.value, Int64(columns), 0, z, Int64(columns))
-                    for r in 0..<count {
-                        let base = blocks.outputOffset(row: first + r)
-                        for s in 0..<blocks.segmentsPerRow {
-                            let source = z + r * columns + s * length, target = out.value + base + blocks.segmentOffsets[s]
-                            switch (bias, relu) {
-                            case (nil, false):
-                                target.update(from: source, count: length)
-                            case (nil, true):
-                                for k in 0..<length { target[k] = max(source[k], 0) }
-                            case (let b?, false):
-                                for k in stride(from: 0, to: length, by: cout) { for c in 0..<cout { target[k + c] = source[k + c] + b[c] } }
-                            case (let b?, true):
-                                for k in stride(from: 0, to: length, by: cout) { for c in 0..<cout { target[k + c] = max(source[k + c] + b[c], 0) } }
+                serialProducts(threads) {
+                    var first = blocks.rows * w / threads
+                    let end = blocks.rows * (w + 1) / threads
+                    while first < end {
+                        let count = min(rowsAtOnce, end - first)
+                        _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), Int64(count), Int64(columns), Int64(cin), 1,
+                                       x + first * cin, Int64(cin), weights.value, Int64(columns), 0, z, Int64(columns))
+                        for r in 0..<count {
+                            let base = blocks.outputOffset(row: first + r)
+                            for s in 0..<blocks.segmentsPerRow {
+                                let source = z + r * columns + s * length, target = out.value + base + blocks.segmentOffsets[s]
+                                switch (bias, relu) {
+                                case (nil, false):
+                                    target.update(from: source, count: length)
+                                case (nil, true):
+                                    for k in 0..<length { target[k] = max(source[k], 0) }
+                                case (let b?, false):
+                                    for k in stride(from: 0, to: length, by: cout) { for c in 0..<cout { target[k + c] = source[k + c] + b[c] } }
+                                case (let b?, true):
+                                    for k in stride(from: 0, to: length, by: cout) { for c in 0..<cout { target[k + c] = max(source[k + c] + b[c], 0) } }
+                                }
                             }
                         }
+                        first += count
                     }
-                    first += count
                 }
-                // The calling thread takes part too: give it back the thread count.
-                if threads > 1 { pw_omp_set_num_threads(Int32(Threads.count)) }
             }
         }
     }

@@ -63,14 +63,6 @@ public final class WinogradConvolution {
         kernel == [3, 3] && geometry.stride == [1, 1] && geometry.dilation == [1, 1]
     }
 
-    /// `setWeights` from tensors (OIHW weight, any layout).
-    public func setWeights(_ weight: Tensor, bias: Tensor?) {
-        let w = weight.inLayout(.rowMajor), b = bias?.inLayout(.rowMajor)
-        w.withUnsafeBufferPointer { wp in
-            if let b { b.withUnsafeBufferPointer { setWeights(wp.baseAddress!, bias: $0.baseAddress!) } } else { setWeights(wp.baseAddress!, bias: nil) }
-        }
-    }
-
     /// Transforms `weight` (OIHW, [Cout, Cin, 3, 3]) into U = G g Gᵀ, in double precision.
     public func setWeights(_ weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?) {
         // U[i][j] = Σ_a Σ_b G[i][a] g[a][b] G[j][b], input channels shared out among the threads.
@@ -88,13 +80,6 @@ public final class WinogradConvolution {
             }
         }
         for co in 0..<cout { self.bias[co] = bias?[co] ?? 0 }
-    }
-
-    /// Tiles transformed together: enough to keep the SGEMMs efficient, few enough that one
-    /// block's transformed inputs and products (α² · T · (Cin + Cout) floats) stay near the caches.
-    public func tilesPerBlock(totalTiles: Int) -> Int {
-        let budget = 3 << 20  // floats
-        return max(8, min(totalTiles, budget / (positions * (inputChannels + outputChannels))))
     }
 
     /// The workspace of a block of `block` tiles: transformed inputs V [α²][block][Cin], the
@@ -143,14 +128,13 @@ public final class WinogradConvolution {
                     // The α² products are shared out among the threads, each run single-threaded:
                     // one fork and join per block instead of one per product.
                     parallelChunks(positions, threads) { positions in
-                        if threads > 1 { pw_omp_set_num_threads(1) }
-                        for p in positions {
-                            _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), Int64(count), Int64(cout), Int64(cin), 1,
-                                           v + p * block * cin, Int64(cin), u.baseAddress! + p * cin * cout, Int64(cout), 0,
-                                           m + p * block * cout, Int64(cout))
+                        serialProducts(threads) {
+                            for p in positions {
+                                _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), Int64(count), Int64(cout), Int64(cin), 1,
+                                               v + p * block * cin, Int64(cin), u.baseAddress! + p * cin * cout, Int64(cout), 0,
+                                               m + p * block * cout, Int64(cout))
+                            }
                         }
-                        // The calling thread takes part too: give it back its thread count.
-                        if threads > 1 { pw_omp_set_num_threads(Int32(threads)) }
                     }
                     // 3. Output transform, bias, ReLU: Y = Aᵀ M A, written where it falls inside the output.
                     parallelChunks(count, threads) { range in
@@ -228,13 +212,13 @@ public final class WinogradConvolution {
             // 2. S_p += V_pᵀ · E_p, the 36 products shared among the threads, each single-threaded.
             let beta: Float = first == 0 ? 0 : 1
             parallelChunks(36, threads) { positions in
-                if threads > 1 { pw_omp_set_num_threads(1) }
-                for p in positions {
-                    _ = dnnl_sgemm(CChar(UInt8(ascii: "T")), CChar(UInt8(ascii: "N")), Int64(cin), Int64(cout), Int64(count), 1,
-                                   v + p * block * cin, Int64(cin), e + p * block * cout, Int64(cout), beta,
-                                   sums + p * cin * cout, Int64(cout))
+                serialProducts(threads) {
+                    for p in positions {
+                        _ = dnnl_sgemm(CChar(UInt8(ascii: "T")), CChar(UInt8(ascii: "N")), Int64(cin), Int64(cout), Int64(count), 1,
+                                       v + p * block * cin, Int64(cin), e + p * block * cout, Int64(cout), beta,
+                                       sums + p * cin * cout, Int64(cout))
+                    }
                 }
-                if threads > 1 { pw_omp_set_num_threads(Int32(threads)) }
             }
             first += count
         }
@@ -247,6 +231,85 @@ public final class WinogradConvolution {
             }
         }
     }
+}
+
+extension WinogradConvolution: WinogradKernel {
+    public func forward(_ x: UnsafePointer<Float>, input: Shape, output: Shape, padding: [Int], into y: UnsafeMutablePointer<Float>,
+                        workspace: UnsafeMutablePointer<Float>) {
+        forward(x, batch: input[0], height: input[2], width: input[3], padTop: padding[0], padLeft: padding[1], into: y,
+                outputHeight: output[2], outputWidth: output[3], workspace: workspace)
+    }
+
+    public func weightGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, input: Shape, output: Shape, padding: [Int],
+                               into dw: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+        weightGradient(x, dy, batch: input[0], height: input[2], width: input[3], padTop: padding[0], padLeft: padding[1],
+                       outputHeight: output[2], outputWidth: output[3], into: dw, workspace: workspace)
+    }
+}
+
+/// What plans, training and the algorithm catalog need of a Winograd convolution, 2-D
+/// (`WinogradConvolution`) or 3-D (`WinogradConvolution3D`): one plan step, one training path and one
+/// trial serve both. Activations channels-last; `input`/`output` the [N, C, spatial…] shapes,
+/// `padding` the zeros before the first pixel on each spatial axis.
+public protocol WinogradKernel: AnyObject {
+    var inputChannels: Int { get }
+    var outputChannels: Int { get }
+    /// m of F(m×m, 3×3) or F(m³, 3³).
+    var tile: Int { get }
+    /// The transform's positions, α² or α³.
+    var positions: Int { get }
+    /// Bytes of the transformed weights and bias (what a plan keeps).
+    var weightBytes: Int { get }
+    /// Transforms `weight` (OIHW or OIDHW) and keeps `bias` (zeros when nil).
+    func setWeights(_ weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?)
+    /// Floats of workspace `forward` needs for `totalTiles` tiles.
+    func workspaceFloats(totalTiles: Int) -> Int
+    /// Floats of workspace `weightGradient` needs for `totalTiles` tiles.
+    func weightGradientWorkspaceFloats(totalTiles: Int) -> Int
+    /// y = conv(x) (+ bias, ReLU).
+    func forward(_ x: UnsafePointer<Float>, input: Shape, output: Shape, padding: [Int], into y: UnsafeMutablePointer<Float>,
+                 workspace: UnsafeMutablePointer<Float>)
+    /// dL/dw (OIHW or OIDHW) from the forward pass's input x and dL/dy.
+    func weightGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, input: Shape, output: Shape, padding: [Int],
+                        into dw: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>)
+}
+
+extension WinogradKernel {
+    /// `setWeights` from tensors (any layout).
+    public func setWeights(_ weight: Tensor, bias: Tensor?) {
+        let w = weight.inLayout(.rowMajor), b = bias?.inLayout(.rowMajor)
+        w.withUnsafeBufferPointer { wp in
+            if let b { b.withUnsafeBufferPointer { setWeights(wp.baseAddress!, bias: $0.baseAddress!) } } else { setWeights(wp.baseAddress!, bias: nil) }
+        }
+    }
+
+    /// Tiles transformed together in shared blocks: enough to keep the SGEMMs efficient, few enough
+    /// that one block's transformed inputs and products (positions · T · (Cin + Cout) floats) stay
+    /// near the caches.
+    public func tilesPerBlock(totalTiles: Int) -> Int {
+        let budget = 3 << 20  // floats
+        return max(8, min(totalTiles, budget / (positions * (inputChannels + outputChannels))))
+    }
+}
+
+/// The Winograd kernel for a 3×3 (OIHW) or 3×3×3 (OIDHW) weight shape.
+func makeWinogradKernel(weightShape: Shape, relu: Bool, tile: Int) -> any WinogradKernel {
+    let (cin, cout) = (weightShape[1], weightShape[0])
+    return weightShape.rank == 5
+        ? WinogradConvolution3D(inputChannels: cin, outputChannels: cout, relu: relu, tile: tile)
+        : WinogradConvolution(inputChannels: cin, outputChannels: cout, relu: relu, tile: tile)
+}
+
+/// Runs `body`, whose oneDNN SGEMMs are one thread's share of a parallel loop, with oneDNN
+/// single-threaded (when `threads` > 1), then gives the calling thread back the thread count:
+/// one fork and join for many products instead of one per product.
+@inline(__always)
+func serialProducts(_ threads: Int, _ body: () -> Void) {
+    guard threads > 1 else { return body() }
+    let count = Threads.count
+    pw_omp_set_num_threads(1)
+    body()
+    pw_omp_set_num_threads(Int32(count))
 }
 
 /// The m×m output tiles of a batch (m = `tile`, 4 unless said), and the (m+2)×(m+2) input tile each reads.

@@ -50,20 +50,11 @@ public final class WinogradConvolution3D {
         bias = [Float](repeating: 0, count: outputChannels)
     }
 
-    /// Bytes of the transformed weights and bias (what a plan keeps).
     public var weightBytes: Int { (transformedWeights.count + bias.count) * 4 }
 
     /// Whether a convolution can run here: 3×3×3 kernel, stride 1, no dilation.
     public static func applies(kernel: [Int], geometry: ConvolutionGeometry) -> Bool {
         kernel == [3, 3, 3] && geometry.stride == [1, 1, 1] && geometry.dilation == [1, 1, 1]
-    }
-
-    /// `setWeights` from tensors (OIDHW weight, any layout).
-    public func setWeights(_ weight: Tensor, bias: Tensor?) {
-        let w = weight.inLayout(.rowMajor), b = bias?.inLayout(.rowMajor)
-        w.withUnsafeBufferPointer { wp in
-            if let b { b.withUnsafeBufferPointer { setWeights(wp.baseAddress!, bias: $0.baseAddress!) } } else { setWeights(wp.baseAddress!, bias: nil) }
-        }
     }
 
     /// Transforms `weight` (OIDHW, [Cout, Cin, 3, 3, 3]) into U = (G⊗G⊗G) g, in double precision.
@@ -82,13 +73,6 @@ public final class WinogradConvolution3D {
             }
         }
         for co in 0..<cout { self.bias[co] = bias?[co] ?? 0 }
-    }
-
-    /// Tiles transformed together, as in 2-D: one block's V and M (α³ · T · (Cin + Cout) floats)
-    /// near the caches.
-    public func tilesPerBlock(totalTiles: Int) -> Int {
-        let budget = 3 << 20  // floats
-        return max(8, min(totalTiles, budget / (positions * (inputChannels + outputChannels))))
     }
 
     /// Narrow layers (Cin + Cout ≤ 64) run as a pipeline per thread: each thread transforms a few
@@ -139,13 +123,13 @@ public final class WinogradConvolution3D {
                     }
                     // 2. M_p = V_p · U_p, the α³ products shared out among the threads, each single-threaded.
                     parallelChunks(positions, threads) { ps in
-                        if threads > 1 { pw_omp_set_num_threads(1) }
-                        for p in ps {
-                            _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), Int64(count), Int64(cout), Int64(cin), 1,
-                                           v + p * block * cin, Int64(cin), u.baseAddress! + p * cin * cout, Int64(cout), 0,
-                                           m + p * block * cout, Int64(cout))
+                        serialProducts(threads) {
+                            for p in ps {
+                                _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), Int64(count), Int64(cout), Int64(cin), 1,
+                                               v + p * block * cin, Int64(cin), u.baseAddress! + p * cin * cout, Int64(cout), 0,
+                                               m + p * block * cout, Int64(cout))
+                            }
                         }
-                        if threads > 1 { pw_omp_set_num_threads(Int32(threads)) }
                     }
                     // 3. Output transform with bias and ReLU, written where it falls inside the output.
                     parallelChunks(count, threads) { range in
@@ -202,12 +186,12 @@ public final class WinogradConvolution3D {
     }
 
     /// `weightGradient` for narrow layers: every thread sums S over its share of the tiles in its own
-    /// [α³][Cin][Cout] (at most 885 KB here), then the sums are added. Returns them in `sums`.
+    /// [α³][Cin][Cout] (at most 885 KB here), then the sums are added. Returns them in `sums`;
+    /// `zeros`: Cin zero floats.
     private func weightGradientSumsPipelined(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, grid: TileGrid3D,
                                              zeros: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>) {
         let cin = inputChannels, cout = outputChannels, positions = positions, alpha = alpha, mt = tile
         let block = pipelineTiles, threads = max(1, min(Threads.count, grid.count))
-        zeros.initialize(repeating: 0, count: cin)
         let pairs = positions * cin * cout
         var partial = [Float](repeating: 0, count: (threads - 1) * pairs)
         partial.withUnsafeMutableBufferPointer { partial in
@@ -278,13 +262,13 @@ public final class WinogradConvolution3D {
                 // 2. S_p (+)= V_pᵀ · E_p, the products shared among the threads.
                 let beta: Float = first == 0 ? 0 : 1
                 parallelChunks(positions, threads) { ps in
-                    if threads > 1 { pw_omp_set_num_threads(1) }
-                    for p in ps {
-                        _ = dnnl_sgemm(CChar(UInt8(ascii: "T")), CChar(UInt8(ascii: "N")), Int64(cin), Int64(cout), Int64(count), 1,
-                                       v + p * block * cin, Int64(cin), e + p * block * cout, Int64(cout), beta,
-                                       sums + p * cin * cout, Int64(cout))
+                    serialProducts(threads) {
+                        for p in ps {
+                            _ = dnnl_sgemm(CChar(UInt8(ascii: "T")), CChar(UInt8(ascii: "N")), Int64(cin), Int64(cout), Int64(count), 1,
+                                           v + p * block * cin, Int64(cin), e + p * block * cout, Int64(cout), beta,
+                                           sums + p * cin * cout, Int64(cout))
+                        }
                     }
-                    if threads > 1 { pw_omp_set_num_threads(Int32(threads)) }
                 }
                 first += count
             }
@@ -318,6 +302,20 @@ public final class WinogradConvolution3D {
                 }
             }
         }
+    }
+}
+
+extension WinogradConvolution3D: WinogradKernel {
+    public func forward(_ x: UnsafePointer<Float>, input: Shape, output: Shape, padding: [Int], into y: UnsafeMutablePointer<Float>,
+                        workspace: UnsafeMutablePointer<Float>) {
+        forward(x, grid: TileGrid3D(batch: input[0], input: Array(input.dims[2...]), output: Array(output.dims[2...]), padding: padding,
+                                    tile: tile), into: y, workspace: workspace)
+    }
+
+    public func weightGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, input: Shape, output: Shape, padding: [Int],
+                               into dw: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+        weightGradient(x, dy, grid: TileGrid3D(batch: input[0], input: Array(input.dims[2...]), output: Array(output.dims[2...]),
+                                               padding: padding, tile: tile), into: dw, workspace: workspace)
     }
 }
 
